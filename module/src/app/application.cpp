@@ -1,0 +1,84 @@
+#include "app/application.hpp"
+
+#include "gateway/gateway.hpp"
+#include "web/web_endpoint.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+
+namespace sylk::app {
+
+Application::Application(config::Configuration configuration, const sylk_host_callbacks *callbacks)
+    : configuration_(std::move(configuration)), logger_(callbacks) {}
+
+Application::~Application() {
+    if (state_ == State::running) stop();
+}
+
+void Application::start() {
+    if (state_ != State::created)
+        throw std::logic_error(state_ == State::running ? "already started"
+                                                        : "stopped applications cannot be restarted; create a new one");
+    io_ = std::make_unique<boost::asio::io_context>(1);
+    try {
+        endpoint_ = web::WebEndpoint::create(*io_, configuration_, logger_);
+        gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_);
+        endpoint_->attach(*gateway_);
+        endpoint_->listen();
+    } catch (...) {
+        gateway_.reset();
+        endpoint_.reset();
+        io_.reset();
+        throw;
+    }
+    io_thread_ = std::thread([this] { run_io(); });
+    state_ = State::running;
+}
+
+void Application::run_io() {
+    // A handler that throws must not take the whole host down: log and go on.
+    for (;;) {
+        try {
+            io_->run();
+            return;
+        } catch (const std::exception &error) {
+            logger_.error(std::string("unexpected error on the web thread: ") + error.what());
+        }
+    }
+}
+
+void Application::stop() {
+    if (state_ != State::running) throw std::logic_error("not running");
+    logger_.info("stopping");
+    auto grace = std::make_shared<boost::asio::steady_timer>(*io_, kShutdownGrace);
+    boost::asio::post(*io_, [this, grace] {
+        endpoint_->shut_down([this, grace] {
+            grace->cancel();
+            io_->stop();
+        });
+        grace->async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            logger_.warning("some clients did not finish closing in time");
+            io_->stop();
+        });
+    });
+    io_thread_.join();
+    gateway_.reset();
+    endpoint_.reset();
+    io_.reset();
+    counters_.connections = 0;
+    counters_.accounts = 0;
+    counters_.sessions = 0;
+    state_ = State::stopped;
+    logger_.info("stopped");
+}
+
+std::string Application::stats_json() const {
+    return "{\"connections\":" + std::to_string(counters_.connections.load()) +
+           ",\"accounts\":" + std::to_string(counters_.accounts.load()) +
+           ",\"sessions\":" + std::to_string(counters_.sessions.load()) +
+           ",\"requests\":" + std::to_string(counters_.requests.load()) + "}";
+}
+
+}  // namespace sylk::app

@@ -1,0 +1,56 @@
+// One running gateway: the configuration, the io thread, the web endpoint and the
+// gateway state. The C ABI (plugin_entry.cpp) is a thin shell around this class.
+#pragma once
+
+#include "config/configuration.hpp"
+#include "gateway/counters.hpp"
+#include "log/logger.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace sylk::gateway {
+class Gateway;
+}
+namespace sylk::web {
+class WebEndpoint;
+}
+
+namespace sylk::app {
+
+class Application {
+public:
+    Application(config::Configuration configuration, const sylk_host_callbacks *callbacks);
+    ~Application();
+    Application(const Application &) = delete;
+    Application &operator=(const Application &) = delete;
+
+    void start();  // throws config::SettingError, std::logic_error when not in the created state
+    void stop();   // throws std::logic_error when not running
+    bool running() const { return state_ == State::running; }
+    std::string stats_json() const;
+
+private:
+    enum class State { created, running, stopped };
+
+    void run_io();
+
+    // How long stop() lets clients finish their closing handshakes.
+    static constexpr std::chrono::seconds kShutdownGrace{3};
+
+    config::Configuration configuration_;
+    log::Logger logger_;
+    gateway::Counters counters_;
+    // Declared before the parts that use it, so that it is destroyed after them.
+    std::unique_ptr<boost::asio::io_context> io_;
+    std::unique_ptr<web::WebEndpoint> endpoint_;
+    std::unique_ptr<gateway::Gateway> gateway_;
+    std::thread io_thread_;
+    State state_ = State::created;
+};
+
+}  // namespace sylk::app

@@ -1,0 +1,215 @@
+#include "config/configuration.hpp"
+
+#include "protocol/account_address.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <map>
+
+namespace sylk::config {
+
+namespace json = boost::json;
+
+bool AllowList::allows(const std::string &value) const {
+    return any || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+namespace {
+
+struct Failure {
+    ConfigurationError error;
+};
+
+[[noreturn]] void fail(const std::string &setting, const std::string &reason) {
+    throw Failure{{setting, reason}};
+}
+
+std::string as_string(const json::value &v, const std::string &key) {
+    if (!v.is_string()) fail(key, "must be a string");
+    return std::string(v.get_string());
+}
+
+std::int64_t as_integer(const json::value &v, const std::string &key, std::int64_t low,
+                        std::int64_t high) {
+    std::int64_t n = 0;
+    if (v.is_int64()) {
+        n = v.get_int64();
+    } else if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(high)) {
+        n = static_cast<std::int64_t>(v.get_uint64());
+    } else {
+        fail(key, "must be a whole number from " + std::to_string(low) + " to " +
+                      std::to_string(high));
+    }
+    if (n < low || n > high)
+        fail(key, "must be from " + std::to_string(low) + " to " + std::to_string(high) +
+                      ", got " + std::to_string(n));
+    return n;
+}
+
+// Accepts "*", a comma separated string, or an array of strings.
+AllowList as_allow_list(const json::value &v, const std::string &key, bool lowercase) {
+    std::vector<std::string> items;
+    auto add = [&](std::string item) {
+        auto not_space = [](unsigned char c) { return !std::isspace(c); };
+        item.erase(item.begin(), std::find_if(item.begin(), item.end(), not_space));
+        item.erase(std::find_if(item.rbegin(), item.rend(), not_space).base(), item.end());
+        if (item.empty()) return;
+        if (lowercase)
+            std::transform(item.begin(), item.end(), item.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        items.push_back(item);
+    };
+    if (v.is_string()) {
+        std::string text(v.get_string());
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            auto comma = text.find(',', start);
+            if (comma == std::string::npos) comma = text.size();
+            add(text.substr(start, comma - start));
+            start = comma + 1;
+        }
+    } else if (v.is_array()) {
+        for (const auto &item : v.get_array()) {
+            if (!item.is_string()) fail(key, "must be a list of strings");
+            add(std::string(item.get_string()));
+        }
+    } else {
+        fail(key, "must be \"*\" or a list of strings");
+    }
+    if (items.empty()) fail(key, "must not be empty (use \"*\" to allow any)");
+    AllowList list;
+    list.any = std::find(items.begin(), items.end(), "*") != items.end();
+    if (!list.any) list.values = std::move(items);
+    return list;
+}
+
+// host[:port][;transport=udp|tcp|tls]
+void check_proxy(const std::string &proxy, const std::string &key) {
+    std::string rest = proxy;
+    if (rest.rfind("sip:", 0) == 0) rest = rest.substr(4);
+    std::string params;
+    if (auto semi = rest.find(';'); semi != std::string::npos) {
+        params = rest.substr(semi + 1);
+        rest = rest.substr(0, semi);
+    }
+    std::string host = rest;
+    if (!rest.empty() && rest.front() == '[') {  // IPv6 reference
+        auto close = rest.find(']');
+        if (close == std::string::npos) fail(key, "unterminated IPv6 address");
+        host = rest.substr(1, close - 1);
+        rest = rest.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':') fail(key, "expected ':' after IPv6 address");
+    } else if (auto colon = rest.find(':'); colon != std::string::npos) {
+        host = rest.substr(0, colon);
+        rest = rest.substr(colon);
+    } else {
+        rest.clear();
+    }
+    if (host.empty() || !protocol::is_valid_host(host))
+        fail(key, "'" + proxy + "' is not host[:port][;transport=udp|tcp|tls]");
+    if (!rest.empty()) {
+        std::string port = rest.substr(1);
+        if (port.empty() || port.size() > 5 ||
+            !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            fail(key, "port in '" + proxy + "' must be from 1 to 65535");
+    }
+    if (!params.empty() && params != "transport=udp" && params != "transport=tcp" &&
+        params != "transport=tls")
+        fail(key, "only ';transport=udp', ';transport=tcp' or ';transport=tls' may follow the host");
+}
+
+using Setter = std::function<void(Configuration &, const json::value &, const std::string &)>;
+
+const std::map<std::string, Setter> &setters() {
+    static const std::map<std::string, Setter> table = {
+        {"web_listen_address",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.web_listen_address = as_string(v, k);
+             if (c.web_listen_address.empty()) fail(k, "must not be empty");
+         }},
+        {"web_listen_port",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.web_listen_port = static_cast<std::uint16_t>(as_integer(v, k, 1, 65535));
+         }},
+        {"tls_certificate",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_null()) c.tls_certificate = as_string(v, k);
+         }},
+        {"tls_private_key",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_null()) c.tls_private_key = as_string(v, k);
+         }},
+        {"web_origins",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.web_origins = as_allow_list(v, k, false);
+         }},
+        {"sip_domains",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.sip_domains = as_allow_list(v, k, true);
+             for (const auto &domain : c.sip_domains.values)
+                 if (!protocol::is_valid_host(domain)) fail(k, "'" + domain + "' is not a domain");
+         }},
+        {"outbound_sip_proxy",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             if (v.is_null()) return c.outbound_sip_proxy.reset();
+             std::string proxy = as_string(v, k);
+             if (proxy.empty()) return c.outbound_sip_proxy.reset();
+             check_proxy(proxy, k);
+             c.outbound_sip_proxy = proxy;
+         }},
+        {"trace_client",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_bool()) fail(k, "must be true or false");
+             c.trace_client = v.get_bool();
+         }},
+        {"websocket_ping_interval",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.websocket_ping_interval = static_cast<unsigned>(as_integer(v, k, 0, 86400));
+         }},
+        {"websocket_max_message_size",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.websocket_max_message_size =
+                 static_cast<std::size_t>(as_integer(v, k, 1024, 64 * 1024 * 1024));
+         }},
+    };
+    return table;
+}
+
+}  // namespace
+
+ParsedConfiguration parse_configuration(const std::string &json_text) {
+    ParsedConfiguration result;
+    boost::system::error_code ec;
+    json::value root = json::parse(json_text, ec);
+    if (ec) {
+        result.error = {"", "configuration is not valid JSON: " + ec.message()};
+        return result;
+    }
+    if (!root.is_object()) {
+        result.error = {"", "configuration must be a JSON object"};
+        return result;
+    }
+    try {
+        Configuration configuration;
+        for (const auto &[key, value] : root.get_object()) {
+            std::string name(key);
+            auto setter = setters().find(name);
+            if (setter == setters().end()) fail(name, "unknown setting");
+            setter->second(configuration, value, name);
+        }
+        if (!configuration.tls_private_key.empty() && configuration.tls_certificate.empty())
+            fail("tls_private_key", "is set but tls_certificate is not");
+        if (configuration.uses_tls() && configuration.tls_private_key.empty())
+            configuration.tls_private_key = configuration.tls_certificate;
+        result.configuration = std::move(configuration);
+    } catch (const Failure &failure) {
+        result.error = failure.error;
+    }
+    return result;
+}
+
+}  // namespace sylk::config

@@ -1,0 +1,61 @@
+// Typed settings of the gateway, parsed from the JSON object a host passes to create().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sylk::config {
+
+// A list such as web_origins or sip_domains: either "*" (anything) or explicit values.
+struct AllowList {
+    bool any = true;
+    std::vector<std::string> values;  // lowercased for domains, as given for origins
+
+    bool allows(const std::string &value) const;
+};
+
+struct Configuration {
+    std::string web_listen_address = "127.0.0.1";
+    std::uint16_t web_listen_port = 10888;
+    std::string tls_certificate;  // PEM file; non-empty turns on wss
+    std::string tls_private_key;  // PEM file; defaults to tls_certificate (SylkServer keeps both in one)
+    AllowList web_origins;
+    AllowList sip_domains;
+    std::optional<std::string> outbound_sip_proxy;
+    bool trace_client = false;
+    unsigned websocket_ping_interval = 120;   // seconds; 0 turns pings off
+    std::size_t websocket_max_message_size = 256 * 1024;  // bytes
+
+    bool uses_tls() const { return !tls_certificate.empty(); }
+};
+
+// Why a configuration was refused; `setting` is the key at fault (may be empty).
+struct ConfigurationError {
+    std::string setting;
+    std::string reason;
+};
+
+// Raised when a valid-looking setting cannot be used (a port in use, an unreadable
+// certificate): carries the key so the host can point at the file and line it came from.
+class SettingError : public std::runtime_error {
+public:
+    SettingError(std::string setting, const std::string &message)
+        : std::runtime_error(message), setting_(std::move(setting)) {}
+    const std::string &setting() const { return setting_; }
+
+private:
+    std::string setting_;
+};
+
+struct ParsedConfiguration {
+    std::optional<Configuration> configuration;
+    ConfigurationError error;  // meaningful only when configuration is empty
+};
+
+// Parses and validates; unknown keys are refused so that typos do not pass silently.
+ParsedConfiguration parse_configuration(const std::string &json_text);
+
+}  // namespace sylk::config

@@ -1,0 +1,90 @@
+#include "protocol/account_address.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sylk::protocol {
+
+namespace {
+
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// RFC 3261 user part: unreserved / escaped / user-unreserved.
+bool is_valid_user(std::string_view user) {
+    if (user.empty() || user.size() > 256) return false;
+    for (std::size_t i = 0; i < user.size(); ++i) {
+        char c = user[i];
+        if (std::isalnum(static_cast<unsigned char>(c))) continue;
+        if (c == '%') {
+            if (i + 2 >= user.size() || !is_hex(user[i + 1]) || !is_hex(user[i + 2])) return false;
+            i += 2;
+            continue;
+        }
+        if (std::string_view("-_.!~*'()&=+$,;?/").find(c) == std::string_view::npos) return false;
+    }
+    return true;
+}
+
+bool is_dns_name(std::string_view host) {
+    if (host.empty() || host.size() > 253) return false;
+    if (host.back() == '.') host.remove_suffix(1);  // a fully qualified name is fine
+    std::size_t start = 0;
+    while (start <= host.size()) {
+        std::size_t dot = host.find('.', start);
+        if (dot == std::string_view::npos) dot = host.size();
+        std::string_view label = host.substr(start, dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return false;
+        for (char c : label)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+        start = dot + 1;
+    }
+    return true;
+}
+
+bool is_ipv6(std::string_view host) {
+    if (host.size() < 2 || host.size() > 45) return false;
+    int colons = 0;
+    for (char c : host) {
+        if (c == ':') ++colons;
+        else if (!is_hex(c) && c != '.') return false;
+    }
+    return colons >= 2 && host.find(":::") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool is_valid_host(std::string_view host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        return is_ipv6(host.substr(1, host.size() - 2));
+    return is_dns_name(host) || is_ipv6(host);
+}
+
+std::optional<AccountAddress> parse_account_address(std::string_view text) {
+    auto at = text.find('@');
+    if (at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos)
+        return std::nullopt;
+    std::string_view user = text.substr(0, at);
+    std::string_view domain = text.substr(at + 1);
+    if (!is_valid_user(user) || !is_valid_host(domain)) return std::nullopt;
+    if (user.substr(0, 4) == "sip:" || user.substr(0, 5) == "sips:") return std::nullopt;
+    AccountAddress address{std::string(user), std::string(domain)};
+    std::transform(address.domain.begin(), address.domain.end(), address.domain.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return address;
+}
+
+bool is_valid_call_target(std::string_view uri) {
+    if (uri.substr(0, 4) == "sip:") uri.remove_prefix(4);
+    else if (uri.substr(0, 5) == "sips:") uri.remove_prefix(5);
+    if (uri.find('@') == std::string_view::npos) return is_valid_host(uri);
+    return parse_account_address(uri).has_value();
+}
+
+bool is_valid_ha1(std::string_view text) {
+    return text.size() == 32 && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
+}
+
+}  // namespace sylk::protocol

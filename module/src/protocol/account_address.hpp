@@ -1,0 +1,27 @@
+// Syntax of the identifiers a client sends: accounts (user@domain), hosts, HA1 digests.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sylk::protocol {
+
+struct AccountAddress {
+    std::string user;
+    std::string domain;  // lowercased: domains compare case-insensitively
+};
+
+// "alice@example.com" -> {alice, example.com}; no "sip:" prefix, no display name.
+std::optional<AccountAddress> parse_account_address(std::string_view text);
+
+// A DNS name, an IPv4 address or an IPv6 address (without brackets).
+bool is_valid_host(std::string_view host);
+
+// A target a call may be placed to: user@host or host, with an optional sip:/sips: prefix.
+bool is_valid_call_target(std::string_view uri);
+
+// 32 lowercase hex characters: MD5("user:realm:password") as the protocol requires.
+bool is_valid_ha1(std::string_view text);
+
+}  // namespace sylk::protocol

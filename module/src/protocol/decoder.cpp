@@ -1,0 +1,184 @@
+#include "protocol/decoder.hpp"
+
+#include "protocol/account_address.hpp"
+
+#include <boost/json.hpp>
+
+#include <unordered_map>
+
+namespace sylk::protocol {
+
+namespace json = boost::json;
+
+namespace {
+
+// Thrown while reading fields; becomes an error answer naming the field.
+struct FieldProblem {
+    std::string text;
+};
+
+class Fields {
+public:
+    explicit Fields(const json::object &object) : object_(object) {}
+
+    std::string required_string(const char *name) const {
+        const json::value *v = object_.if_contains(name);
+        if (!v) throw FieldProblem{std::string("missing field: ") + name};
+        if (!v->is_string()) throw FieldProblem{std::string("invalid field: ") + name + " must be a string"};
+        return std::string(v->get_string());
+    }
+
+    std::string required_nonempty(const char *name) const {
+        std::string value = required_string(name);
+        if (value.empty()) throw FieldProblem{std::string("invalid field: ") + name + " must not be empty"};
+        return value;
+    }
+
+    std::optional<std::string> optional_string(const char *name) const {
+        const json::value *v = object_.if_contains(name);
+        if (!v || v->is_null()) return std::nullopt;
+        if (!v->is_string()) throw FieldProblem{std::string("invalid field: ") + name + " must be a string"};
+        return std::string(v->get_string());
+    }
+
+    std::string account() const {
+        std::string account = required_string("account");
+        if (!parse_account_address(account))
+            throw FieldProblem{"invalid field: account '" + account + "' is not user@domain"};
+        return account;
+    }
+
+    const json::object &object() const { return object_; }
+
+private:
+    const json::object &object_;
+};
+
+IceCandidate decode_candidate(const json::value &v) {
+    if (!v.is_object()) throw FieldProblem{"invalid field: candidates must hold objects"};
+    Fields fields(v.get_object());
+    IceCandidate candidate;
+    candidate.candidate = fields.required_string("candidate");
+    candidate.sdp_mid = fields.optional_string("sdpMid");
+    if (const json::value *index = v.get_object().if_contains("sdpMLineIndex"); index && !index->is_null()) {
+        if (index->is_int64() && index->get_int64() >= 0 && index->get_int64() < 1024)
+            candidate.sdp_mline_index = static_cast<unsigned>(index->get_int64());
+        else
+            throw FieldProblem{"invalid field: sdpMLineIndex must be a small non-negative integer"};
+    }
+    return candidate;
+}
+
+using RequestDecoder = Request (*)(const Fields &);
+
+const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
+    // Each request is known by the original page's name, the released server's name,
+    // and an underscore spelling of the latter.
+    static const RequestDecoder add_account = [](const Fields &f) -> Request {
+        AddAccount request{f.account(), f.required_string("password"), f.optional_string("display_name")};
+        if (!is_valid_ha1(request.ha1))
+            throw FieldProblem{"invalid field: password must be the HA1 digest (32 lowercase hex characters)"};
+        return request;
+    };
+    static const RequestDecoder remove_account = [](const Fields &f) -> Request {
+        return RemoveAccount{f.account()};
+    };
+    static const RequestDecoder register_account = [](const Fields &f) -> Request {
+        return RegisterAccount{f.account()};
+    };
+    static const RequestDecoder unregister_account = [](const Fields &f) -> Request {
+        return UnregisterAccount{f.account()};
+    };
+    static const RequestDecoder session_create = [](const Fields &f) -> Request {
+        SessionCreate request{f.account(), f.required_nonempty("session"), f.required_string("uri"),
+                              f.required_nonempty("sdp")};
+        if (!is_valid_call_target(request.uri))
+            throw FieldProblem{"invalid field: uri '" + request.uri + "' is not user@domain"};
+        return request;
+    };
+    static const RequestDecoder session_answer = [](const Fields &f) -> Request {
+        return SessionAnswer{f.required_nonempty("session"), f.required_nonempty("sdp")};
+    };
+    static const RequestDecoder session_trickle = [](const Fields &f) -> Request {
+        SessionTrickle request{f.required_nonempty("session"), {}};
+        const json::value *candidates = f.object().if_contains("candidates");
+        if (!candidates) throw FieldProblem{"missing field: candidates"};
+        if (!candidates->is_array()) throw FieldProblem{"invalid field: candidates must be a list"};
+        for (const auto &candidate : candidates->get_array())
+            request.candidates.push_back(decode_candidate(candidate));
+        return request;
+    };
+    static const RequestDecoder session_terminate = [](const Fields &f) -> Request {
+        return SessionTerminate{f.required_nonempty("session")};
+    };
+    static const std::unordered_map<std::string_view, RequestDecoder> table = {
+        {"add_account", add_account},         {"account-add", add_account},
+        {"account_add", add_account},         {"remove_account", remove_account},
+        {"account-remove", remove_account},   {"account_remove", remove_account},
+        {"register", register_account},       {"account-register", register_account},
+        {"account_register", register_account}, {"unregister", unregister_account},
+        {"account-unregister", unregister_account}, {"account_unregister", unregister_account},
+        {"session-create", session_create},   {"session_create", session_create},
+        {"session-answer", session_answer},   {"session_answer", session_answer},
+        {"session-trickle", session_trickle}, {"session_trickle", session_trickle},
+        {"session-terminate", session_terminate}, {"session_terminate", session_terminate},
+    };
+    return table;
+}
+
+}  // namespace
+
+DecodedMessage decode_message(std::string_view text) {
+    DecodedMessage result;
+    boost::system::error_code ec;
+    json::value root = json::parse(text, ec);
+    if (ec) {
+        result.problem = "message is not JSON: " + ec.message();
+        return result;
+    }
+    if (!root.is_object()) {
+        result.problem = "message is not a JSON object";
+        return result;
+    }
+    const json::object &object = root.get_object();
+    const json::value *transaction = object.if_contains("transaction");
+    bool has_transaction = transaction && transaction->is_string();
+    if (has_transaction) result.transaction = std::string(transaction->get_string());
+
+    const json::value *type = object.if_contains("sylkrtc");
+    if (!type || !type->is_string()) {
+        result.problem = type ? "invalid field: sylkrtc must be a string" : "missing field: sylkrtc";
+        if (has_transaction) result.outcome = DecodedMessage::Outcome::reply_error;
+        return result;
+    }
+    std::string_view name(type->get_string().data(), type->get_string().size());
+    if (!has_transaction) {
+        result.problem = transaction ? "request '" + std::string(name) + "' has a non-string transaction"
+                                     : "request '" + std::string(name) + "' has no transaction";
+        return result;
+    }
+    auto decoder = request_decoders().find(name);
+    if (decoder == request_decoders().end()) {
+        result.outcome = DecodedMessage::Outcome::reply_error;
+        result.problem = "unknown request: " + std::string(name);
+        return result;
+    }
+    try {
+        result.request = decoder->second(Fields(object));
+        result.outcome = DecodedMessage::Outcome::request;
+    } catch (const FieldProblem &problem) {
+        result.outcome = DecodedMessage::Outcome::reply_error;
+        result.problem = problem.text;
+    }
+    return result;
+}
+
+std::string masked_for_log(std::string_view text) {
+    boost::system::error_code ec;
+    json::value root = json::parse(text, ec);
+    if (ec || !root.is_object()) return "<" + std::to_string(text.size()) + " bytes, not a JSON object>";
+    if (auto *password = root.get_object().if_contains("password")) *password = "<HA1 hidden>";
+    return json::serialize(root);
+}
+
+}  // namespace sylk::protocol

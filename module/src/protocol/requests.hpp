@@ -1,0 +1,51 @@
+// The requests a client may send, as typed values (sylkRTC-1, sections 4 and 5).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sylk::protocol {
+
+struct AddAccount {
+    std::string account;
+    std::string ha1;  // the "password" field: never logged
+    std::optional<std::string> display_name;
+};
+struct RemoveAccount {
+    std::string account;
+};
+struct RegisterAccount {
+    std::string account;
+};
+struct UnregisterAccount {
+    std::string account;
+};
+struct SessionCreate {
+    std::string account;
+    std::string session;
+    std::string uri;
+    std::string sdp;
+};
+struct SessionAnswer {
+    std::string session;
+    std::string sdp;
+};
+struct IceCandidate {
+    std::string candidate;
+    std::optional<std::string> sdp_mid;
+    std::optional<unsigned> sdp_mline_index;
+};
+struct SessionTrickle {
+    std::string session;
+    std::vector<IceCandidate> candidates;  // empty: end of candidates
+};
+struct SessionTerminate {
+    std::string session;
+};
+
+using Request = std::variant<AddAccount, RemoveAccount, RegisterAccount, UnregisterAccount,
+                             SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate>;
+
+}  // namespace sylk::protocol

@@ -1,0 +1,44 @@
+// The WebSocket side: accepts ws/wss connections on /webrtcgateway/ws, negotiates
+// sylkRTC-1, keeps peers alive with pings, and hands text frames to the gateway.
+// All of it runs on the io_context's single thread.
+#pragma once
+
+#include "config/configuration.hpp"
+#include "gateway/client_transport.hpp"
+#include "log/logger.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sylk::gateway {
+class Gateway;
+}
+
+namespace sylk::web {
+
+inline constexpr std::string_view kEndpointPath = "/webrtcgateway/ws";
+inline constexpr std::string_view kSubprotocol = "sylkRTC-1";
+
+class WebEndpoint : public gateway::ClientTransport {
+public:
+    // ws or wss, as the configuration says.
+    static std::unique_ptr<WebEndpoint> create(boost::asio::io_context &io,
+                                               const config::Configuration &configuration,
+                                               const log::Logger &logger);
+
+    // The gateway that receives client events; set once before listen().
+    virtual void attach(gateway::Gateway &gateway) = 0;
+
+    // Binds and starts accepting. Throws config::SettingError naming the setting at fault.
+    virtual void listen() = 0;
+
+    // Stops accepting, closes every connection (1001 going away), and calls `done` on
+    // the io thread once none is left.
+    virtual void shut_down(std::function<void()> done) = 0;
+};
+
+}  // namespace sylk::web
