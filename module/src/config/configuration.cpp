@@ -139,10 +139,6 @@ const std::map<std::string, Setter> &setters() {
          [](Configuration &c, const json::value &v, const std::string &k) {
              if (!v.is_null()) c.tls_certificate = as_string(v, k);
          }},
-        {"tls_private_key",
-         [](Configuration &c, const json::value &v, const std::string &k) {
-             if (!v.is_null()) c.tls_private_key = as_string(v, k);
-         }},
         {"web_origins",
          [](Configuration &c, const json::value &v, const std::string &k) {
              c.web_origins = as_allow_list(v, k, false);
@@ -201,10 +197,6 @@ ParsedConfiguration parse_configuration(const std::string &json_text) {
             if (setter == setters().end()) fail(name, "unknown setting");
             setter->second(configuration, value, name);
         }
-        if (!configuration.tls_private_key.empty() && configuration.tls_certificate.empty())
-            fail("tls_private_key", "is set but tls_certificate is not");
-        if (configuration.uses_tls() && configuration.tls_private_key.empty())
-            configuration.tls_private_key = configuration.tls_certificate;
         result.configuration = std::move(configuration);
     } catch (const Failure &failure) {
         result.error = failure.error;

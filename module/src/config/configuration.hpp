@@ -20,8 +20,7 @@ struct AllowList {
 struct Configuration {
     std::string web_listen_address = "127.0.0.1";
     std::uint16_t web_listen_port = 10888;
-    std::string tls_certificate;  // PEM file; non-empty turns on wss
-    std::string tls_private_key;  // PEM file; defaults to tls_certificate (SylkServer keeps both in one)
+    std::string tls_certificate;  // PEM file with certificate chain and private key (as SylkServer's); turns on wss
     AllowList web_origins;
     AllowList sip_domains;
     std::optional<std::string> outbound_sip_proxy;

@@ -145,10 +145,10 @@ private:
         if (ec)
             throw config::SettingError("tls_certificate", "cannot load TLS certificate '" + configuration_.tls_certificate +
                                      "': " + ec.message());
-        context->use_private_key_file(configuration_.tls_private_key, SslContext::pem, ec);
+        context->use_private_key_file(configuration_.tls_certificate, SslContext::pem, ec);
         if (ec)
-            throw config::SettingError("tls_private_key", "cannot load TLS private key '" + configuration_.tls_private_key +
-                                     "': " + ec.message());
+            throw config::SettingError("tls_certificate", "no usable private key in '" +
+                                                              configuration_.tls_certificate + "': " + ec.message());
         return context;
     }
 

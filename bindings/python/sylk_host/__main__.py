@@ -1,0 +1,5 @@
+import sys
+
+from sylk_host.server import main
+
+sys.exit(main())
