@@ -104,16 +104,29 @@ public:
             throw config::SettingError("web_listen_address", "'" + configuration_.web_listen_address +
                                                                  "' is not an IP address");
         ws::lib::error_code ec;
-        server_.listen(boost::asio::ip::tcp::endpoint(address, configuration_.web_listen_port), ec);
+        boost::asio::ip::tcp::endpoint where(address, configuration_.web_listen_port);
+        server_.listen(where, ec);
         if (ec)
-            throw config::SettingError("web_listen_port", "cannot listen on " + configuration_.web_listen_address + ":" +
-                                     std::to_string(configuration_.web_listen_port) + ": " + ec.message());
+            throw config::SettingError("web_listen_port", "cannot listen on " + configuration_.web_listen_address +
+                                                              ":" + std::to_string(configuration_.web_listen_port) +
+                                                              ": " + bind_failure_reason(where));
         server_.start_accept(ec);
         if (ec) throw std::runtime_error("cannot accept connections: " + ec.message());
         logger_.info(std::string("listening for ") + (configuration_.uses_tls() ? "wss" : "ws") +
                      " on " + configuration_.web_listen_address + ":" +
                      std::to_string(configuration_.web_listen_port) + std::string(kEndpointPath));
         schedule_ping();
+    }
+
+    // websocketpp reports any bind failure as "Underlying Transport Error"; a second
+    // bind of our own recovers the system's reason ("Address already in use"...).
+    std::string bind_failure_reason(const boost::asio::ip::tcp::endpoint &where) {
+        boost::asio::ip::tcp::acceptor probe(io_);
+        boost::system::error_code ec;
+        probe.open(where.protocol(), ec);
+        if (!ec) probe.set_option(boost::asio::socket_base::reuse_address(true), ec);
+        if (!ec) probe.bind(where, ec);
+        return ec ? ec.message() : "the listening socket could not be set up";
     }
 
     void shut_down(std::function<void()> done) override {

@@ -1,0 +1,102 @@
+#include "config/configuration.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using sylk::config::parse_configuration;
+
+BOOST_AUTO_TEST_SUITE(configuration)
+
+BOOST_AUTO_TEST_CASE(empty_object_gives_the_documented_defaults) {
+    auto parsed = parse_configuration("{}");
+    BOOST_REQUIRE(parsed.configuration);
+    const auto &c = *parsed.configuration;
+    BOOST_TEST(c.web_listen_address == "127.0.0.1");
+    BOOST_TEST(c.web_listen_port == 10888);
+    BOOST_TEST(c.web_origins.any);
+    BOOST_TEST(c.sip_domains.any);
+    BOOST_TEST(!c.outbound_sip_proxy);
+    BOOST_TEST(!c.trace_client);
+    BOOST_TEST(c.websocket_ping_interval == 120u);
+    BOOST_TEST(!c.uses_tls());
+}
+
+BOOST_AUTO_TEST_CASE(every_setting_is_read) {
+    auto parsed = parse_configuration(R"({
+        "web_listen_address": "::1", "web_listen_port": 8443, "tls_certificate": "/etc/x.pem",
+        "web_origins": ["https://a.example", "https://b.example"], "sip_domains": "Example.COM, other.org",
+        "outbound_sip_proxy": "proxy.example.com:5061;transport=tls", "trace_client": true,
+        "websocket_ping_interval": 30, "websocket_max_message_size": 4096})");
+    BOOST_REQUIRE(parsed.configuration);
+    const auto &c = *parsed.configuration;
+    BOOST_TEST(c.web_listen_address == "::1");
+    BOOST_TEST(c.web_listen_port == 8443);
+    BOOST_TEST(c.uses_tls());
+    BOOST_TEST(!c.web_origins.any);
+    BOOST_TEST(c.web_origins.allows("https://b.example"));
+    BOOST_TEST(!c.web_origins.allows("https://evil.example"));
+    BOOST_TEST(c.sip_domains.allows("example.com"));  // lowercased
+    BOOST_TEST(c.sip_domains.allows("other.org"));
+    BOOST_TEST(!c.sip_domains.allows("example.net"));
+    BOOST_TEST(*c.outbound_sip_proxy == "proxy.example.com:5061;transport=tls");
+    BOOST_TEST(c.trace_client);
+    BOOST_TEST(c.websocket_ping_interval == 30u);
+    BOOST_TEST(c.websocket_max_message_size == 4096u);
+}
+
+BOOST_AUTO_TEST_CASE(a_star_anywhere_allows_everything) {
+    auto parsed = parse_configuration(R"({"sip_domains": ["example.com", "*"]})");
+    BOOST_REQUIRE(parsed.configuration);
+    BOOST_TEST(parsed.configuration->sip_domains.allows("anything.org"));
+}
+
+struct BadValue {
+    const char *json;
+    const char *setting;
+    const char *reason_part;
+};
+
+BOOST_AUTO_TEST_CASE(bad_values_name_the_setting_and_the_reason) {
+    const BadValue cases[] = {
+        {R"({"web_listen_port": 0})", "web_listen_port", "from 1 to 65535"},
+        {R"({"web_listen_port": 70000})", "web_listen_port", "from 1 to 65535"},
+        {R"({"web_listen_port": "80"})", "web_listen_port", "whole number"},
+        {R"({"web_listen_address": ""})", "web_listen_address", "empty"},
+        {R"({"trace_client": "yes"})", "trace_client", "true or false"},
+        {R"({"websocket_ping_interval": -1})", "websocket_ping_interval", "from 0"},
+        {R"({"websocket_ping_interval": 1.5})", "websocket_ping_interval", "whole number"},
+        {R"({"websocket_max_message_size": 10})", "websocket_max_message_size", "from 1024"},
+        {R"({"web_origins": []})", "web_origins", "must not be empty"},
+        {R"({"web_origins": [1]})", "web_origins", "list of strings"},
+        {R"({"sip_domains": "bad domain!"})", "sip_domains", "not a domain"},
+        {R"({"outbound_sip_proxy": "proxy:99999"})", "outbound_sip_proxy", "1 to 65535"},
+        {R"({"outbound_sip_proxy": "proxy;transport=sctp"})", "outbound_sip_proxy", "transport"},
+        {R"({"outbound_sip_proxy": "not a host"})", "outbound_sip_proxy", "host[:port]"},
+        {R"({"no_such_setting": 1})", "no_such_setting", "unknown setting"},
+    };
+    for (const auto &bad : cases) {
+        BOOST_TEST_CONTEXT(bad.json) {
+            auto parsed = parse_configuration(bad.json);
+            BOOST_TEST(!parsed.configuration);
+            BOOST_TEST(parsed.error.setting == bad.setting);
+            BOOST_TEST(parsed.error.reason.find(bad.reason_part) != std::string::npos, parsed.error.reason);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(text_that_is_not_a_json_object_is_refused) {
+    BOOST_TEST(!parse_configuration("[1]").configuration);
+    auto parsed = parse_configuration("{nope");
+    BOOST_TEST(!parsed.configuration);
+    BOOST_TEST(parsed.error.reason.find("not valid JSON") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(proxy_forms_that_are_accepted) {
+    for (const char *proxy : {"proxy.example.com", "10.0.0.1:5060", "[::1]:5062;transport=tcp", "sip:p.example.org;transport=udp"}) {
+        BOOST_TEST_CONTEXT(proxy) {
+            auto parsed = parse_configuration(std::string(R"({"outbound_sip_proxy": ")") + proxy + "\"}");
+            BOOST_TEST(parsed.configuration.has_value(), parsed.error.reason);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
