@@ -1,0 +1,177 @@
+"""Starts the real host process (python3 -m sylk_host) with a configuration directory
+made for each test, and gives tests WebSocket clients whose every received message is
+checked against schema/server-message.json."""
+
+import asyncio
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import schema_check
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HA1 = "5f4dcc3b5aa765d61d8327deb882cf99"  # MD5 of some user:realm:password; the value does not matter here
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def host_environment():
+    env = dict(os.environ)
+    env.setdefault("SYLK_APPLICATIONS_DIR", str(ROOT / "build" / "module"))
+    if env.get("SYLK_SANITIZE") in ("1", "ON", "TRUE", "true"):
+        # Python itself is not instrumented: the ASan runtime must be loaded first.
+        libasan = subprocess.check_output(["gcc", "-print-file-name=libasan.so"], text=True).strip()
+        env["LD_PRELOAD"] = libasan
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    return env
+
+
+class HostProcess:
+    """One run of the reference host on a configuration directory."""
+
+    def __init__(self, config_dir, port, scheme="ws"):
+        self.config_dir = pathlib.Path(config_dir)
+        self.port = port
+        self.url = f"{scheme}://127.0.0.1:{port}/webrtcgateway/ws"
+        self.log_path = self.config_dir / "host.log"
+        self.process = None
+
+    def start(self, wait_ready=True):
+        self._log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sylk_host", "--config-dir", str(self.config_dir), "--log-level", "DEBUG"],
+            stdout=self._log_file, stderr=subprocess.STDOUT, env=host_environment())
+        if wait_ready:
+            self.wait_for_log("sylk.host: running:")
+        return self
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def wait_for_log(self, text, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"host exited with {self.process.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"'{text}' not logged within {timeout}s:\n{self.log()}")
+
+    def wait_exit(self, timeout=20):
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self._log_file.close()
+
+    def stop(self, signal_number=signal.SIGTERM):
+        if self.process.poll() is None:
+            self.process.send_signal(signal_number)
+        return self.wait_exit()
+
+
+def write_config(directory, port, general=None, webserver=None, server=None):
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    sections = {
+        "config.ini": {"Server": dict(server or {}),
+                       "WebServer": {"local_ip": "127.0.0.1", "local_port": str(port), **(webserver or {})}},
+        "webrtcgateway.ini": {"General": dict(general or {})},
+    }
+    for name, content in sections.items():
+        lines = []
+        for section, values in content.items():
+            lines.append(f"[{section}]")
+            lines += [f"{key} = {value}" for key, value in values.items()]
+        (directory / name).write_text("\n".join(lines) + "\n")
+    return directory
+
+
+@pytest.fixture
+def start_gateway(tmp_path):
+    """start_gateway(general={...}, webserver={...}, server={...}) -> a running HostProcess.
+    Every host it started is stopped at the end, and must have exited with 0."""
+    hosts = []
+
+    def start(general=None, webserver=None, server=None, scheme="ws"):
+        port = free_port()
+        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server)
+        host = HostProcess(directory, port, scheme)
+        hosts.append(host)
+        return host.start()
+
+    yield start
+    for host in hosts:
+        if host.process and host.process.poll() is None:
+            code = host.stop()
+            assert code == 0, f"host exit code {code}:\n{host.log()}"
+        assert "ERROR: AddressSanitizer" not in host.log(), host.log()
+        assert "runtime error:" not in host.log(), host.log()
+
+
+@pytest.fixture
+def gateway(start_gateway):
+    return start_gateway()
+
+
+class Client:
+    """A sylkRTC-1 client over the websockets library; checks every message it receives."""
+
+    def __init__(self, websocket):
+        self.ws = websocket
+        self._transactions = 0
+
+    @classmethod
+    async def connect(cls, url, expect_ready=True, **kwargs):
+        import websockets
+        ws = await websockets.connect(url, subprotocols=["sylkRTC-1"], **kwargs)
+        client = cls(ws)
+        if expect_ready:
+            assert await client.receive() == {"sylkrtc": "event", "event": "ready"}
+        return client
+
+    async def receive(self, timeout=5):
+        text = await asyncio.wait_for(self.ws.recv(), timeout)
+        assert isinstance(text, str), "the gateway sends text frames only"
+        message = json.loads(text)
+        schema_check.assert_server_message(message)
+        return message
+
+    async def request(self, message, timeout=5):
+        """Sends a request with a fresh transaction; returns its one answer."""
+        self._transactions += 1
+        transaction = f"t{self._transactions}"
+        await self.ws.send(json.dumps({**message, "transaction": transaction}))
+        answer = await self.receive(timeout)
+        assert answer["transaction"] == transaction, answer
+        return answer
+
+    async def expect_silence(self, seconds=0.3):
+        try:
+            message = await asyncio.wait_for(self.ws.recv(), seconds)
+        except asyncio.TimeoutError:
+            return
+        raise AssertionError(f"unexpected message {message}")
+
+    async def close(self):
+        await self.ws.close()
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def add_account_request(account="alice@example.com", ha1=HA1, kind="add_account"):
+    return {"sylkrtc": kind, "account": account, "password": ha1}
