@@ -1,0 +1,58 @@
+"""The schema itself: every example of the protocol documents validates, and it can fail."""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+import schema_check
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DOCUMENTS = [ROOT / "docs" / "protocol.md", ROOT.parent / "shared" / "docs" / "sylkrtc-1.md"]
+SERVER_TYPES = {"ack", "error", "event", "account_event", "session_event"}
+# Placeholders the documents write where a real value would stand.
+PLACEHOLDERS = {"<HA1>": "0cc175b9c0f1b6a831c399e269772661"}
+
+
+def examples(path):
+    """Every JSON object that starts an indented or fenced block of the document."""
+    text = path.read_text()
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r'^(?: {4}|```json\n)(\{"sylkrtc")', text, re.M):
+        snippet = text[match.start(1):]
+        # Continuation lines of an indented block are indented too; json ignores the spaces.
+        message, _ = decoder.raw_decode(snippet)
+        found.append({key: PLACEHOLDERS.get(value, value) if isinstance(value, str) else value
+                      for key, value in message.items()})
+    return found
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if d.exists()], ids=lambda d: d.name)
+def test_every_example_in_the_protocol_documents_validates(document):
+    messages = examples(document)
+    assert len(messages) >= 10, f"only {len(messages)} examples found in {document}"
+    for message in messages:
+        if message["sylkrtc"] in SERVER_TYPES:
+            schema_check.assert_server_message(message)
+        else:
+            schema_check.assert_client_message(message)
+
+
+@pytest.mark.parametrize("schema, message", [
+    ("server-message.json", {"sylkrtc": "ack"}),
+    ("server-message.json", {"sylkrtc": "error", "transaction": "t"}),
+    ("server-message.json", {"sylkrtc": "event", "event": "ready", "extra": 1}),
+    ("server-message.json", {"sylkrtc": "account_event", "account": "a@b.c", "event": "registration_state",
+                             "data": {"state": "failed"}}),
+    ("server-message.json", {"sylkrtc": "session_event", "session": "S", "event": "state",
+                             "data": {"state": "accepted"}}),
+    ("client-message.json", {"sylkrtc": "add_account", "transaction": "t", "account": "a@b.c", "password": "plain"}),
+    ("client-message.json", {"sylkrtc": "add_account", "transaction": "t", "account": "sip:a@b.c",
+                             "password": "0" * 32}),
+    ("client-message.json", {"sylkrtc": "session-trickle", "transaction": "t", "session": "S"}),
+    ("client-message.json", {"sylkrtc": "register", "account": "a@b.c"}),
+])
+def test_the_schema_refuses_malformed_messages(schema, message):
+    assert not schema_check.is_valid(schema, message)
