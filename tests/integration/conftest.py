@@ -28,13 +28,8 @@ def free_port():
 
 def host_environment():
     env = dict(os.environ)
+    # ctest sets SYLK_APPLICATIONS_DIR, and LD_PRELOAD/ASAN_OPTIONS for a sanitizer build.
     env.setdefault("SYLK_APPLICATIONS_DIR", str(ROOT / "build" / "module"))
-    if env.get("SYLK_SANITIZE") in ("1", "ON", "TRUE", "true"):
-        # Python itself is not instrumented: the ASan runtime must be loaded first.
-        libasan = subprocess.check_output(["gcc", "-print-file-name=libasan.so"], text=True).strip()
-        env["LD_PRELOAD"] = libasan
-        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
-        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     return env
 
 

@@ -10,8 +10,6 @@ import sylk_native
 from conftest import Client, add_account_request, free_port, run
 
 MODULE = pathlib.Path(os.environ.get("SYLK_APPLICATIONS_DIR", pathlib.Path(__file__).parents[2] / "build" / "module"))
-pytestmark = pytest.mark.skipif(os.environ.get("SYLK_SANITIZE") in ("1", "ON", "TRUE", "true"),
-                                reason="in-process ASan needs the runtime preloaded into pytest itself")
 
 
 class Collect(logging.Handler):

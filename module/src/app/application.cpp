@@ -51,19 +51,22 @@ void Application::run_io() {
 void Application::stop() {
     if (state_ != State::running) throw std::logic_error("not running");
     logger_.info("stopping");
-    auto grace = std::make_shared<boost::asio::steady_timer>(*io_, kShutdownGrace);
-    boost::asio::post(*io_, [this, grace] {
-        endpoint_->shut_down([this, grace] {
-            grace->cancel();
-            io_->stop();
+    {
+        // Scoped: a timer must be gone before the io_context it belongs to.
+        boost::asio::steady_timer grace(*io_, kShutdownGrace);
+        boost::asio::post(*io_, [this, &grace] {
+            endpoint_->shut_down([this, &grace] {
+                grace.cancel();
+                io_->stop();
+            });
+            grace.async_wait([this](boost::system::error_code ec) {
+                if (ec) return;
+                logger_.warning("some clients did not finish closing in time");
+                io_->stop();
+            });
         });
-        grace->async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
-            logger_.warning("some clients did not finish closing in time");
-            io_->stop();
-        });
-    });
-    io_thread_.join();
+        io_thread_.join();
+    }
     gateway_.reset();
     endpoint_.reset();
     io_.reset();
