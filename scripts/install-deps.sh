@@ -10,6 +10,7 @@ build_packages=(
 )
 test_packages=(
   python3-pytest python3-websockets python3-jsonschema openssl procps
+  debhelper dh-python lintian   # the Debian package test
 )
 
 packages=("${build_packages[@]}")
