@@ -11,6 +11,7 @@ build_packages=(
 test_packages=(
   python3-pytest python3-websockets python3-jsonschema openssl procps
   debhelper dh-python lintian   # the Debian package test
+  kamailio sip-tester socat python3-dnslib   # real SIP peers: registrar, scripted peers, TLS front, DNS
 )
 
 packages=("${build_packages[@]}")

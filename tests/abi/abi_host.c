@@ -90,9 +90,11 @@ static int stats_has(const sylk_application_plugin *plugin, sylk_application *ap
 
 static void full_cycle(const sylk_application_plugin *plugin, int round) {
     int port = free_tcp_port();
-    char configuration[256];
+    char configuration[512];
     snprintf(configuration, sizeof configuration,
-             "{\"web_listen_address\":\"127.0.0.1\",\"web_listen_port\":%d}", port);
+             "{\"web_listen_address\":\"127.0.0.1\",\"web_listen_port\":%d,"
+             "\"sip_udp_port\":%d,\"sip_tcp_port\":%d,\"sip_tls_port\":%d}",
+             port, free_tcp_port(), free_tcp_port(), free_tcp_port());
     sylk_host_callbacks callbacks = {.context = NULL, .log = host_log};
     sylk_application *app = NULL;
     sylk_error error;
@@ -159,8 +161,9 @@ int main(int argc, char **argv) {
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bind(blocker, (struct sockaddr *)&address, sizeof address);
     listen(blocker, 1);
-    char configuration[128];
-    snprintf(configuration, sizeof configuration, "{\"web_listen_port\":%d}", port);
+    char configuration[256];
+    snprintf(configuration, sizeof configuration, "{\"web_listen_port\":%d,\"sip_udp_port\":0,"
+             "\"sip_tcp_port\":0,\"sip_tls_port\":0}", port);
     CHECK(plugin->create(configuration, NULL, &app, &error) == SYLK_OK, "create on a busy port");
     CHECK(plugin->start(app, &error) == SYLK_ERR_RUNTIME && strcmp(error.setting, "web_listen_port") == 0,
           "start on a busy port fails naming web_listen_port: %s", error.message);

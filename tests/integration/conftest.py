@@ -77,12 +77,29 @@ class HostProcess:
         return self.wait_exit()
 
 
-def write_config(directory, port, general=None, webserver=None, server=None):
+def free_sip_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (SIP uses one number for both)."""
+    while True:
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+
+
+def write_config(directory, port, general=None, webserver=None, server=None, sip=None, tls=None):
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    sip_port = free_sip_port()
     sections = {
         "config.ini": {"Server": dict(server or {}),
-                       "WebServer": {"local_ip": "127.0.0.1", "local_port": str(port), **(webserver or {})}},
+                       "WebServer": {"local_ip": "127.0.0.1", "local_port": str(port), **(webserver or {})},
+                       "SIP": {"local_ip": "127.0.0.1", "local_udp_port": str(sip_port),
+                               "local_tcp_port": str(sip_port), "local_tls_port": str(free_port()),
+                               **(sip or {})},
+                       "TLS": dict(tls or {})},
         "webrtcgateway.ini": {"General": dict(general or {})},
     }
     for name, content in sections.items():
@@ -100,9 +117,9 @@ def start_gateway(tmp_path):
     Every host it started is stopped at the end, and must have exited with 0."""
     hosts = []
 
-    def start(general=None, webserver=None, server=None, scheme="ws"):
+    def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None):
         port = free_port()
-        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server)
+        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server, sip, tls)
         host = HostProcess(directory, port, scheme)
         hosts.append(host)
         return host.start()
@@ -114,6 +131,18 @@ def start_gateway(tmp_path):
             assert code == 0, f"host exit code {code}:\n{host.log()}"
         assert "ERROR: AddressSanitizer" not in host.log(), host.log()
         assert "runtime error:" not in host.log(), host.log()
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate and key in one PEM file, as SylkServer keeps them."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    combined = tmp_path / "default.crt"
+    combined.write_text(cert.read_text() + key.read_text())
+    return combined, cert
 
 
 @pytest.fixture

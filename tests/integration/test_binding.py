@@ -12,6 +12,9 @@ from conftest import Client, add_account_request, free_port, run
 MODULE = pathlib.Path(os.environ.get("SYLK_APPLICATIONS_DIR", pathlib.Path(__file__).parents[2] / "build" / "module"))
 
 
+NO_SIP = {"sip_udp_port": 0, "sip_tcp_port": 0, "sip_tls_port": 0}  # these tests need no SIP side
+
+
 class Collect(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -38,7 +41,7 @@ def test_stats_follow_connections_and_accounts_and_logs_reach_python_logging(plu
     collected = Collect()
     logger.addHandler(collected)
     port = free_port()
-    app = plugin.create({"web_listen_port": port, "web_listen_address": "127.0.0.1"}, logger)
+    app = plugin.create({"web_listen_port": port, "web_listen_address": "127.0.0.1", **NO_SIP}, logger)
     app.start()
     try:
         assert app.stats() == {"connections": 0, "accounts": 0, "sessions": 0, "requests": 0}
@@ -72,7 +75,7 @@ def test_bad_configuration_raises_with_the_setting(plugin):
 
 
 def test_lifecycle_misuse_raises_state_errors(plugin):
-    app = plugin.create({"web_listen_port": free_port()}, logging.getLogger("x"))
+    app = plugin.create({"web_listen_port": free_port(), **NO_SIP}, logging.getLogger("x"))
     with pytest.raises(sylk_native.Error) as raised:
         app.stop()
     assert raised.value.args[0] == sylk_native.ERR_STATE

@@ -82,18 +82,6 @@ def test_any_origin_by_default(gateway):
     assert status_of(gateway.port, origin="https://anything.example").startswith("HTTP/1.1 101")
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    """A self-signed certificate and key in one PEM file, as SylkServer keeps them."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    combined = tmp_path / "default.crt"
-    combined.write_text(cert.read_text() + key.read_text())
-    return combined, cert
-
-
 def test_wss_when_a_certificate_is_configured(start_gateway, certificate):
     combined, cert = certificate
     gateway = start_gateway(webserver={"certificate": str(combined)}, scheme="wss")

@@ -17,10 +17,19 @@ struct RecordingTransport : gateway::ClientTransport {
     boost::json::object last() const { return boost::json::parse(sent.back().second).as_object(); }
 };
 
+// Records what the gateway asks of the SIP side.
+struct RecordingRegistrar : gateway::AccountRegistrar {
+    std::vector<sip::BindingSpec> registered;
+    std::vector<sip::BindingId> unregistered, removed;
+    void register_binding(sip::BindingSpec spec) override { registered.push_back(std::move(spec)); }
+    void unregister_binding(sip::BindingId binding) override { unregistered.push_back(binding); }
+    void remove_binding(sip::BindingId binding) override { removed.push_back(binding); }
+};
+
 struct Fixture {
     explicit Fixture(const std::string &configuration_json = "{}")
         : configuration(*config::parse_configuration(configuration_json).configuration),
-          gateway(configuration, logger, counters, transport) {}
+          gateway(configuration, logger, counters, transport, registrar) {}
 
     boost::json::object request(gateway::ClientId client, const std::string &text) {
         std::size_t before = transport.sent.size();
@@ -33,6 +42,7 @@ struct Fixture {
     log::Logger logger{nullptr};
     gateway::Counters counters;
     RecordingTransport transport;
+    RecordingRegistrar registrar;
     gateway::Gateway gateway;
 };
 
@@ -106,12 +116,51 @@ BOOST_AUTO_TEST_CASE(closing_a_connection_forgets_its_accounts) {
     BOOST_TEST(f.transport.sent.size() == before);
 }
 
-BOOST_AUTO_TEST_CASE(requests_that_need_sip_say_so_clearly) {
+BOOST_AUTO_TEST_CASE(register_hands_the_account_to_the_sip_side_and_relays_its_events) {
     Fixture f;
     f.gateway.client_opened(1, "peer");
+    f.request(1, add_request("alice@Example.com"));
+    auto reg = f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"alice@Example.com"})");
+    BOOST_TEST(reg.at("sylkrtc").as_string() == "ack");
+    BOOST_REQUIRE_EQUAL(f.registrar.registered.size(), 1u);
+    const auto &spec = f.registrar.registered[0];
+    BOOST_TEST(spec.user == "alice");
+    BOOST_TEST(spec.domain == "example.com");
+    BOOST_TEST(spec.ha1 == kHa1);
+    f.gateway.registration_changed({spec.id, sip::RegistrationState::failed, "403 Forbidden"});
+    auto event = f.transport.last();
+    BOOST_TEST(event.at("sylkrtc").as_string() == "account_event");
+    BOOST_TEST(event.at("account").as_string() == "alice@Example.com");
+    BOOST_TEST(event.at("data").at("state").as_string() == "failed");
+    BOOST_TEST(event.at("data").at("reason").as_string() == "403 Forbidden");
+    BOOST_TEST(f.request(1, R"({"sylkrtc":"unregister","transaction":"U","account":"alice@Example.com"})")
+                   .at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.registrar.unregistered == std::vector<sip::BindingId>{spec.id});
+}
+
+BOOST_AUTO_TEST_CASE(removing_or_disconnecting_removes_the_bindings_and_silences_their_events) {
+    Fixture f;
+    f.gateway.client_opened(1, "one");
+    f.gateway.client_opened(2, "two");
     f.request(1, add_request("alice@example.com"));
-    auto reg = f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"alice@example.com"})");
-    BOOST_TEST(reg.at("error").as_string() == "registration is not available yet");
+    f.request(2, add_request("alice@example.com"));
+    f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"alice@example.com"})");
+    f.request(2, R"({"sylkrtc":"register","transaction":"X","account":"alice@example.com"})");
+    sip::BindingId first = f.registrar.registered[0].id, second = f.registrar.registered[1].id;
+    BOOST_TEST(first != second);  // two connections, two bindings, two contacts
+    f.request(1, remove_request("alice@example.com"));
+    BOOST_TEST(f.registrar.removed == std::vector<sip::BindingId>{first});
+    std::size_t before = f.transport.sent.size();
+    f.gateway.registration_changed({first, sip::RegistrationState::unregistered, ""});
+    BOOST_TEST(f.transport.sent.size() == before);
+    f.gateway.client_closed(2);
+    BOOST_TEST(f.registrar.removed.size() == 2u);
+    BOOST_TEST(f.registrar.removed[1] == second);
+}
+
+BOOST_AUTO_TEST_CASE(requests_about_unknown_state_are_refused) {
+    Fixture f;
+    f.gateway.client_opened(1, "peer");
     auto unknown = f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"bob@example.com"})");
     BOOST_TEST(unknown.at("error").as_string() == "unknown account: bob@example.com");
     auto terminate = f.request(1, R"({"sylkrtc":"session-terminate","transaction":"X","session":"S1"})");

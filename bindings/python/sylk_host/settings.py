@@ -31,18 +31,28 @@ class Setting:
 
 
 # The webrtcgateway module's settings. Listening addresses live in config.ini's
-# [WebServer] section, as in SylkServer; the gateway's own in webrtcgateway.ini.
+# [WebServer], [SIP] and [TLS] sections, as in SylkServer; the gateway's own in
+# webrtcgateway.ini.
 APPLICATION_SETTINGS = {
     "webrtcgateway": [
         Setting("web_listen_address", "config.ini", "WebServer", "local_ip", "string"),
         Setting("web_listen_port", "config.ini", "WebServer", "local_port", "integer"),
         Setting("tls_certificate", "config.ini", "WebServer", "certificate", "path"),
+        Setting("sip_listen_address", "config.ini", "SIP", "local_ip", "string"),
+        Setting("sip_udp_port", "config.ini", "SIP", "local_udp_port", "integer"),
+        Setting("sip_tcp_port", "config.ini", "SIP", "local_tcp_port", "integer"),
+        Setting("sip_tls_port", "config.ini", "SIP", "local_tls_port", "integer"),
+        Setting("dns_servers", "config.ini", "SIP", "nameservers", "list"),
+        Setting("sip_tls_certificate", "config.ini", "TLS", "certificate", "path"),
+        Setting("sip_tls_ca_file", "config.ini", "TLS", "ca_list", "path"),
         Setting("web_origins", "webrtcgateway.ini", "General", "web_origins", "list"),
         Setting("sip_domains", "webrtcgateway.ini", "General", "sip_domains", "list"),
         Setting("outbound_sip_proxy", "webrtcgateway.ini", "General", "outbound_sip_proxy", "optional"),
         Setting("trace_client", "webrtcgateway.ini", "General", "trace_client", "boolean"),
         Setting("websocket_ping_interval", "webrtcgateway.ini", "General", "websocket_ping_interval", "integer"),
         Setting("websocket_max_message_size", "webrtcgateway.ini", "General", "websocket_max_message_size", "integer"),
+        Setting("register_expires", "webrtcgateway.ini", "General", "register_expires", "integer"),
+        Setting("unregister_timeout", "webrtcgateway.ini", "General", "unregister_timeout", "integer"),
     ],
 }
 

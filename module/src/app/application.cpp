@@ -1,6 +1,7 @@
 #include "app/application.hpp"
 
 #include "gateway/gateway.hpp"
+#include "sip/sip_agent.hpp"
 #include "web/web_endpoint.hpp"
 
 #include <boost/asio/post.hpp>
@@ -22,13 +23,19 @@ void Application::start() {
                                                         : "stopped applications cannot be restarted; create a new one");
     io_ = std::make_unique<boost::asio::io_context>(1);
     try {
+        // SIP answers arrive on the libre thread; the gateway state lives on the io thread.
+        sip_agent_ = std::make_unique<sip::SipAgent>(configuration_, logger_, [this](const sip::RegistrationUpdate &update) {
+            boost::asio::post(*io_, [this, update] { gateway_->registration_changed(update); });
+        });
+        sip_agent_->start();
         endpoint_ = web::WebEndpoint::create(*io_, configuration_, logger_);
-        gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_);
+        gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_, *sip_agent_);
         endpoint_->attach(*gateway_);
         endpoint_->listen();
     } catch (...) {
         gateway_.reset();
         endpoint_.reset();
+        sip_agent_.reset();  // stops its thread if it started
         io_.reset();
         throw;
     }
@@ -67,8 +74,11 @@ void Application::stop() {
         });
         io_thread_.join();
     }
+    // Closing the connections queued their unregistrations; let them finish (bounded).
+    sip_agent_->stop();
     gateway_.reset();
     endpoint_.reset();
+    sip_agent_.reset();
     io_.reset();
     counters_.connections = 0;
     counters_.accounts = 0;

@@ -19,6 +19,9 @@ class Gateway;
 namespace sylk::web {
 class WebEndpoint;
 }
+namespace sylk::sip {
+class SipAgent;
+}
 
 namespace sylk::app {
 
@@ -47,6 +50,7 @@ private:
     gateway::Counters counters_;
     // Declared before the parts that use it, so that it is destroyed after them.
     std::unique_ptr<boost::asio::io_context> io_;
+    std::unique_ptr<sip::SipAgent> sip_agent_;
     std::unique_ptr<web::WebEndpoint> endpoint_;
     std::unique_ptr<gateway::Gateway> gateway_;
     std::thread io_thread_;

@@ -171,6 +171,35 @@ const std::map<std::string, Setter> &setters() {
              c.websocket_max_message_size =
                  static_cast<std::size_t>(as_integer(v, k, 1024, 64 * 1024 * 1024));
          }},
+        {"sip_listen_address",
+         [](Configuration &c, const json::value &v, const std::string &k) {
+             c.sip_listen_address = as_string(v, k);
+             if (c.sip_listen_address.empty()) fail(k, "must not be empty");
+         }},
+        {"sip_udp_port", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.sip_udp_port = static_cast<std::uint16_t>(as_integer(v, k, 0, 65535));
+         }},
+        {"sip_tcp_port", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.sip_tcp_port = static_cast<std::uint16_t>(as_integer(v, k, 0, 65535));
+         }},
+        {"sip_tls_port", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.sip_tls_port = static_cast<std::uint16_t>(as_integer(v, k, 0, 65535));
+         }},
+        {"sip_tls_certificate", [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_null()) c.sip_tls_certificate = as_string(v, k);
+         }},
+        {"sip_tls_ca_file", [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_null()) c.sip_tls_ca_file = as_string(v, k);
+         }},
+        {"dns_servers", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.dns_servers = as_allow_list(v, k, false).values;
+         }},
+        {"register_expires", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.register_expires = static_cast<std::uint32_t>(as_integer(v, k, 10, 86400));
+         }},
+        {"unregister_timeout", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.unregister_timeout = static_cast<unsigned>(as_integer(v, k, 0, 60));
+         }},
     };
     return table;
 }

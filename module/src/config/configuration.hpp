@@ -28,6 +28,17 @@ struct Configuration {
     unsigned websocket_ping_interval = 120;   // seconds; 0 turns pings off
     std::size_t websocket_max_message_size = 256 * 1024;  // bytes
 
+    // SIP side (libre). A port of 0 turns that transport off.
+    std::string sip_listen_address = "127.0.0.1";
+    std::uint16_t sip_udp_port = 5060;
+    std::uint16_t sip_tcp_port = 5060;
+    std::uint16_t sip_tls_port = 5061;
+    std::string sip_tls_certificate;  // PEM with key: for incoming TLS; outgoing works without
+    std::string sip_tls_ca_file;      // CAs to check registrars' certificates against
+    std::vector<std::string> dns_servers;  // ip[:port]; empty: the system's resolv.conf
+    std::uint32_t register_expires = 600;  // seconds asked of the registrar
+    unsigned unregister_timeout = 5;       // seconds stop() waits for unregistrations
+
     bool uses_tls() const { return !tls_certificate.empty(); }
 };
 

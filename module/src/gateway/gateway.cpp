@@ -7,11 +7,12 @@
 namespace sylk::gateway {
 
 Gateway::Gateway(const config::Configuration &configuration, const log::Logger &logger,
-                 Counters &counters, ClientTransport &transport)
-    : configuration_(configuration), logger_(logger), counters_(counters), transport_(transport) {}
+                 Counters &counters, ClientTransport &transport, AccountRegistrar &registrar)
+    : configuration_(configuration), logger_(logger), counters_(counters), transport_(transport),
+      registrar_(registrar) {}
 
 void Gateway::client_opened(ClientId client, std::string peer) {
-    auto [it, inserted] = clients_.try_emplace(client, Client{std::move(peer), {}});
+    auto [it, inserted] = clients_.try_emplace(client, Client{client, std::move(peer), {}});
     if (!inserted) return;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " connected");
@@ -21,7 +22,11 @@ void Gateway::client_opened(ClientId client, std::string peer) {
 void Gateway::client_closed(ClientId client) {
     auto it = clients_.find(client);
     if (it == clients_.end()) return;
-    // Nothing outlives the connection: its accounts go with it.
+    // Nothing outlives the connection: its accounts go with it, unregistered.
+    for (const auto &[name, account] : it->second.accounts) {
+        registrar_.remove_binding(account.binding);
+        bindings_.erase(account.binding);
+    }
     counters_.accounts.fetch_sub(it->second.accounts.size(), std::memory_order_relaxed);
     counters_.connections.fetch_sub(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " disconnected");
@@ -66,26 +71,47 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
     auto address = protocol::parse_account_address(request.account);  // syntax checked by the decoder
     if (!configuration_.sip_domains.allows(address->domain))
         return "domain not allowed: " + address->domain;
-    auto [it, inserted] = client.accounts.try_emplace(request.account, Account{request.ha1, request.display_name});
-    if (!inserted) return "account already added: " + request.account;
+    if (client.accounts.count(request.account)) return "account already added: " + request.account;
+    sip::BindingId binding = ++last_binding_;
+    client.accounts.emplace(request.account, Account{request.ha1, request.display_name, binding});
+    bindings_.emplace(binding, BindingOwner{client.id, request.account});
     counters_.accounts.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::RemoveAccount &request) {
-    if (client.accounts.erase(request.account) == 0) return "unknown account: " + request.account;
+    auto it = client.accounts.find(request.account);
+    if (it == client.accounts.end()) return "unknown account: " + request.account;
+    registrar_.remove_binding(it->second.binding);
+    bindings_.erase(it->second.binding);
+    client.accounts.erase(it);
     counters_.accounts.fetch_sub(1, std::memory_order_relaxed);
     return std::nullopt;
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::RegisterAccount &request) {
-    if (!client.accounts.count(request.account)) return "unknown account: " + request.account;
-    return std::string("registration is not available yet");
+    auto it = client.accounts.find(request.account);
+    if (it == client.accounts.end()) return "unknown account: " + request.account;
+    auto address = protocol::parse_account_address(request.account);
+    registrar_.register_binding({it->second.binding, address->user, address->domain, it->second.ha1,
+                                 it->second.display_name});
+    return std::nullopt;
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::UnregisterAccount &request) {
-    if (!client.accounts.count(request.account)) return "unknown account: " + request.account;
-    return std::string("registration is not available yet");
+    auto it = client.accounts.find(request.account);
+    if (it == client.accounts.end()) return "unknown account: " + request.account;
+    registrar_.unregister_binding(it->second.binding);
+    return std::nullopt;
+}
+
+void Gateway::registration_changed(const sip::RegistrationUpdate &update) {
+    auto owner = bindings_.find(update.binding);
+    if (owner == bindings_.end()) return;  // removed meanwhile: its client no longer cares
+    auto client = clients_.find(owner->second.client);
+    if (client == clients_.end()) return;
+    send(client->first, client->second,
+         protocol::encode_registration_state(owner->second.account, sip::to_string(update.state), update.reason));
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::SessionCreate &request) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/configuration.hpp"
+#include "gateway/account_registrar.hpp"
 #include "gateway/client_transport.hpp"
 #include "gateway/counters.hpp"
 #include "log/logger.hpp"
@@ -19,19 +20,23 @@ namespace sylk::gateway {
 struct Account {
     std::string ha1;
     std::optional<std::string> display_name;
+    sip::BindingId binding = 0;  // this account on this connection, for the SIP side
 };
 
 class Gateway {
 public:
     Gateway(const config::Configuration &configuration, const log::Logger &logger,
-            Counters &counters, ClientTransport &transport);
+            Counters &counters, ClientTransport &transport, AccountRegistrar &registrar);
 
     void client_opened(ClientId client, std::string peer);
     void client_message(ClientId client, std::string_view text);
     void client_closed(ClientId client);
+    // From the SIP side (already moved onto this thread).
+    void registration_changed(const sip::RegistrationUpdate &update);
 
 private:
     struct Client {
+        ClientId id;
         std::string peer;  // for log lines
         std::map<std::string, Account> accounts;
     };
@@ -53,7 +58,14 @@ private:
     const log::Logger &logger_;
     Counters &counters_;
     ClientTransport &transport_;
+    AccountRegistrar &registrar_;
     std::unordered_map<ClientId, Client> clients_;
+    struct BindingOwner {
+        ClientId client;
+        std::string account;
+    };
+    std::unordered_map<sip::BindingId, BindingOwner> bindings_;
+    sip::BindingId last_binding_ = 0;
 };
 
 }  // namespace sylk::gateway

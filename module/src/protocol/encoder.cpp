@@ -24,4 +24,16 @@ std::string encode_error(std::string_view transaction, std::string_view reason) 
 
 std::string encode_ready_event() { return R"({"sylkrtc":"event","event":"ready"})"; }
 
+std::string encode_registration_state(std::string_view account, std::string_view state, std::string_view reason) {
+    json::object data;
+    data["state"] = json::string_view(state.data(), state.size());
+    if (!reason.empty()) data["reason"] = json::string_view(reason.data(), reason.size());
+    json::object message;
+    message["sylkrtc"] = "account_event";
+    message["account"] = json::string_view(account.data(), account.size());
+    message["event"] = "registration_state";
+    message["data"] = std::move(data);
+    return json::serialize(message);
+}
+
 }  // namespace sylk::protocol

@@ -9,5 +9,8 @@ namespace sylk::protocol {
 std::string encode_ack(std::string_view transaction);
 std::string encode_error(std::string_view transaction, std::string_view reason);
 std::string encode_ready_event();
+// {"sylkrtc":"account_event","event":"registration_state","data":{"state":...,"reason":...}};
+// reason is left out when empty.
+std::string encode_registration_state(std::string_view account, std::string_view state, std::string_view reason);
 
 }  // namespace sylk::protocol

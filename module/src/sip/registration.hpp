@@ -1,0 +1,84 @@
+// One binding's REGISTER life: challenge answered from the HA1, expiry honoured and
+// refreshed, 423 answered, failures retried with back-off, unbinding on stop.
+// Lives on the libre thread only.
+#pragma once
+
+#include "log/logger.hpp"
+#include "sip/digest.hpp"
+#include "sip/registration_types.hpp"
+
+#include <re.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace sylk::sip {
+
+struct RegistrationSettings {
+    std::uint32_t expires = 600;              // asked of the registrar
+    std::optional<std::string> route;         // outbound proxy URI ("sip:host:port;transport=x;lr")
+};
+
+class Registration {
+public:
+    Registration(struct ::sip *stack, BindingSpec spec, const RegistrationSettings &settings,
+                 const RegistrationSink &sink, const log::Logger &logger);
+    ~Registration();
+    Registration(const Registration &) = delete;
+    Registration &operator=(const Registration &) = delete;
+
+    // Registers now (again, if already registered).
+    void bind();
+    // Removes the binding at the registrar if there is one; `done` runs once nothing
+    // more will be sent (right away when there was nothing to remove).
+    void unbind(std::function<void()> done);
+
+private:
+    enum class Phase { idle, binding, bound, retry_wait, unbinding, finished };
+
+    void start_attempt();
+    void send();
+    void on_response(int err, const struct sip_msg *message);
+    void succeeded(const struct sip_msg *message);
+    void failed(const std::string &reason, bool retry);
+    void finish_unbind();
+    void report(RegistrationState state, const std::string &reason = "");
+    void schedule(std::uint64_t delay_ms);
+    std::string local_failure_reason(int err) const;
+
+    static int send_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
+                            struct mbuf *buffer, void *arg);
+    static void response_handler(int err, const struct sip_msg *message, void *arg);
+    static void timer_handler(void *arg);
+    static bool contact_handler(const struct sip_hdr *header, const struct sip_msg *message, void *arg);
+
+    struct ::sip *stack_;
+    BindingSpec spec_;
+    RegistrationSettings settings_;
+    const RegistrationSink &sink_;
+    const log::Logger &logger_;
+
+    struct sip_dialog *dialog_ = nullptr;
+    struct sip_request *request_ = nullptr;
+    struct tmr timer_ {};
+    std::string contact_user_;
+    std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
+
+    Phase phase_ = Phase::idle;
+    std::uint32_t expires_asked_ = 0;  // of this request; 0 when unbinding
+    std::uint32_t granted_ = 0;
+    bool min_expires_retried_ = false;
+
+    std::optional<DigestChallenge> challenge_;
+    bool challenge_from_proxy_ = false;
+    std::uint32_t nonce_count_ = 0;
+    bool answered_fresh_challenge_ = false;  // in this attempt
+    bool stale_retried_ = false;             // in this attempt
+
+    std::optional<RegistrationState> reported_;
+    unsigned consecutive_failures_ = 0;
+    std::function<void()> unbound_;
+};
+
+}  // namespace sylk::sip

@@ -1,0 +1,35 @@
+// What crosses between the gateway (web thread) and the SIP agent (libre thread)
+// about registrations. Plain values only: each side copies them into its own thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace sylk::sip {
+
+using BindingId = std::uint64_t;  // one account on one connection
+
+enum class RegistrationState { registering, registered, unregistered, failed };
+
+const char *to_string(RegistrationState state);
+
+struct BindingSpec {
+    BindingId id = 0;
+    std::string user;    // of user@domain
+    std::string domain;  // as the client wrote it
+    std::string ha1;
+    std::optional<std::string> display_name;
+};
+
+struct RegistrationUpdate {
+    BindingId binding = 0;
+    RegistrationState state = RegistrationState::registering;
+    std::string reason;  // "CODE Reason" or a local reason; empty unless failed
+};
+
+// Called on the libre thread; the receiver must hop to its own thread.
+using RegistrationSink = std::function<void(const RegistrationUpdate &)>;
+
+}  // namespace sylk::sip

@@ -1,0 +1,145 @@
+"""Registration through the gateway into a real Kamailio registrar (protocol sections 4, 6)."""
+
+import asyncio
+import hashlib
+import time
+
+import pytest
+
+from conftest import Client, HostProcess, add_account_request, free_port, run, write_config
+from kamailio import Kamailio
+
+SECRET = "correct horse"
+
+
+def ha1(user, domain="example.com", password=SECRET):
+    return hashlib.md5(f"{user}:{domain}:{password}".encode()).hexdigest()
+
+
+@pytest.fixture
+def registrar(tmp_path, certificate):
+    combined, cert = certificate
+    kamailio = Kamailio(tmp_path / "kamailio", {"alice@example.com": ha1("alice"), "bob@example.com": ha1("bob")},
+                        certificate=combined).start()
+    yield kamailio
+    kamailio.stop()
+
+
+def gateway_for(start_gateway, registrar, transport="udp", certificate=None, general=None):
+    tls = {"ca_list": str(certificate)} if certificate else None
+    return start_gateway(general={"outbound_sip_proxy": registrar.proxy(transport), **(general or {})}, tls=tls)
+
+
+async def registration_events(client, account, until, timeout=10):
+    """Collects registration_state events for account until one has a state in `until`."""
+    states = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        event = await client.receive(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+        assert event["sylkrtc"] == "account_event" and event["account"] == account, event
+        assert event["event"] == "registration_state"
+        states.append(event["data"])
+        if event["data"]["state"] in until:
+            return states
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
+def test_right_ha1_registers_and_unregister_removes_the_contact(start_gateway, registrar, certificate, transport):
+    gateway = gateway_for(start_gateway, registrar, transport, certificate[1] if transport == "tls" else None)
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice"), kind="account-add"))
+        assert (await client.request({"sylkrtc": "account-register", "account": "alice@example.com"}))["sylkrtc"] == "ack"
+        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
+        assert states == [{"state": "registering"}, {"state": "registered"}]
+        contacts = registrar.contacts("alice@example.com")
+        assert len(contacts) == 1, registrar.contact_details("alice@example.com")
+        if transport != "udp":
+            assert f"transport={transport}" in contacts[0]
+        assert (await client.request({"sylkrtc": "account-unregister", "account": "alice@example.com"}))["sylkrtc"] == "ack"
+        assert await registration_events(client, "alice@example.com", {"unregistered", "failed"}) == [
+            {"state": "unregistered"}]
+        assert registrar.contacts("alice@example.com") == []
+        await client.close()
+
+    run(conversation())
+
+
+def test_wrong_ha1_fails_with_the_registrars_reason_and_leaves_no_contact(start_gateway, registrar):
+    gateway = gateway_for(start_gateway, registrar)
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice", password="wrong")))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
+        assert states == [{"state": "registering"}, {"state": "failed", "reason": "401 Unauthorized"}]
+        await client.expect_silence(1.0)  # a rejected first registration is not retried
+        await client.close()
+
+    run(conversation())
+    assert registrar.contacts("alice@example.com") == []
+    assert ha1("alice", password="wrong") not in gateway.log()
+
+
+def test_remove_account_and_a_dropped_connection_remove_the_contact(start_gateway, registrar):
+    gateway = gateway_for(start_gateway, registrar, "tcp")
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        for user in ("alice", "bob"):
+            await client.request(add_account_request(f"{user}@example.com", ha1(user)))
+            await client.request({"sylkrtc": "register", "account": f"{user}@example.com"})
+            await registration_events(client, f"{user}@example.com", {"registered"})
+        assert (await client.request({"sylkrtc": "remove_account", "account": "alice@example.com"}))["sylkrtc"] == "ack"
+        wait_for(lambda: registrar.contacts("alice@example.com") == [])
+        assert len(registrar.contacts("bob@example.com")) == 1
+        await client.ws.close()  # the WebSocket goes away: bob must be unregistered too
+
+    run(conversation())
+    wait_for(lambda: registrar.contacts("bob@example.com") == [])
+
+
+def test_the_same_account_on_two_connections_has_two_contacts(start_gateway, registrar):
+    gateway = gateway_for(start_gateway, registrar)
+
+    async def conversation():
+        first = await Client.connect(gateway.url)
+        second = await Client.connect(gateway.url)
+        for client in (first, second):
+            await client.request(add_account_request("alice@example.com", ha1("alice")))
+            await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+            await registration_events(client, "alice@example.com", {"registered"})
+        contacts = registrar.contacts("alice@example.com")
+        assert len(set(contacts)) == 2, contacts
+        await first.request({"sylkrtc": "remove_account", "account": "alice@example.com"})
+        wait_for(lambda: len(registrar.contacts("alice@example.com")) == 1)
+        assert registrar.contacts("alice@example.com")[0] in contacts
+        await second.close()
+
+    run(conversation())
+
+
+def test_stopping_the_application_unregisters_everything(tmp_path, registrar):
+    port = free_port()
+    directory = write_config(tmp_path / "config", port, general={"outbound_sip_proxy": registrar.proxy("udp")})
+    host = HostProcess(directory, port).start()
+
+    async def conversation():
+        client = await Client.connect(host.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice")))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
+        assert len(registrar.contacts("alice@example.com")) == 1
+        assert await asyncio.get_running_loop().run_in_executor(None, host.stop) == 0
+
+    run(conversation())
+    assert registrar.contacts("alice@example.com") == []
