@@ -21,10 +21,10 @@ struct Command {
     BindingId binding = 0;
 };
 
-// "host[:port][;transport=x]" (with or without "sip:") -> a loose-routing Route URI.
+// "host[:port][;transport=x]" (with or without "sip:") -> the Route URI.
 std::string route_uri(std::string proxy) {
     if (proxy.rfind("sip:", 0) == 0) proxy = proxy.substr(4);
-    return "sip:" + proxy + ";lr";
+    return "sip:" + proxy;  // sip_dialog_alloc marks it ;lr itself
 }
 
 void initialise_libre_once() {

@@ -1,0 +1,67 @@
+"""Without an outbound proxy, the account's domain is resolved as RFC 3263 says (NAPTR,
+SRV, A) by libre's DNS client, here against a DNS server the test runs on loopback."""
+
+import hashlib
+
+import pytest
+from dnslib.server import DNSServer
+from dnslib.zoneresolver import ZoneResolver
+
+from conftest import Client, add_account_request, free_sip_port, run
+from kamailio import Kamailio
+from test_registration import registration_events, wait_for
+
+HA1 = hashlib.md5(b"alice:example.com:secret").hexdigest()
+
+
+@pytest.fixture
+def registrar(tmp_path):
+    kamailio = Kamailio(tmp_path / "kamailio", {"alice@example.com": HA1}).start()
+    yield kamailio
+    kamailio.stop()
+
+
+@pytest.fixture
+def dns(registrar):
+    """example.com -> NAPTR -> _sip._udp SRV -> sip1.example.com A 127.0.0.1 (Kamailio's port)."""
+    zone = f"""
+example.com.            60 IN NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp.example.com.
+_sip._udp.example.com.  60 IN SRV   0 0 {registrar.udp_port} sip1.example.com.
+sip1.example.com.       60 IN A     127.0.0.1
+"""
+    port = free_sip_port()
+    server = DNSServer(ZoneResolver(zone), address="127.0.0.1", port=port, tcp=False)
+    server.start_thread()
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+def test_the_domain_is_found_through_naptr_srv_and_a(start_gateway, registrar, dns):
+    gateway = start_gateway(sip={"nameservers": dns})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        assert await registration_events(client, "alice@example.com", {"registered", "failed"}) == [
+            {"state": "registering"}, {"state": "registered"}]
+        await client.close()
+
+    run(conversation())
+    wait_for(lambda: registrar.contacts("alice@example.com") == [])  # and the dropped socket unregistered it
+
+
+def test_a_domain_that_does_not_resolve_fails_with_a_clear_reason(start_gateway, dns):
+    gateway = start_gateway(sip={"nameservers": dns})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@nowhere.invalid", HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@nowhere.invalid"})
+        states = await registration_events(client, "alice@nowhere.invalid", {"registered", "failed"})
+        assert states[0] == {"state": "registering"}
+        assert states[1]["state"] == "failed"
+        assert states[1]["reason"].startswith("DNS error: cannot resolve nowhere.invalid"), states
+        await client.close()
+
+    run(conversation())
