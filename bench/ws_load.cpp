@@ -1,4 +1,4 @@
-// ws_load: a lean sylkRTC-1 load client on raw Boost.Asio (one thread).
+// ws_load: request->ack load on the gateway.
 //
 //   ws_load rtt  PORT CONNECTIONS SECONDS   closed-loop add/remove_account requests;
 //                                           prints requests, acks/s, p50/p99 latency
@@ -6,37 +6,17 @@
 //                                           keeps them open until stdin closes
 //
 // Each connection has one request in flight: send, wait for its answer, send the next.
-#include <boost/asio.hpp>
+#include "ws_client.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <iostream>
-#include <memory>
-#include <string>
 #include <vector>
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using namespace bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A client frame: FIN + text, masked with a zero key (valid, and the payload stays as is).
-std::string text_frame(const std::string &payload) {
-    std::string frame;
-    frame += static_cast<char>(0x81);
-    if (payload.size() < 126) {
-        frame += static_cast<char>(0x80 | payload.size());
-    } else {
-        frame += static_cast<char>(0x80 | 126);
-        frame += static_cast<char>((payload.size() >> 8) & 0xff);
-        frame += static_cast<char>(payload.size() & 0xff);
-    }
-    frame.append(4, '\0');
-    return frame + payload;
-}
 
 struct Stats {
     std::vector<std::uint32_t> latencies_us;
@@ -48,10 +28,11 @@ struct Stats {
     bool stopping = false;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// One connection alternating add_account and remove_account of its own account.
+class LoadClient {
 public:
-    Connection(asio::io_context &io, tcp::endpoint endpoint, int index, Stats &stats, bool load)
-        : socket_(io), endpoint_(endpoint), stats_(stats), load_(load) {
+    LoadClient(asio::io_context &io, tcp::endpoint endpoint, int index, Stats &stats, bool load)
+        : connection_(std::make_shared<WsConnection>(io, endpoint)), stats_(stats), load_(load) {
         std::string account = "bench" + std::to_string(index) + "@example.com";
         add_ = text_frame(R"({"sylkrtc":"add_account","transaction":"a","account":")" + account +
                           R"(","password":"0cc175b9c0f1b6a831c399e269772661"})");
@@ -59,65 +40,15 @@ public:
     }
 
     void start() {
-        auto self = shared_from_this();
-        socket_.async_connect(endpoint_, [self](boost::system::error_code ec) {
-            if (ec) return self->fail("connect: " + ec.message());
-            self->socket_.set_option(tcp::no_delay(true));
-            self->handshake();
-        });
+        connection_->start([this](std::string_view payload) { on_text(payload); },
+                           [this](const std::string &why) {
+                               if (stats_.stopping) return;
+                               if (stats_.failed++ < 5) std::cerr << "connection failed: " << why << "\n";
+                           });
     }
 
 private:
-    void handshake() {
-        request_ = "GET /webrtcgateway/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sylkRTC-1\r\n\r\n";
-        auto self = shared_from_this();
-        asio::async_write(socket_, asio::buffer(request_), [self](boost::system::error_code ec, std::size_t) {
-            if (ec) return self->fail("handshake write: " + ec.message());
-            asio::async_read_until(self->socket_, asio::dynamic_buffer(self->buffer_), "\r\n\r\n",
-                                   [self](boost::system::error_code ec2, std::size_t header_size) {
-                                       if (ec2) return self->fail("handshake read: " + ec2.message());
-                                       if (self->buffer_.compare(0, 12, "HTTP/1.1 101") != 0)
-                                           return self->fail("refused: " + self->buffer_.substr(0, 40));
-                                       self->buffer_.erase(0, header_size);
-                                       self->read_frames();
-                                   });
-        });
-    }
-
-    // Parses every complete frame in buffer_, then reads more.
-    void read_frames() {
-        for (;;) {
-            if (buffer_.size() < 2) break;
-            std::size_t length = static_cast<unsigned char>(buffer_[1]) & 0x7f, header = 2;
-            if (length == 126) {
-                if (buffer_.size() < 4) break;
-                length = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
-                header = 4;
-            }
-            if (buffer_.size() < header + length) break;
-            unsigned opcode = static_cast<unsigned char>(buffer_[0]) & 0x0f;
-            std::string_view payload(buffer_.data() + header, length);
-            if (opcode == 0x1) on_message(payload);
-            else if (opcode == 0x8) return fail("closed by server");
-            buffer_.erase(0, header + length);
-        }
-        auto self = shared_from_this();
-        std::size_t old_size = buffer_.size();
-        buffer_.resize(old_size + 4096);
-        socket_.async_read_some(asio::buffer(&buffer_[old_size], 4096),
-                                [self, old_size](boost::system::error_code ec, std::size_t n) {
-                                    self->buffer_.resize(old_size + n);
-                                    if (ec) {
-                                        if (!self->stats_.stopping) self->fail("read: " + ec.message());
-                                        return;
-                                    }
-                                    self->read_frames();
-                                });
-    }
-
-    void on_message(std::string_view payload) {
+    void on_text(std::string_view payload) {
         if (payload.find("\"ready\"") != std::string_view::npos) {
             ++stats_.ready;
             if (load_) send_next();
@@ -135,43 +66,33 @@ private:
         const std::string &frame = adding_ ? add_ : remove_;
         adding_ = !adding_;
         sent_at_ = Clock::now();
-        auto self = shared_from_this();
-        asio::async_write(socket_, asio::buffer(frame), [self](boost::system::error_code ec, std::size_t) {
-            if (ec && !self->stats_.stopping) self->fail("write: " + ec.message());
-        });
+        connection_->send_frame(frame);
     }
 
-    void fail(const std::string &why) {
-        if (stats_.failed++ < 5) std::cerr << "connection failed: " << why << "\n";
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-    }
-
-    tcp::socket socket_;
-    tcp::endpoint endpoint_;
+    std::shared_ptr<WsConnection> connection_;
     Stats &stats_;
     bool load_;
-    std::string request_, buffer_, add_, remove_;
+    std::string add_, remove_;
     bool adding_ = true;
     Clock::time_point sent_at_;
 };
 
-double percentile(std::vector<std::uint32_t> &sorted, double p) {
+double percentile(const std::vector<std::uint32_t> &sorted, double p) {
     if (sorted.empty()) return 0;
     return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * sorted.size()))] / 1000.0;
 }
 
 // Opens `count` connections, at most 200 handshakes in flight, and runs until all are ready.
-std::vector<std::shared_ptr<Connection>> open_all(asio::io_context &io, tcp::endpoint endpoint, int count,
+std::vector<std::unique_ptr<LoadClient>> open_all(asio::io_context &io, tcp::endpoint endpoint, int count,
                                                   Stats &stats, bool load) {
-    std::vector<std::shared_ptr<Connection>> connections;
+    std::vector<std::unique_ptr<LoadClient>> clients;
     for (int i = 0; i < count; ++i) {
-        connections.push_back(std::make_shared<Connection>(io, endpoint, i, stats, load));
-        connections.back()->start();
+        clients.push_back(std::make_unique<LoadClient>(io, endpoint, i, stats, load));
+        clients.back()->start();
         while (static_cast<int>(stats.ready + stats.failed) + 200 <= i) io.run_one();
     }
     while (static_cast<int>(stats.ready + stats.failed) < count) io.run_one();
-    return connections;
+    return clients;
 }
 
 }  // namespace
@@ -188,7 +109,7 @@ int main(int argc, char **argv) {
     Stats stats;
 
     if (mode == "idle") {
-        auto connections = open_all(io, endpoint, count, stats, false);
+        auto clients = open_all(io, endpoint, count, stats, false);
         std::printf("held %zu failed %zu\n", stats.ready, stats.failed);
         std::fflush(stdout);
         std::string line;
@@ -197,7 +118,7 @@ int main(int argc, char **argv) {
     }
 
     double seconds = argc > 4 ? std::stod(argv[4]) : 5.0;
-    auto connections = open_all(io, endpoint, count, stats, true);
+    auto clients = open_all(io, endpoint, count, stats, true);
     auto run_for = [&](double s) {
         io.restart();
         io.run_for(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));

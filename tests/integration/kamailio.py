@@ -29,7 +29,7 @@ def free_udp_and_tcp_port():
 
 class Kamailio:
     def __init__(self, directory, accounts, domain="example.com", min_expires=60, nonce_expire=300,
-                 certificate=None):
+                 certificate=None, check_nonce_count=True):
         """accounts: {"alice@example.com": ha1}; certificate: a PEM with certificate and key, for TLS."""
         self.directory = pathlib.Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -41,6 +41,7 @@ class Kamailio:
         entries = "\n".join(f'    $sht(ha1=>{account}) = "{ha1}";' for account, ha1 in accounts.items())
         values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port, "TLS_PORT": self.tls_port,
                   "CTL_SOCKET": self.ctl, "MIN_EXPIRES": min_expires, "NONCE_EXPIRE": nonce_expire,
+                  "NONCE_COUNT": 1 if check_nonce_count else 0,
                   "HA1_ENTRIES": entries}
         self.certificate = certificate
         text = FIXTURE.read_text()

@@ -23,10 +23,7 @@ void Gateway::client_closed(ClientId client) {
     auto it = clients_.find(client);
     if (it == clients_.end()) return;
     // Nothing outlives the connection: its accounts go with it, unregistered.
-    for (const auto &[name, account] : it->second.accounts) {
-        registrar_.remove_binding(account.binding);
-        bindings_.erase(account.binding);
-    }
+    for (const auto &[name, account] : it->second.accounts) forget_binding(account);
     counters_.accounts.fetch_sub(it->second.accounts.size(), std::memory_order_relaxed);
     counters_.connections.fetch_sub(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " disconnected");
@@ -82,8 +79,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
 std::optional<std::string> Gateway::handle(Client &client, const protocol::RemoveAccount &request) {
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
-    registrar_.remove_binding(it->second.binding);
-    bindings_.erase(it->second.binding);
+    forget_binding(it->second);
     client.accounts.erase(it);
     counters_.accounts.fetch_sub(1, std::memory_order_relaxed);
     return std::nullopt;
@@ -93,6 +89,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Regis
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
     auto address = protocol::parse_account_address(request.account);
+    it->second.known_to_sip = true;
     registrar_.register_binding({it->second.binding, address->user, address->domain, it->second.ha1,
                                  it->second.display_name});
     return std::nullopt;
@@ -101,8 +98,14 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Regis
 std::optional<std::string> Gateway::handle(Client &client, const protocol::UnregisterAccount &request) {
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
-    registrar_.unregister_binding(it->second.binding);
+    if (it->second.known_to_sip) registrar_.unregister_binding(it->second.binding);
     return std::nullopt;
+}
+
+// Accounts that never registered cost the SIP thread nothing, not even a message.
+void Gateway::forget_binding(const Account &account) {
+    if (account.known_to_sip) registrar_.remove_binding(account.binding);
+    bindings_.erase(account.binding);
 }
 
 void Gateway::registration_changed(const sip::RegistrationUpdate &update) {

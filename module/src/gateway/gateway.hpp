@@ -21,6 +21,7 @@ struct Account {
     std::string ha1;
     std::optional<std::string> display_name;
     sip::BindingId binding = 0;  // this account on this connection, for the SIP side
+    bool known_to_sip = false;   // register was asked: the SIP side must hear of its removal
 };
 
 class Gateway {
@@ -53,6 +54,7 @@ private:
     std::optional<std::string> handle(Client &client, const protocol::SessionTerminate &request);
 
     void send(ClientId client, const Client &state, std::string text);
+    void forget_binding(const Account &account);
 
     const config::Configuration &configuration_;
     const log::Logger &logger_;

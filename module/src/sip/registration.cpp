@@ -36,35 +36,35 @@ const char *to_string(RegistrationState state) {
     return "failed";
 }
 
-Registration::Registration(struct ::sip *stack, BindingSpec spec, const RegistrationSettings &settings,
-                           const RegistrationSink &sink, const log::Logger &logger)
-    : stack_(stack), spec_(std::move(spec)), settings_(settings), sink_(sink), logger_(logger),
-      contact_user_("gw-" + random_hex()) {
-    tmr_init(&timer_);
-}
+Registration::Registration(const RegistrationContext &context, BindingSpec spec)
+    : context_(context), spec_(std::move(spec)), expires_(context.settings.expires),
+      contact_user_("gw-" + random_hex()) {}
 
 Registration::~Registration() {
-    tmr_cancel(&timer_);
+    context_.window.release(spec_.id);
+    context_.deadlines.cancel(spec_.id);
     mem_deref(request_);
     mem_deref(dialog_);
 }
 
 void Registration::bind() {
     if (phase_ == Phase::unbinding) unbound_ = nullptr;  // a new register wins over a pending unregister
-    tmr_cancel(&timer_);
+    context_.deadlines.cancel(spec_.id);
     request_ = static_cast<struct sip_request *>(mem_deref(request_));
+    end_attempt();
     if (!reported_ || *reported_ != RegistrationState::registered) report(RegistrationState::registering);
-    expires_asked_ = settings_.expires;
+    expires_asked_ = expires_;
     min_expires_retried_ = false;
     phase_ = Phase::binding;
     start_attempt();
 }
 
 void Registration::unbind(std::function<void()> done) {
-    tmr_cancel(&timer_);
+    context_.deadlines.cancel(spec_.id);
     bool may_be_bound = phase_ == Phase::bound || phase_ == Phase::binding || phase_ == Phase::unbinding ||
                         (phase_ == Phase::retry_wait && granted_ > 0);
     request_ = static_cast<struct sip_request *>(mem_deref(request_));
+    end_attempt();
     if (!may_be_bound) {
         phase_ = Phase::finished;
         if (done) done();
@@ -77,19 +77,23 @@ void Registration::unbind(std::function<void()> done) {
 }
 
 void Registration::start_attempt() {
-    answered_fresh_challenge_ = false;
-    stale_retried_ = false;
-    send();
+    context_.window.acquire(spec_.id, [this] {
+        answered_fresh_challenge_ = false;
+        stale_retried_ = false;
+        send();
+    });
 }
+
+void Registration::end_attempt() { context_.window.release(spec_.id); }
 
 void Registration::send() {
     if (!dialog_) {
         std::string registrar = "sip:" + spec_.domain;
         std::string aor = "sip:" + spec_.user + "@" + spec_.domain;
-        const char *routes[1] = {settings_.route ? settings_.route->c_str() : nullptr};
+        const char *routes[1] = {context_.settings.route ? context_.settings.route->c_str() : nullptr};
         int err = sip_dialog_alloc(&dialog_, registrar.c_str(), aor.c_str(),
                                    spec_.display_name ? spec_.display_name->c_str() : nullptr, aor.c_str(),
-                                   settings_.route ? routes : nullptr, settings_.route ? 1 : 0);
+                                   context_.settings.route ? routes : nullptr, context_.settings.route ? 1 : 0);
         if (err) return failed("cannot build the request: " + std::string(std::strerror(err)), false);
     }
     std::string credentials;
@@ -99,7 +103,7 @@ void Registration::send() {
         credentials = std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
                       authorization_value(*challenge_, input) + "\r\n";
     }
-    int err = sip_drequestf(&request_, stack_, true, "REGISTER", dialog_, 0, nullptr, send_handler, response_handler,
+    int err = sip_drequestf(&request_, context_.stack, true, "REGISTER", dialog_, 0, nullptr, send_handler, response_handler,
                             this, "%sExpires: %u\r\nContent-Length: 0\r\n\r\n", credentials.c_str(), expires_asked_);
     if (err) failed(local_failure_reason(err), true);
 }
@@ -134,7 +138,7 @@ void Registration::on_response(int err, const struct sip_msg *message) {
                          (!answered_fresh_challenge_ || (challenge->stale && !stale_retried_));
         if (!answer_it) {
             if (challenge && !can_answer(*challenge))
-                logger_.warning("account " + spec_.user + "@" + spec_.domain + ": registrar asks for digest algorithm '" +
+                context_.logger.warning("account " + spec_.user + "@" + spec_.domain + ": registrar asks for digest algorithm '" +
                                 challenge->algorithm + "' which an MD5 HA1 cannot answer");
             return failed(answer, granted_ > 0);  // wrong credentials: retrying will not help a first registration
         }
@@ -151,7 +155,7 @@ void Registration::on_response(int err, const struct sip_msg *message) {
         if (asked > expires_asked_) {
             min_expires_retried_ = true;
             expires_asked_ = asked;
-            settings_.expires = asked;  // and for later refreshes
+            expires_ = asked;  // and for later refreshes
             return send();
         }
     }
@@ -169,6 +173,7 @@ bool Registration::contact_handler(const struct sip_hdr *header, const struct si
 }
 
 void Registration::succeeded(const struct sip_msg *message) {
+    end_attempt();
     consecutive_failures_ = 0;
     if (phase_ == Phase::unbinding) {
         granted_ = 0;
@@ -184,8 +189,9 @@ void Registration::succeeded(const struct sip_msg *message) {
 }
 
 void Registration::failed(const std::string &reason, bool retry) {
+    end_attempt();
     if (phase_ == Phase::unbinding) {
-        logger_.info("account " + spec_.user + "@" + spec_.domain + ": unregister failed: " + reason);
+        context_.logger.info("account " + spec_.user + "@" + spec_.domain + ": unregister failed: " + reason);
         report(RegistrationState::failed, reason);
         return finish_unbind();
     }
@@ -208,21 +214,22 @@ void Registration::finish_unbind() {
     }
 }
 
-void Registration::schedule(std::uint64_t delay_ms) { tmr_start(&timer_, delay_ms, timer_handler, this); }
+void Registration::schedule(std::uint64_t delay_ms) {
+    context_.deadlines.schedule(spec_.id, delay_ms, [this] { deadline_reached(); });
+}
 
-void Registration::timer_handler(void *arg) {
-    auto *self = static_cast<Registration *>(arg);
+void Registration::deadline_reached() {
     // Refresh or retry: asks the same expiry again (the registrar may have shortened it).
-    self->expires_asked_ = self->settings_.expires;
-    self->min_expires_retried_ = false;
-    if (self->phase_ == Phase::retry_wait) self->phase_ = Phase::binding;
-    self->start_attempt();
+    expires_asked_ = expires_;
+    min_expires_retried_ = false;
+    if (phase_ == Phase::retry_wait) phase_ = Phase::binding;
+    start_attempt();
 }
 
 void Registration::report(RegistrationState state, const std::string &reason) {
     if (reported_ == state) return;  // refreshes and retries that change nothing stay quiet
     reported_ = state;
-    sink_({spec_.id, state, reason});
+    context_.sink({spec_.id, state, reason});
 }
 
 std::string Registration::local_failure_reason(int err) const {
@@ -232,7 +239,7 @@ std::string Registration::local_failure_reason(int err) const {
     case ENOENT:
     case ENODATA:
     case ESRCH:
-        return "DNS error: cannot resolve " + spec_.domain + (settings_.route ? " (via the outbound proxy)" : "");
+        return "DNS error: cannot resolve " + spec_.domain + (context_.settings.route ? " (via the outbound proxy)" : "");
     default: return std::string("network error: ") + std::strerror(err);
     }
 }

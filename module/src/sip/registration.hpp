@@ -5,7 +5,9 @@
 
 #include "log/logger.hpp"
 #include "sip/digest.hpp"
+#include "sip/deadline_queue.hpp"
 #include "sip/registration_types.hpp"
+#include "sip/send_window.hpp"
 
 #include <re.h>
 
@@ -17,13 +19,22 @@ namespace sylk::sip {
 
 struct RegistrationSettings {
     std::uint32_t expires = 600;              // asked of the registrar
-    std::optional<std::string> route;         // outbound proxy URI ("sip:host:port;transport=x;lr")
+    std::optional<std::string> route;         // outbound proxy URI ("sip:host:port;transport=x")
+};
+
+// What every Registration of one agent shares; owned by the agent.
+struct RegistrationContext {
+    struct ::sip *stack;
+    RegistrationSettings settings;
+    RegistrationSink sink;
+    SendWindow &window;
+    DeadlineQueue &deadlines;
+    const log::Logger &logger;
 };
 
 class Registration {
 public:
-    Registration(struct ::sip *stack, BindingSpec spec, const RegistrationSettings &settings,
-                 const RegistrationSink &sink, const log::Logger &logger);
+    Registration(const RegistrationContext &context, BindingSpec spec);
     ~Registration();
     Registration(const Registration &) = delete;
     Registration &operator=(const Registration &) = delete;
@@ -38,6 +49,7 @@ private:
     enum class Phase { idle, binding, bound, retry_wait, unbinding, finished };
 
     void start_attempt();
+    void end_attempt();
     void send();
     void on_response(int err, const struct sip_msg *message);
     void succeeded(const struct sip_msg *message);
@@ -50,18 +62,15 @@ private:
     static int send_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                             struct mbuf *buffer, void *arg);
     static void response_handler(int err, const struct sip_msg *message, void *arg);
-    static void timer_handler(void *arg);
+    void deadline_reached();
     static bool contact_handler(const struct sip_hdr *header, const struct sip_msg *message, void *arg);
 
-    struct ::sip *stack_;
+    const RegistrationContext &context_;
     BindingSpec spec_;
-    RegistrationSettings settings_;
-    const RegistrationSink &sink_;
-    const log::Logger &logger_;
+    std::uint32_t expires_ = 0;  // what to ask; raised by a 423
 
     struct sip_dialog *dialog_ = nullptr;
     struct sip_request *request_ = nullptr;
-    struct tmr timer_ {};
     std::string contact_user_;
     std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
 

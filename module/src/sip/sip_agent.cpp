@@ -1,12 +1,15 @@
 #include "sip/sip_agent.hpp"
 
+#include "sip/deadline_queue.hpp"
 #include "sip/registration.hpp"
+#include "sip/send_window.hpp"
 
 #include <re.h>
 
 #include <cstring>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +18,10 @@ namespace sylk::sip {
 namespace {
 
 enum CommandKind { kBind, kUnbind, kRemove, kForget, kShutdown };
+
+// REGISTER transactions in flight at once (see SendWindow).
+constexpr std::size_t kRegistrationsInFlight = 100;
+constexpr std::uint32_t kClientTransactionBuckets = 8192;
 
 struct Command {
     BindingSpec spec;  // kBind
@@ -38,8 +45,6 @@ class SipAgent::Loop {
 public:
     Loop(const config::Configuration &configuration, const log::Logger &logger, RegistrationSink sink)
         : configuration_(configuration), logger_(logger), sink_(std::move(sink)) {
-        settings_.expires = configuration.register_expires;
-        if (configuration.outbound_sip_proxy) settings_.route = route_uri(*configuration.outbound_sip_proxy);
         tmr_init(&shutdown_timer_);
     }
 
@@ -63,8 +68,14 @@ private:
         int err = mqueue_alloc(&queue_, command_handler, this);
         if (err) return new config::SettingError("", "cannot create the SIP command queue");
         if (auto *failure = set_up_dns()) return failure;
-        err = sip_alloc(&stack_, dns_, 32, 32, 32, "sylk-webrtcgateway", nullptr, nullptr);
+        // Hash sizes: finished client transactions linger for seconds (timer K), so a busy
+        // gateway holds thousands; small tables turn every response lookup into a long walk.
+        err = sip_alloc(&stack_, dns_, kClientTransactionBuckets, 256, 256, "sylk-webrtcgateway", nullptr, nullptr);
         if (err) return new config::SettingError("", std::string("cannot start SIP: ") + std::strerror(err));
+        RegistrationSettings settings;
+        settings.expires = configuration_.register_expires;
+        if (configuration_.outbound_sip_proxy) settings.route = route_uri(*configuration_.outbound_sip_proxy);
+        context_.emplace(RegistrationContext{stack_, settings, sink_, window_, *deadlines_, logger_});
         return set_up_transports();
     }
 
@@ -135,6 +146,8 @@ private:
     void tear_down() {
         tmr_cancel(&shutdown_timer_);
         registrations_.clear();
+        context_.reset();
+        deadlines_.reset();
         if (stack_) sip_close(stack_, true);
         stack_ = static_cast<struct ::sip *>(mem_deref(stack_));
         tls_ = static_cast<struct tls *>(mem_deref(tls_));
@@ -153,7 +166,7 @@ private:
             if (shutting_down_) return;
             auto &slot = registrations_[command.spec.id];
             if (!slot)
-                slot = std::make_unique<Registration>(stack_, command.spec, settings_, sink_, logger_);
+                slot = std::make_unique<Registration>(*context_, command.spec);
             slot->bind();
             return;
         }
@@ -194,7 +207,10 @@ private:
     const config::Configuration &configuration_;
     const log::Logger &logger_;
     RegistrationSink sink_;
-    RegistrationSettings settings_;
+    SendWindow window_{kRegistrationsInFlight};
+    // Freed in tear_down, on the SIP thread: its libre timer belongs to that thread's loop.
+    std::unique_ptr<DeadlineQueue> deadlines_ = std::make_unique<DeadlineQueue>();
+    std::optional<RegistrationContext> context_;
     struct mqueue *queue_ = nullptr;
     struct dnsc *dns_ = nullptr;
     struct ::sip *stack_ = nullptr;
