@@ -11,14 +11,20 @@ import socket
 import subprocess
 import time
 
+import hashlib
+import sys
+
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from kamailio import Kamailio  # noqa: E402  (the integration tests' real registrar)
 PACKAGES = ["sylk-webrtcgateway", "sylk-webrtcgateway-dev", "python3-sylk-host"]
 UNIT = pathlib.Path("/lib/systemd/system/sylk-host.service")
 CONFIG = pathlib.Path("/etc/sylkserver/config.ini")
+GATEWAY_CONFIG = pathlib.Path("/etc/sylkserver/webrtcgateway.ini")
 PORT = 10888  # from the installed configuration
-HA1 = "0cc175b9c0f1b6a831c399e269772661"
+HA1 = hashlib.md5(b"alice:example.com:secret").hexdigest()
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installs packages: needs root")
 
@@ -72,13 +78,18 @@ class InstalledHost:
         self.log.close()
 
 
-async def conversation():
+async def conversation(registrar):
     import websockets
     async with websockets.connect(f"ws://127.0.0.1:{PORT}/webrtcgateway/ws", subprotocols=["sylkRTC-1"]) as ws:
         assert json.loads(await ws.recv()) == {"sylkrtc": "event", "event": "ready"}
         await ws.send(json.dumps({"sylkrtc": "account-add", "transaction": "1",
                                   "account": "alice@example.com", "password": HA1}))
         assert json.loads(await ws.recv()) == {"sylkrtc": "ack", "transaction": "1"}
+        await ws.send(json.dumps({"sylkrtc": "account-register", "transaction": "2", "account": "alice@example.com"}))
+        assert json.loads(await ws.recv()) == {"sylkrtc": "ack", "transaction": "2"}
+        states = [json.loads(await asyncio.wait_for(ws.recv(), 10))["data"]["state"] for _ in range(2)]
+        assert states == ["registering", "registered"]
+        assert len(registrar.contacts("alice@example.com")) == 1
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +99,14 @@ def debs(tmp_path_factory):
     return sorted(str(p) for p in out.glob("*.deb") if "-dbgsym_" not in p.name)
 
 
-def test_install_run_disable_upgrade_and_purge(debs, tmp_path):
+@pytest.fixture
+def registrar(tmp_path):
+    kamailio = Kamailio(tmp_path / "kamailio", {"alice@example.com": HA1}).start()
+    yield kamailio
+    kamailio.stop()
+
+
+def test_install_run_disable_upgrade_and_purge(debs, tmp_path, registrar):
     assert not listening(PORT), f"port {PORT} is busy: something else runs the gateway"
     purge()
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -99,10 +117,14 @@ def test_install_run_disable_upgrade_and_purge(debs, tmp_path):
         conffiles = run("dpkg-query", "-W", "-f=${Conffiles}\n", *PACKAGES).stdout
         assert "/etc/sylkserver/config.ini" in conffiles and "/etc/sylkserver/webrtcgateway.ini" in conffiles
 
-        # The installed host, on the installed configuration, serves the endpoint.
+        # The installed host, on the installed configuration (pointed at the test registrar),
+        # serves the endpoint and registers through it.
+        GATEWAY_CONFIG.write_text(GATEWAY_CONFIG.read_text().replace(
+            ";outbound_sip_proxy = proxy.example.com;transport=tls", f"outbound_sip_proxy = {registrar.proxy('udp')}"))
         with InstalledHost(tmp_path / "host1.log") as host:
-            asyncio.run(conversation())
+            asyncio.run(conversation(registrar))
         assert "listening for ws on 127.0.0.1:10888" in host.text()
+        assert registrar.contacts("alice@example.com") == []  # stopping unregistered it
 
         # Disabled in config.ini's applications list: the endpoint is gone.
         CONFIG.write_text(CONFIG.read_text().replace("disabled_applications =", "disabled_applications = webrtcgateway"))
