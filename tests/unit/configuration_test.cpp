@@ -43,6 +43,28 @@ BOOST_AUTO_TEST_CASE(every_setting_is_read) {
     BOOST_TEST(c.websocket_max_message_size == 4096u);
 }
 
+BOOST_AUTO_TEST_CASE(sip_settings_are_read_with_their_defaults) {
+    auto defaults = parse_configuration("{}");
+    BOOST_REQUIRE(defaults.configuration);
+    BOOST_TEST(defaults.configuration->sip_udp_port == 5060);
+    BOOST_TEST(defaults.configuration->sip_tls_port == 5061);
+    BOOST_TEST(defaults.configuration->register_expires == 600u);
+    BOOST_TEST(defaults.configuration->unregister_timeout == 5u);
+    BOOST_TEST(defaults.configuration->dns_servers.empty());
+    auto parsed = parse_configuration(R"({"sip_listen_address": "10.0.0.5", "sip_udp_port": 0, "sip_tcp_port": 5070,
+        "sip_tls_port": 5071, "sip_tls_ca_file": "/ca.pem", "dns_servers": "127.0.0.1:5353, 10.0.0.53",
+        "register_expires": 120, "unregister_timeout": 2})");
+    BOOST_REQUIRE(parsed.configuration);
+    const auto &c = *parsed.configuration;
+    BOOST_TEST(c.sip_listen_address == "10.0.0.5");
+    BOOST_TEST(c.sip_udp_port == 0);
+    BOOST_TEST(c.sip_tcp_port == 5070);
+    BOOST_TEST(c.sip_tls_ca_file == "/ca.pem");
+    BOOST_TEST(c.dns_servers == (std::vector<std::string>{"127.0.0.1:5353", "10.0.0.53"}));
+    BOOST_TEST(c.register_expires == 120u);
+    BOOST_TEST(c.unregister_timeout == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_star_anywhere_allows_everything) {
     auto parsed = parse_configuration(R"({"sip_domains": ["example.com", "*"]})");
     BOOST_REQUIRE(parsed.configuration);
@@ -72,6 +94,10 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_setting_and_the_reason) {
         {R"({"outbound_sip_proxy": "proxy;transport=sctp"})", "outbound_sip_proxy", "transport"},
         {R"({"outbound_sip_proxy": "not a host"})", "outbound_sip_proxy", "host[:port]"},
         {R"({"no_such_setting": 1})", "no_such_setting", "unknown setting"},
+        {R"({"sip_udp_port": 65536})", "sip_udp_port", "from 0 to 65535"},
+        {R"({"register_expires": 5})", "register_expires", "from 10"},
+        {R"({"unregister_timeout": 61})", "unregister_timeout", "from 0 to 60"},
+        {R"({"dns_servers": 53})", "dns_servers", "list of strings"},
     };
     for (const auto &bad : cases) {
         BOOST_TEST_CONTEXT(bad.json) {

@@ -49,8 +49,8 @@ std::int64_t as_integer(const json::value &v, const std::string &key, std::int64
     return n;
 }
 
-// Accepts "*", a comma separated string, or an array of strings.
-AllowList as_allow_list(const json::value &v, const std::string &key, bool lowercase) {
+// A comma separated string or an array of strings; items trimmed, empty ones dropped.
+std::vector<std::string> as_string_list(const json::value &v, const std::string &key, bool lowercase) {
     std::vector<std::string> items;
     auto add = [&](std::string item) {
         auto not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -77,8 +77,14 @@ AllowList as_allow_list(const json::value &v, const std::string &key, bool lower
             add(std::string(item.get_string()));
         }
     } else {
-        fail(key, "must be \"*\" or a list of strings");
+        fail(key, "must be a list of strings");
     }
+    return items;
+}
+
+// "*" (anything) or explicit values.
+AllowList as_allow_list(const json::value &v, const std::string &key, bool lowercase) {
+    std::vector<std::string> items = as_string_list(v, key, lowercase);
     if (items.empty()) fail(key, "must not be empty (use \"*\" to allow any)");
     AllowList list;
     list.any = std::find(items.begin(), items.end(), "*") != items.end();
@@ -192,7 +198,7 @@ const std::map<std::string, Setter> &setters() {
              if (!v.is_null()) c.sip_tls_ca_file = as_string(v, k);
          }},
         {"dns_servers", [](Configuration &c, const json::value &v, const std::string &k) {
-             c.dns_servers = as_allow_list(v, k, false).values;
+             c.dns_servers = as_string_list(v, k, false);
          }},
         {"register_expires", [](Configuration &c, const json::value &v, const std::string &k) {
              c.register_expires = static_cast<std::uint32_t>(as_integer(v, k, 10, 86400));
