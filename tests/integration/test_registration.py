@@ -2,6 +2,8 @@
 
 import asyncio
 import hashlib
+import socket
+import threading
 import time
 
 import pytest
@@ -143,3 +145,32 @@ def test_stopping_the_application_unregisters_everything(tmp_path, registrar):
 
     run(conversation())
     assert registrar.contacts("alice@example.com") == []
+
+
+def test_tls_to_a_server_that_does_not_speak_it_fails_clearly(start_gateway):
+    # A peer that answers the TLS hello with plain text and hangs up.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer_in_plain_text():
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"SIP/2.0 400 This is not TLS\r\n\r\n")
+
+    threading.Thread(target=answer_in_plain_text, daemon=True).start()
+    port = listener.getsockname()[1]
+    gateway = start_gateway(general={"outbound_sip_proxy": f"127.0.0.1:{port};transport=tls"})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice")))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
+        assert states[-1]["state"] == "failed" and states[-1]["reason"].startswith("network error"), states
+        await client.close()
+
+    run(conversation())
+    listener.close()
+    assert "WARNING sylk.webrtcgateway: libre: tls" in gateway.log()  # libre's own words reach the host's log

@@ -5,6 +5,10 @@
 #include "sip/send_window.hpp"
 
 #include <re.h>
+// re_dbg.h expects these from the file including it.
+#define DEBUG_MODULE "sylk"
+#define DEBUG_LEVEL 0
+#include <re_dbg.h>
 
 #include <cstring>
 #include <future>
@@ -39,6 +43,28 @@ void initialise_libre_once() {
     std::call_once(once, [] { libre_init(); });  // process-wide; never closed (other threads may use it)
 }
 
+// libre prints its own warnings through one process-wide hook; they go to the log of
+// the agent that runs (the last one started, when a host runs several).
+std::mutex libre_log_mutex;
+const log::Logger *libre_logger = nullptr;
+
+void forward_libre_output(int level, const char *text, size_t length, void *) {
+    std::string line(text, length);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    std::lock_guard<std::mutex> lock(libre_log_mutex);
+    if (libre_logger && !line.empty())
+        libre_logger->write(level <= DBG_WARNING ? SYLK_LOG_WARNING : SYLK_LOG_DEBUG, "libre: " + line);
+}
+
+void route_libre_output(const log::Logger *logger) {
+    std::lock_guard<std::mutex> lock(libre_log_mutex);
+    if (logger) {
+        dbg_init(DBG_WARNING, DBG_NONE);  // no colours, no timestamps: the host's log adds its own
+        dbg_handler_set(forward_libre_output, nullptr);
+    }
+    libre_logger = logger;
+}
+
 }  // namespace
 
 class SipAgent::Loop {
@@ -58,6 +84,8 @@ public:
         tear_down();
         re_thread_close();
     }
+
+    const log::Logger &logger() const { return logger_; }
 
     void push(CommandKind kind, Command *command) {
         if (mqueue_push(queue_, kind, command) != 0) delete command;
@@ -230,12 +258,14 @@ SipAgent::~SipAgent() {
 
 void SipAgent::start() {
     initialise_libre_once();
+    route_libre_output(&loop_->logger());
     std::promise<config::SettingError *> started;
     auto result = started.get_future();
     thread_ = std::thread([this, &started] { loop_->run(started); });
     std::unique_ptr<config::SettingError> failure(result.get());
     if (failure) {
         thread_.join();
+        route_libre_output(nullptr);
         throw config::SettingError(*failure);
     }
 }
@@ -244,6 +274,7 @@ void SipAgent::stop() {
     if (!thread_.joinable()) return;
     loop_->push(kShutdown, new Command{});
     thread_.join();
+    route_libre_output(nullptr);
 }
 
 void SipAgent::register_binding(BindingSpec spec) { loop_->push(kBind, new Command{std::move(spec), 0}); }
