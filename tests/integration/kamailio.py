@@ -14,19 +14,6 @@ from conftest import free_port, free_sip_port
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "kamailio.cfg.in"
 
 
-def free_udp_and_tcp_port():
-    """A port number free for both UDP and TCP on 127.0.0.1."""
-    import socket
-    while True:
-        port = free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                udp.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-
-
 class Kamailio:
     def __init__(self, directory, accounts, domain="example.com", min_expires=60, nonce_expire=300,
                  certificate=None, check_nonce_count=True):

@@ -48,21 +48,12 @@ def finished_cleanly(peer, timeout=30):
     assert code == 0, f"sipp exit {code}\n{peer.errors()}\n{peer.transcript()[-4000:]}"
 
 
-def test_proxy_challenge_then_423_min_expires(start_gateway, scripted_registrar):
-    peer = scripted_registrar("proxy_challenge_and_423.xml")
-    gateway = start_gateway(general={"outbound_sip_proxy": peer.proxy()})
-
-    async def conversation():
-        client = await register(gateway)
-        assert await next_states(client, 2, 10) == [{"state": "registering"}, {"state": "registered"}]
-        finished_cleanly(peer)
-        await client.close()
-
-    run(conversation())
-
-
-def test_a_stale_nonce_is_retried_without_reporting_failure(start_gateway, scripted_registrar):
-    peer = scripted_registrar("stale_nonce.xml")
+@pytest.mark.parametrize("scenario", [
+    "proxy_challenge_and_423.xml",  # 407 answered with Proxy-Authorization, then 423 answered with Min-Expires
+    "stale_nonce.xml",              # a stale nonce retried without reporting failure, qop and no qop
+])
+def test_challenges_and_423_end_registered_without_a_failure(start_gateway, scripted_registrar, scenario):
+    peer = scripted_registrar(scenario)
     gateway = start_gateway(general={"outbound_sip_proxy": peer.proxy()})
 
     async def conversation():
