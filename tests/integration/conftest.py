@@ -96,9 +96,11 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
     sections = {
         "config.ini": {"Server": dict(server or {}),
                        "WebServer": {"local_ip": "127.0.0.1", "local_port": str(port), **(webserver or {})},
+                       # DNS goes to a loopback port nobody serves unless a test brings its own
+                       # server: no lookup may leave the machine.
                        "SIP": {"local_ip": "127.0.0.1", "local_udp_port": str(sip_port),
                                "local_tcp_port": str(sip_port), "local_tls_port": str(free_port()),
-                               **(sip or {})},
+                               "nameservers": f"127.0.0.1:{free_sip_port()}", **(sip or {})},
                        "TLS": dict(tls or {})},
         "webrtcgateway.ini": {"General": dict(general or {})},
     }

@@ -73,16 +73,19 @@ def test_accounts_belong_to_their_connection(gateway):
     run(conversation())
 
 
-@pytest.mark.parametrize("kind", ["register", "account-register", "account_register",
-                                  "unregister", "account-unregister", "account_unregister"])
-def test_registration_requests_are_known_and_say_they_are_not_available(gateway, kind):
+@pytest.mark.parametrize("register, unregister", [("register", "unregister"),
+                                                 ("account-register", "account-unregister"),
+                                                 ("account_register", "account_unregister")])
+def test_registration_requests_in_every_spelling(gateway, register, unregister):
     async def conversation():
         client = await Client.connect(gateway.url)
-        unknown = await client.request({"sylkrtc": kind, "account": "alice@example.com"})
-        assert unknown["error"] == "unknown account: alice@example.com"
+        for kind in (register, unregister):
+            unknown = await client.request({"sylkrtc": kind, "account": "alice@example.com"})
+            assert unknown["error"] == "unknown account: alice@example.com"
         await client.request(add_account_request())
-        answer = await client.request({"sylkrtc": kind, "account": "alice@example.com"})
-        assert answer["error"] == "registration is not available yet"
+        assert (await client.request({"sylkrtc": register, "account": "alice@example.com"}))["sylkrtc"] == "ack"
+        assert (await client.receive())["data"] == {"state": "registering"}
+        assert (await client.request({"sylkrtc": unregister, "account": "alice@example.com"}))["sylkrtc"] == "ack"
         await client.close()
 
     run(conversation())
