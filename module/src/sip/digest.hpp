@@ -28,6 +28,7 @@ bool can_answer(const DigestChallenge &challenge);
 
 std::string md5_hex(std::string_view text);
 
+// Views only: every string must outlive the call it is passed to.
 struct DigestInput {
     std::string_view username;
     std::string_view ha1;  // 32 lowercase hex

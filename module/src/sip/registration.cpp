@@ -99,7 +99,8 @@ void Registration::send() {
     std::string credentials;
     if (challenge_) {
         std::string cnonce = random_hex();
-        DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, cnonce};
+        std::string uri = "sip:" + spec_.domain;  // named: DigestInput only views it
+        DigestInput input{spec_.user, spec_.ha1, "REGISTER", uri, ++nonce_count_, cnonce};
         credentials = std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
                       authorization_value(*challenge_, input) + "\r\n";
     }
