@@ -102,24 +102,24 @@ std::string md5_hex(std::string_view text) {
 }
 
 std::string digest_response(const DigestChallenge &challenge, const DigestInput &input) {
-    std::string ha1(input.ha1);
+    std::string ha1 = input.ha1;
     if (iequals(challenge.algorithm, "MD5-sess"))
-        ha1 = md5_hex(ha1 + ":" + challenge.nonce + ":" + std::string(input.cnonce));
-    std::string ha2 = md5_hex(std::string(input.method) + ":" + std::string(input.uri));
+        ha1 = md5_hex(ha1 + ":" + challenge.nonce + ":" + input.cnonce);
+    std::string ha2 = md5_hex(input.method + ":" + input.uri);
     if (challenge.offers_qop_auth)
-        return md5_hex(ha1 + ":" + challenge.nonce + ":" + hex8(input.nonce_count) + ":" + std::string(input.cnonce) +
-                       ":auth:" + ha2);
+        return md5_hex(ha1 + ":" + challenge.nonce + ":" + hex8(input.nonce_count) + ":" + input.cnonce + ":auth:" +
+                       ha2);
     return md5_hex(ha1 + ":" + challenge.nonce + ":" + ha2);
 }
 
 std::string authorization_value(const DigestChallenge &challenge, const DigestInput &input) {
-    std::string value = "Digest username=\"" + std::string(input.username) + "\", realm=\"" + challenge.realm +
-                        "\", nonce=\"" + challenge.nonce + "\", uri=\"" + std::string(input.uri) +
+    std::string value = "Digest username=\"" + input.username + "\", realm=\"" + challenge.realm +
+                        "\", nonce=\"" + challenge.nonce + "\", uri=\"" + input.uri +
                         "\", response=\"" + digest_response(challenge, input) + "\"";
     if (!challenge.algorithm.empty()) value += ", algorithm=" + challenge.algorithm;
     if (!challenge.opaque.empty()) value += ", opaque=\"" + challenge.opaque + "\"";
     if (challenge.offers_qop_auth)
-        value += ", qop=auth, nc=" + hex8(input.nonce_count) + ", cnonce=\"" + std::string(input.cnonce) + "\"";
+        value += ", qop=auth, nc=" + hex8(input.nonce_count) + ", cnonce=\"" + input.cnonce + "\"";
     return value;
 }
 

@@ -28,14 +28,14 @@ bool can_answer(const DigestChallenge &challenge);
 
 std::string md5_hex(std::string_view text);
 
-// Views only: every string must outlive the call it is passed to.
+// Owns its strings: callers build it from temporaries (found the hard way with views).
 struct DigestInput {
-    std::string_view username;
-    std::string_view ha1;  // 32 lowercase hex
-    std::string_view method;
-    std::string_view uri;
+    std::string username;
+    std::string ha1;  // 32 lowercase hex
+    std::string method;
+    std::string uri;
     std::uint32_t nonce_count = 1;
-    std::string_view cnonce;
+    std::string cnonce;
 };
 
 // The "response" value: MD5(HA1:nonce:nc:cnonce:qop:HA2) with qop=auth, or

@@ -98,9 +98,7 @@ void Registration::send() {
     }
     std::string credentials;
     if (challenge_) {
-        std::string cnonce = random_hex();
-        std::string uri = "sip:" + spec_.domain;  // named: DigestInput only views it
-        DigestInput input{spec_.user, spec_.ha1, "REGISTER", uri, ++nonce_count_, cnonce};
+        DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, random_hex()};
         credentials = std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
                       authorization_value(*challenge_, input) + "\r\n";
     }
