@@ -11,7 +11,7 @@
 // "holding" with every account of the last round registered, waits for a line, exits.
 #include "ws_client.hpp"
 
-#include <openssl/evp.h>
+#include "sip/digest.hpp"  // md5_hex, for the accounts' HA1
 
 #include <chrono>
 #include <cstdio>
@@ -21,19 +21,6 @@ using namespace bench;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string md5_hex(const std::string &text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(text.data(), text.size(), digest, &length, EVP_md5(), nullptr);
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0x0f];
-    }
-    return out;
-}
 
 struct Totals {
     std::size_t ready = 0, acks = 0, errors = 0, registered = 0, unregistered = 0, failed = 0, broken = 0;
@@ -68,7 +55,7 @@ public:
         for (const auto &account : accounts) {
             std::string user = account.substr(0, account.find('@'));
             connection_->send_text(R"({"sylkrtc":"add_account","transaction":"t","account":")" + account +
-                                   R"(","password":")" + md5_hex(user + ":" + domain + ":" + password) + "\"}");
+                                   R"(","password":")" + sylk::sip::md5_hex(user + ":" + domain + ":" + password) + "\"}");
         }
     }
 
