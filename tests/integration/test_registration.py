@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import socket
+import subprocess
 import threading
 import time
 
@@ -174,3 +175,21 @@ def test_tls_to_a_server_that_does_not_speak_it_fails_clearly(start_gateway):
     run(conversation())
     listener.close()
     assert "WARNING sylk.webrtcgateway: libre: tls" in gateway.log()  # libre's own words reach the host's log
+
+
+def test_with_ca_list_a_registrar_certificate_from_another_ca_is_refused(start_gateway, registrar, tmp_path):
+    other_ca = tmp_path / "other-ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other",
+                    "-keyout", str(tmp_path / "other-key.pem"), "-out", str(other_ca)], check=True, capture_output=True)
+    gateway = gateway_for(start_gateway, registrar, "tls", other_ca)
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice")))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
+        assert states[-1]["state"] == "failed" and states[-1]["reason"].startswith("network error"), states
+        await client.close()
+
+    run(conversation())
+    assert registrar.contacts("alice@example.com") == []

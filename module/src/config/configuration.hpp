@@ -34,7 +34,7 @@ struct Configuration {
     std::uint16_t sip_tcp_port = 5060;
     std::uint16_t sip_tls_port = 5061;
     std::string sip_tls_certificate;  // PEM with key: for incoming TLS; outgoing works without
-    std::string sip_tls_ca_file;      // CAs for libre's TLS context (libre 1.1.0 does not verify registrars)
+    std::string sip_tls_ca_file;      // set: registrars' certificates must chain to these CAs
     std::vector<std::string> dns_servers;  // ip[:port]; empty: the system's resolv.conf
     std::uint32_t register_expires = 600;  // seconds asked of the registrar
     unsigned unregister_timeout = 5;       // seconds stop() waits for unregistrations
