@@ -148,6 +148,15 @@ def test_stopping_the_application_unregisters_everything(tmp_path, registrar):
     assert registrar.contacts("alice@example.com") == []
 
 
+async def registration_fails_with_a_network_error(gateway):
+    client = await Client.connect(gateway.url)
+    await client.request(add_account_request("alice@example.com", ha1("alice")))
+    await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+    states = await registration_events(client, "alice@example.com", {"registered", "failed"})
+    assert states[-1]["state"] == "failed" and states[-1]["reason"].startswith("network error"), states
+    await client.close()
+
+
 def test_tls_to_a_server_that_does_not_speak_it_fails_clearly(start_gateway):
     # A peer that answers the TLS hello with plain text and hangs up.
     listener = socket.socket()
@@ -164,15 +173,7 @@ def test_tls_to_a_server_that_does_not_speak_it_fails_clearly(start_gateway):
     port = listener.getsockname()[1]
     gateway = start_gateway(general={"outbound_sip_proxy": f"127.0.0.1:{port};transport=tls"})
 
-    async def conversation():
-        client = await Client.connect(gateway.url)
-        await client.request(add_account_request("alice@example.com", ha1("alice")))
-        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
-        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
-        assert states[-1]["state"] == "failed" and states[-1]["reason"].startswith("network error"), states
-        await client.close()
-
-    run(conversation())
+    run(registration_fails_with_a_network_error(gateway))
     listener.close()
     assert "WARNING sylk.webrtcgateway: libre: tls" in gateway.log()  # libre's own words reach the host's log
 
@@ -183,13 +184,5 @@ def test_with_ca_list_a_registrar_certificate_from_another_ca_is_refused(start_g
                     "-keyout", str(tmp_path / "other-key.pem"), "-out", str(other_ca)], check=True, capture_output=True)
     gateway = gateway_for(start_gateway, registrar, "tls", other_ca)
 
-    async def conversation():
-        client = await Client.connect(gateway.url)
-        await client.request(add_account_request("alice@example.com", ha1("alice")))
-        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
-        states = await registration_events(client, "alice@example.com", {"registered", "failed"})
-        assert states[-1]["state"] == "failed" and states[-1]["reason"].startswith("network error"), states
-        await client.close()
-
-    run(conversation())
+    run(registration_fails_with_a_network_error(gateway))
     assert registrar.contacts("alice@example.com") == []
