@@ -23,10 +23,10 @@ class Kamailio:
         self.domain = domain
         self.udp_port = free_sip_port()
         self.tcp_port = self.udp_port  # SIP's convention: one number for UDP and TCP
-        self.tls_port = free_port()
+        self.tls_port = free_port()  # served by the socat TLS front, not by Kamailio
         self.ctl = self.directory / "kamailio.ctl"
         entries = "\n".join(f'    $sht(ha1=>{account}) = "{ha1}";' for account, ha1 in accounts.items())
-        values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port, "TLS_PORT": self.tls_port,
+        values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port,
                   "CTL_SOCKET": self.ctl, "MIN_EXPIRES": min_expires, "NONCE_EXPIRE": nonce_expire,
                   "NONCE_COUNT": 1 if check_nonce_count else 0,
                   "HA1_ENTRIES": entries}
