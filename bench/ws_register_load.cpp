@@ -1,14 +1,18 @@
 // ws_register_load: registrations per second through the gateway, end to end
 // (WebSocket register -> digest-challenged REGISTER at the registrar -> registered event).
 //
-//   ws_register_load PORT CONNECTIONS ACCOUNTS ROUNDS DOMAIN PASSWORD
+//   ws_register_load PORT CONNECTIONS ACCOUNTS ROUNDS DOMAIN PASSWORD [PAUSE_MS [SECONDS]]
 //
 // Accounts bench0..bench{ACCOUNTS-1}@DOMAIN are spread over the connections. Each round
 // adds them (fresh: no digest challenge remembered), registers all of them at once and
-// times until the last "registered" event, then unregisters and removes them.
+// times until the last "registered" event, then unregisters and removes them, and waits
+// PAUSE_MS (default 6000: longer than SIP's timer K, see README) before the next. With
+// SECONDS, no round starts after that many seconds (ROUNDS 0: as many as fit); PAUSE_MS 0
+// runs the rounds back to back (the benchmark's sustained mode).
 // Talks to its driver on stdin/stdout: prints "connected", waits for a line (the driver
-// samples memory), runs the rounds (one "round N registrations_per_s R" line each), prints
-// "holding" with every account of the last round registered, waits for a line, exits.
+// samples memory), runs the rounds (a line "round N registrations_per_s R ..." each, and
+// "round N cycle_s C" once it is removed: C from add to removed), prints "holding" with
+// every account of the last round registered, waits for a line, exits.
 #include "ws_client.hpp"
 
 #include "sip/digest.hpp"  // md5_hex, for the accounts' HA1
@@ -74,13 +78,19 @@ private:
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        std::cerr << "usage: ws_register_load PORT CONNECTIONS ACCOUNTS ROUNDS DOMAIN PASSWORD\n";
+    if (argc < 7 || argc > 9) {
+        std::cerr << "usage: ws_register_load PORT CONNECTIONS ACCOUNTS ROUNDS DOMAIN PASSWORD [PAUSE_MS [SECONDS]]\n";
         return 2;
     }
     tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1])));
     std::size_t connections = std::stoul(argv[2]), accounts = std::stoul(argv[3]), rounds = std::stoul(argv[4]);
     std::string domain = argv[5], password = argv[6];
+    auto pause = std::chrono::milliseconds(argc > 7 ? std::stoul(argv[7]) : 6000);
+    auto duration = std::chrono::seconds(argc > 8 ? std::stoul(argv[8]) : 0);
+    if (rounds == 0 && duration.count() == 0) {
+        std::cerr << "ROUNDS 0 needs SECONDS\n";
+        return 2;
+    }
     asio::io_context io(1);
     Totals totals;
 
@@ -103,7 +113,10 @@ int main(int argc, char **argv) {
     std::string line;
     std::getline(std::cin, line);
 
-    for (std::size_t round = 1; round <= rounds; ++round) {
+    std::size_t failed_total = 0;
+    auto first_start = Clock::now();
+    for (std::size_t round = 1; rounds == 0 || round <= rounds; ++round) {
+        auto cycle_start = Clock::now();
         totals.acks = 0;
         for (auto &client : clients) client->add_all(domain, password);
         if (!run_until([&] { return totals.acks == accounts; })) return 1;
@@ -118,7 +131,9 @@ int main(int argc, char **argv) {
         std::printf("round %zu registrations_per_s %.0f registered %zu failed %zu\n", round, totals.registered / elapsed,
                     totals.registered, totals.failed);
         std::fflush(stdout);
-        if (round == rounds) break;
+        failed_total += totals.failed;
+        totals.failed = 0;
+        if (round == rounds || (duration.count() > 0 && Clock::now() - first_start >= duration)) break;
         // Unregister and wait for it, so no round's traffic overlaps the next; then remove.
         totals.acks = 0;
         for (auto &client : clients) client->request_all("unregister");
@@ -126,12 +141,15 @@ int main(int argc, char **argv) {
         totals.acks = 0;
         for (auto &client : clients) client->request_all("remove_account");
         if (!run_until([&] { return totals.acks >= accounts; })) return 1;
-        // Rounds are independent bursts: wait out SIP's timer K (5 s), during which libre keeps
-        // the finished UDP transactions of this round (see README: back-to-back bursts).
-        io.run_for(std::chrono::seconds(6));
+        std::printf("round %zu cycle_s %.3f\n", round,
+                    std::chrono::duration<double>(Clock::now() - cycle_start).count());
+        std::fflush(stdout);
+        // Spaced rounds are independent bursts: by default the pause outlasts SIP's timer K
+        // (5 s), for which libre keeps a finished UDP transaction (see README).
+        if (pause.count() > 0) io.run_for(pause);
     }
     std::printf("holding\n");
     std::fflush(stdout);
     std::getline(std::cin, line);
-    return totals.failed || totals.errors ? 1 : 0;  // closing the connections unregisters the rest
+    return failed_total || totals.errors ? 1 : 0;  // closing the connections unregisters the rest
 }

@@ -3,12 +3,25 @@
  * with dlopen, checks the version handshake and error reporting, and drives two full
  * create/start/stop/destroy cycles, each proven live by a real WebSocket handshake.
  * Usage: abi_host PATH_TO_MODULE.so      Exit status 0 when every check passed.
+ *
+ * abi_host PATH_TO_MODULE.so --serve CONFIGURATION_JSON
+ *     Creates and starts the application with that configuration, prints "serving" on
+ *     stdout, and runs until SIGTERM or SIGINT; then stops and destroys it. Exit status 0
+ *     when all of that succeeded. tests/abi/test_abi_host_registrations.py drives it with
+ *     WebSocket clients and a real Kamailio: in a sanitizer build this is a process with no
+ *     Python in it, so LeakSanitizer checks the module's WebSocket and SIP paths at exit.
+ *     The module is not dlclose()d in this mode, so that leak reports name its functions.
+ * abi_host --leak-self-test
+ *     Loses one allocation on purpose and exits 0: under LeakSanitizer the exit status
+ *     must be LeakSanitizer's, which proves leak checking is on in that environment.
  */
 #include "sylk/application_plugin.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,9 +130,67 @@ static void full_cycle(const sylk_application_plugin *plugin, int round) {
     plugin->destroy(app);
 }
 
+static const sylk_application_plugin *load(const char *path) {
+    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+        return NULL;
+    }
+    sylk_application_entry_fn entry;
+    *(void **)(&entry) = dlsym(library, SYLK_APPLICATION_ENTRY_SYMBOL);
+    sylk_error error;
+    const sylk_application_plugin *plugin = entry ? entry(SYLK_APPLICATION_ABI_VERSION, &error) : NULL;
+    if (!plugin) fprintf(stderr, "no plugin table in %s\n", path);
+    return plugin;
+}
+
+static int serve(const char *module, const char *configuration) {
+    /* Blocked before any module thread exists, so every thread inherits the mask and
+       only sigwait() below receives them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+    const sylk_application_plugin *plugin = load(module);
+    if (!plugin) return 1;
+    sylk_host_callbacks callbacks = {.context = NULL, .log = host_log};
+    sylk_application *app = NULL;
+    sylk_error error;
+    if (plugin->create(configuration, &callbacks, &app, &error) != SYLK_OK) {
+        fprintf(stderr, "create: %s: %s\n", error.setting, error.message);
+        return 1;
+    }
+    if (plugin->start(app, &error) != SYLK_OK) {
+        fprintf(stderr, "start: %s: %s\n", error.setting, error.message);
+        plugin->destroy(app);
+        return 1;
+    }
+    printf("serving\n");
+    fflush(stdout);
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    fprintf(stderr, "abi_host: signal %d, stopping\n", received);
+    int code = plugin->stop(app, &error);
+    if (code != SYLK_OK) fprintf(stderr, "stop: %s\n", error.message);
+    plugin->destroy(app);
+    fprintf(stderr, "abi_host: stopped\n");
+    return code == SYLK_OK ? 0 : 1;
+}
+
+static void *lost;
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--leak-self-test") == 0) {
+        lost = malloc(4242);
+        memset(lost, 1, 4242);
+        lost = NULL; /* no reference left anywhere: a leak */
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[2], "--serve") == 0) return serve(argv[1], argv[3]);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s MODULE.so\n", argv[0]);
+        fprintf(stderr, "usage: %s MODULE.so [--serve CONFIGURATION_JSON] | --leak-self-test\n", argv[0]);
         return 2;
     }
     void *library = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);

@@ -20,10 +20,20 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 HA1 = "5f4dcc3b5aa765d61d8327deb882cf99"  # MD5 of some user:realm:password; the value does not matter here
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on 127.0.0.1 now, and never handed out before in this process: the
+    kernel may offer the same port again until someone binds it, and a host's web port and
+    its SIP TLS port, picked one after the other, once came out equal."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def host_environment():
@@ -42,6 +52,7 @@ class HostProcess:
         self.url = f"{scheme}://127.0.0.1:{port}/webrtcgateway/ws"
         self.log_path = self.config_dir / "host.log"
         self.process = None
+        self.exit_expected = False  # set once the test stops the host or waits for its exit
 
     def start(self, wait_ready=True):
         self._log_file = open(self.log_path, "w")
@@ -66,14 +77,20 @@ class HostProcess:
         raise AssertionError(f"'{text}' not logged within {timeout}s:\n{self.log()}")
 
     def wait_exit(self, timeout=20):
+        self.exit_expected = True
         try:
             return self.process.wait(timeout=timeout)
         finally:
             self._log_file.close()
 
     def stop(self, signal_number=signal.SIGTERM):
-        if self.process.poll() is None:
-            self.process.send_signal(signal_number)
+        """Signals the host and returns its exit code; raises if it had already exited on its own."""
+        self.exit_expected = True
+        if self.process.poll() is not None:
+            code = self.wait_exit()
+            raise AssertionError(f"host had exited on its own (exit code {code}) before it was asked to stop:\n"
+                                 f"{self.log()}")
+        self.process.send_signal(signal_number)
         return self.wait_exit()
 
 
@@ -116,7 +133,9 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
 @pytest.fixture
 def start_gateway(tmp_path):
     """start_gateway(general={...}, webserver={...}, server={...}) -> a running HostProcess.
-    Every host it started is stopped at the end, and must have exited with 0."""
+    Every host it started is stopped at the end, and must have exited with 0. A host that
+    exited on its own before the test stopped it (any exit code, a crash, a signal) fails
+    the test, with its log."""
     hosts = []
 
     def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None):
@@ -127,12 +146,22 @@ def start_gateway(tmp_path):
         return host.start()
 
     yield start
+    problems = []
     for host in hosts:
-        if host.process and host.process.poll() is None:
+        if not host.process:
+            continue
+        if host.process.poll() is not None and not host.exit_expected:
+            host.wait_exit()
+            problems.append(f"host exited on its own during the test (exit code {host.process.returncode}, "
+                            f"negative: killed by that signal):\n{host.log()}")
+        elif host.process.poll() is None:
             code = host.stop()
-            assert code == 0, f"host exit code {code}:\n{host.log()}"
-        assert "ERROR: AddressSanitizer" not in host.log(), host.log()
-        assert "runtime error:" not in host.log(), host.log()
+            if code != 0:
+                problems.append(f"host exit code {code}:\n{host.log()}")
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in host.log():
+                problems.append(f"{marker} in the host's log:\n{host.log()}")
+    assert not problems, "\n\n".join(problems)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """A real Kamailio registrar on loopback for the tests: HA1 authentication, locations in
 memory, UDP and TCP, and TLS through a socat TLS terminator in front of its TCP port
 (Kamailio 5.6.3's own TLS does not work with Debian 12's OpenSSL 3). Its location table
-is read with kamcmd (RPC ul.lookup)."""
+is read with kamcmd (RPCs ul.lookup and stats.get_statistics); any RPC failure raises
+RegistrarError, so that "no contact left" can never pass because Kamailio is broken."""
 
 import pathlib
 import re
@@ -14,10 +15,27 @@ from conftest import free_port, free_sip_port
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "kamailio.cfg.in"
 
 
+REQUEST_LINE = re.compile(r"sylk-test request: (\S+) (\S+) call-id=(\S+) cseq=(\d+) credentials=(\d+)")
+
+
+class RegistrarError(AssertionError):
+    """kamcmd could not get an answer from Kamailio, or Kamailio answered with an error."""
+
+
+def htable_size_for(entries):
+    """htable's size is a power of two of buckets: about one entry per bucket, at least 2^10."""
+    return max(10, min(16, (max(entries, 1) - 1).bit_length()))
+
+
 class Kamailio:
     def __init__(self, directory, accounts, domain="example.com", min_expires=60, nonce_expire=300,
-                 certificate=None, check_nonce_count=True):
-        """accounts: {"alice@example.com": ha1}; certificate: a PEM with certificate and key, for TLS."""
+                 certificate=None, check_nonce_count=True, shared_memory_mb=64, htable_size=None,
+                 log_requests=True):
+        """accounts: {"alice@example.com": ha1}; certificate: a PEM with certificate and key, for TLS.
+        shared_memory_mb: Kamailio's -m (the location table, transactions and the HA1 table live
+        there; 256 holds 10,000 accounts and contacts with room to spare). htable_size: the HA1
+        table has 2^htable_size buckets (by default about one per account). log_requests: one
+        log line per request received, for requests(); a benchmark may turn it off."""
         self.directory = pathlib.Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.domain = domain
@@ -25,11 +43,21 @@ class Kamailio:
         self.tcp_port = self.udp_port  # SIP's convention: one number for UDP and TCP
         self.tls_port = free_port()  # served by the socat TLS front, not by Kamailio
         self.ctl = self.directory / "kamailio.ctl"
-        entries = "\n".join(f'    $sht(ha1=>{account}) = "{ha1}";' for account, ha1 in accounts.items())
+        # The HA1 table is loaded from a db_text table: thousands of $sht() assignments in the
+        # configuration would exhaust the parser's private memory (it fails at about 2,200).
+        database = self.directory / "db"
+        database.mkdir(exist_ok=True)
+        (database / "ha1").write_text(
+            "id(int,auto) key_name(str) key_type(int) value_type(int) key_value(str) expires(int)\n"
+            + "".join(f"{row}:{account}:0:0:{ha1}:0\n" for row, (account, ha1) in enumerate(accounts.items(), 1)))
         values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port,
                   "CTL_SOCKET": self.ctl, "MIN_EXPIRES": min_expires, "NONCE_EXPIRE": nonce_expire,
                   "NONCE_COUNT": 1 if check_nonce_count else 0,
-                  "HA1_ENTRIES": entries}
+                  "DB_DIR": database,
+                  "LOG_REQUESTS": "#!define LOG_REQUESTS" if log_requests else "",
+                  "HTABLE_SIZE": htable_size if htable_size is not None else htable_size_for(len(accounts))}
+        self.shared_memory_mb = shared_memory_mb
+        self.log_requests = log_requests
         self.certificate = certificate
         text = FIXTURE.read_text()
         for name, value in values.items():
@@ -43,7 +71,7 @@ class Kamailio:
     def start(self):
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            ["kamailio", "-f", str(self.config), "-DD", "-E", "-m", "64", "-M", "8",
+            ["kamailio", "-f", str(self.config), "-DD", "-E", "-m", str(self.shared_memory_mb), "-M", "8",
              "-P", str(self.directory / "kamailio.pid"), "-Y", str(self.directory), "-w", str(self.directory)],
             stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
@@ -80,19 +108,75 @@ class Kamailio:
         self._log.close()
 
     def rpc(self, *command, check=True):
-        return subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}", *command], capture_output=True, text=True,
-                              check=check)
+        """Runs one kamcmd command. check=True: raises RegistrarError unless Kamailio answered
+        without error (kamcmd exits 0 even when the RPC itself answers "error: ...")."""
+        try:
+            result = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}", *command], capture_output=True, text=True,
+                                    timeout=30)
+        except subprocess.TimeoutExpired as error:
+            raise RegistrarError(f"kamcmd {' '.join(command)}: no answer within 30 s{self._state()}") from error
+        if check and (result.returncode != 0 or result.stdout.startswith("error:")):
+            raise RegistrarError(f"kamcmd {' '.join(command)} failed ({result.returncode}): "
+                                 f"{result.stdout.strip()} {result.stderr.strip()}{self._state()}")
+        return result
+
+    def _state(self):
+        if self.process is not None and self.process.poll() is not None:
+            return f"\nkamailio exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}"
+        return ""
+
+    def _lookup(self, aor):
+        """ul.lookup's answer for aor, or None when Kamailio holds no contact for it."""
+        result = self.rpc("ul.lookup", "location", aor, check=False)
+        # A missing AOR is an RPC error answer with kamcmd exiting 0; a dead Kamailio or socket
+        # makes kamcmd itself fail (exit 255, "connect_unix_sock: ..." on stderr).
+        if result.returncode == 0 and result.stdout.startswith("error: 500 - AOR not found"):
+            return None
+        if result.returncode != 0 or result.stdout.startswith("error:"):
+            raise RegistrarError(f"kamcmd ul.lookup location {aor} failed ({result.returncode}): "
+                                 f"{result.stdout.strip()} {result.stderr.strip()}{self._state()}")
+        return result.stdout
 
     def contacts(self, aor):
-        """The contact URIs registered for aor ("alice@example.com")."""
-        result = self.rpc("ul.lookup", "location", aor, check=False)
-        if result.returncode != 0:
-            return []  # "AOR not found"
-        return re.findall(r"Address:\s*(\S+)", result.stdout)
+        """The contact URIs registered for aor ("alice@example.com"); [] when it has none.
+        Raises RegistrarError when Kamailio cannot be asked."""
+        details = self._lookup(aor)
+        return [] if details is None else re.findall(r"Address:\s*(\S+)", details)
 
     def contact_details(self, aor):
-        result = self.rpc("ul.lookup", "location", aor, check=False)
-        return result.stdout if result.returncode == 0 else ""
+        return self._lookup(aor) or ""
+
+    def contact_fields(self, aor):
+        """One {"Address": ..., "CSeq": ..., "Call-ID": ..., "Expires": ...} per contact of aor."""
+        details = self._lookup(aor)
+        if details is None:
+            return []
+        return [dict(re.findall(r"^\s*([\w-]+): (.*)$", block, re.M))
+                for block in re.findall(r"Contact: \{(.*?)\}", details, re.S)]
+
+    def requests(self, aor=None):
+        """Every request that reached Kamailio (for aor, "alice@example.com", when given), in
+        order: {"method", "aor", "call_id", "cseq", "credentials"} (credentials: it carried an
+        Authorization header)."""
+        assert self.log_requests, "requests() needs Kamailio(log_requests=True)"
+        found = []
+        for match in REQUEST_LINE.finditer(self.log_path.read_text(errors="replace")):
+            method, to, call_id, cseq, credentials = match.groups()
+            if aor is None or to == aor:
+                found.append({"method": method, "aor": to, "call_id": call_id, "cseq": int(cseq),
+                              "credentials": credentials != "0"})
+        return found
+
+    def contact_count(self):
+        """Every contact in the location table, all AORs together (usrloc's own counter: one
+        RPC, exact, whatever the number of contacts; ul.dump's answer would not fit kamcmd's
+        reply buffer at 10,000). An expired contact counts until usrloc's timer removes it.
+        Raises RegistrarError on any RPC failure."""
+        output = self.rpc("stats.get_statistics", "location_contacts").stdout
+        match = re.fullmatch(r"usrloc:location_contacts = (\d+)\s*", output)
+        if not match:
+            raise RegistrarError(f"unexpected answer to stats.get_statistics: {output!r}")
+        return int(match.group(1))
 
     def proxy(self, transport="udp"):
         port = {"udp": self.udp_port, "tcp": self.tcp_port, "tls": self.tls_port}[transport]

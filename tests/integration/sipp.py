@@ -1,6 +1,8 @@
 """sipp (Debian's sip-tester) as a scripted SIP peer for what a registrar will not do on demand."""
 
+import datetime
 import pathlib
+import re
 import subprocess
 
 from conftest import free_sip_port
@@ -45,3 +47,27 @@ class Sipp:
 
     def errors(self):
         return "\n".join(p.read_text(errors="replace") for p in self.directory.glob("*_errors.log"))
+
+    def received(self):
+        """Every SIP message sipp received, in order, as (seconds, text): seconds from sipp's
+        own trace clock (-trace_msg), text the whole message."""
+        messages = []
+        for path in sorted(self.directory.glob("*_messages.log")):
+            entries = re.split(r"^-{10,} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\n", path.read_text(errors="replace"),
+                               flags=re.M)
+            for stamp, body in zip(entries[1::2], entries[2::2]):
+                heading, _, text = body.partition("\n")
+                if " message received " in heading:
+                    seconds = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+                    messages.append((seconds, text.strip("\n")))
+        return messages
+
+    def received_requests(self, method="REGISTER"):
+        """The requests received, retransmissions left out (same Via branch): (seconds, text)."""
+        seen, requests = set(), []
+        for seconds, text in self.received():
+            branch = re.search(r"^Via:.*;branch=([^;\s]+)", text, re.M | re.I)
+            if text.startswith(method + " ") and (branch and branch.group(1)) not in seen:
+                seen.add(branch and branch.group(1))
+                requests.append((seconds, text))
+        return requests

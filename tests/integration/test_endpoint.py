@@ -61,6 +61,24 @@ def test_handshake_without_the_subprotocol_is_refused_with_406(gateway):
     assert head.startswith("HTTP/1.1 101") and "Sec-WebSocket-Protocol: sylkRTC-1" in head
 
 
+def test_plain_http_to_the_endpoint_is_answered_426_and_the_endpoint_keeps_working(gateway):
+    # A GET without Upgrade: the endpoint exists but speaks only WebSocket.
+    head, sock, _ = raw_handshake(gateway.port, upgrade=False, protocol=None)
+    sock.close()
+    lines = head.split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 426"), head
+    assert any(line.lower().replace(" ", "") == "upgrade:websocket" for line in lines[1:]), head  # RFC 7231 6.5.15
+    # Also with the subprotocol offered (still no Upgrade), and on a query string.
+    assert status_of(gateway.port, upgrade=False).startswith("HTTP/1.1 426")
+    assert status_of(gateway.port, path="/webrtcgateway/ws?x=1", upgrade=False).startswith("HTTP/1.1 426")
+
+    async def conversation():  # the refusal left the endpoint serving WebSocket clients
+        client = await Client.connect(gateway.url)
+        await client.close()
+
+    run(conversation())
+
+
 def test_other_paths_are_404(gateway):
     assert status_of(gateway.port, path="/webrtcgateway/other").startswith("HTTP/1.1 404")
     assert status_of(gateway.port, path="/").startswith("HTTP/1.1 404")
@@ -114,30 +132,42 @@ def test_an_oversized_message_closes_with_1009(start_gateway):
     run(conversation())
 
 
-def read_frame(sock):
-    header = sock.recv(2)
-    if len(header) < 2:
+def read_frame(sock, buffer):
+    """One server frame: (opcode, payload), or (None, b"") when the server closed the TCP
+    connection. buffer: a bytearray with what was already read (the handshake's leftover)."""
+    def take(count):
+        while len(buffer) < count:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            buffer.extend(chunk)
+        taken = bytes(buffer[:count])
+        del buffer[:count]
+        return taken
+
+    header = take(2)
+    if header is None:
         return None, b""
     opcode, length = header[0] & 0x0F, header[1] & 0x7F
-    if length == 126:
-        length = struct.unpack("!H", sock.recv(2))[0]
-    elif length == 127:
-        length = struct.unpack("!Q", sock.recv(8))[0]
-    payload = b""
-    while len(payload) < length:
-        payload += sock.recv(length - len(payload))
-    return opcode, payload
+    if length in (126, 127):
+        extended = take(2 if length == 126 else 8)
+        if extended is None:
+            return None, b""
+        length = struct.unpack("!H" if length == 126 else "!Q", extended)[0]
+    payload = take(length)
+    return (None, b"") if payload is None else (opcode, payload)
 
 
 def test_a_peer_that_does_not_answer_pings_is_closed(start_gateway):
     gateway = start_gateway(general={"websocket_ping_interval": "1"})
     head, sock, rest = raw_handshake(gateway.port)
-    assert head.startswith("HTTP/1.1 101") and rest == b""
+    assert head.startswith("HTTP/1.1 101")
+    buffer = bytearray(rest)  # the ready event may come in the same read as the headers
     sock.settimeout(10)
     opcodes = []
     started = time.monotonic()
     while time.monotonic() - started < 10:
-        opcode, _ = read_frame(sock)
+        opcode, _ = read_frame(sock, buffer)
         if opcode is None:
             break  # the server closed the TCP connection
         opcodes.append(opcode)

@@ -1,8 +1,13 @@
 """The reference host: configuration files, enabling applications, signals, exit codes."""
 
 import asyncio
+import os
+import pathlib
 import signal
 import socket
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import websockets
@@ -106,3 +111,61 @@ def test_a_signal_stops_cleanly_and_closes_clients(tmp_path, signal_number):
     run(conversation())
     assert "stopped" in host.log()
     assert not listening(port)
+
+
+# The start_gateway fixture's own guarantee, checked by running a small test file with it
+# in a separate pytest: a host that exits while the test runs must fail that test.
+DYING_HOST_TESTS = textwrap.dedent("""
+    import os
+    import signal
+
+    from conftest import start_gateway  # noqa: F401  (the fixture under test)
+
+
+    def test_killed(start_gateway):
+        gateway = start_gateway()
+        os.kill(gateway.process.pid, signal.SIGKILL)
+        gateway.process.wait()
+
+
+    def test_exits_cleanly_on_its_own(start_gateway):
+        gateway = start_gateway()
+        os.kill(gateway.process.pid, signal.SIGTERM)  # exit code 0, but nobody asked the test's host to stop
+        gateway.process.wait()
+
+
+    def test_stopped_after_it_died(start_gateway):
+        gateway = start_gateway()
+        os.kill(gateway.process.pid, signal.SIGKILL)
+        gateway.process.wait()
+        gateway.stop()
+
+
+    def test_stopped_by_the_test(start_gateway):
+        assert start_gateway().stop() == 0
+
+
+    def test_left_running(start_gateway):
+        start_gateway()
+""")
+
+
+def test_a_host_that_exits_during_a_test_fails_that_test(tmp_path):
+    (tmp_path / "test_dying_host.py").write_text(DYING_HOST_TESTS)
+    here = str(pathlib.Path(__file__).resolve().parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                             str(tmp_path / "test_dying_host.py")], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=300)
+    report = result.stdout
+    # -rA's summary: one line per outcome; a teardown error comes after the call's PASSED.
+    outcomes = {(line.split()[0], line.split("::")[1].split()[0]) for line in report.splitlines()
+                if line.startswith(("PASSED ", "FAILED ", "ERROR ")) and "::" in line}
+    assert {(outcome, name) for outcome, name in outcomes if outcome != "PASSED"} == {
+        ("ERROR", "test_killed"), ("ERROR", "test_exits_cleanly_on_its_own"),
+        ("FAILED", "test_stopped_after_it_died")}, report
+    assert {("PASSED", "test_stopped_by_the_test"), ("PASSED", "test_left_running")} <= outcomes, report
+    assert "exit code -9" in report and "exit code 0" in report, report
+    assert "host exited on its own during the test" in report, report
+    assert "before it was asked to stop" in report, report
+    assert "sylk.host: running:" in report  # the failures show the host's log

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import Client, HostProcess, add_account_request, free_port, run, write_config
-from kamailio import Kamailio
+from kamailio import Kamailio, RegistrarError
 
 SECRET = "correct horse"
 
@@ -26,6 +26,17 @@ def registrar(tmp_path, certificate):
                         certificate=combined).start()
     yield kamailio
     kamailio.stop()
+
+
+def test_the_registrar_helper_fails_loudly_when_kamailio_cannot_answer(tmp_path):
+    # Every "no contact left" below relies on this: an unreachable Kamailio is never "no contacts".
+    kamailio = Kamailio(tmp_path / "kamailio", {"alice@example.com": ha1("alice")}).start()
+    assert kamailio.contacts("alice@example.com") == [] and kamailio.contact_count() == 0
+    kamailio.stop()
+    for ask in (lambda: kamailio.contacts("alice@example.com"), kamailio.contact_count,
+                lambda: kamailio.contact_details("alice@example.com")):
+        with pytest.raises(RegistrarError, match="connect"):
+            ask()
 
 
 def gateway_for(start_gateway, registrar, transport="udp", certificate=None, general=None):
@@ -85,12 +96,46 @@ def test_wrong_ha1_fails_with_the_registrars_reason_and_leaves_no_contact(start_
         await client.request({"sylkrtc": "register", "account": "alice@example.com"})
         states = await registration_events(client, "alice@example.com", {"registered", "failed"})
         assert states == [{"state": "registering"}, {"state": "failed", "reason": "401 Unauthorized"}]
-        await client.expect_silence(1.0)  # a rejected first registration is not retried
+        # A rejected first registration is not retried: a retry would come 5 s after the
+        # failure (the back-off's first step); nothing comes within 7 s.
+        await client.expect_silence(7.0)
         await client.close()
 
     run(conversation())
     assert registrar.contacts("alice@example.com") == []
+    # What reached Kamailio: one REGISTER without credentials (challenged), one with the
+    # wrong ones (challenged again), and nothing after.
+    assert [request["credentials"] for request in registrar.requests("alice@example.com")] == [False, True]
     assert ha1("alice", password="wrong") not in gateway.log()
+
+
+def test_register_again_while_registered_sends_a_fresh_register_and_keeps_one_contact(start_gateway, registrar):
+    gateway = gateway_for(start_gateway, registrar)
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ha1("alice")))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        assert await registration_events(client, "alice@example.com", {"registered", "failed"}) == [
+            {"state": "registering"}, {"state": "registered"}]
+        [before] = registrar.contact_fields("alice@example.com")
+        requests_before = len(registrar.requests("alice@example.com"))
+
+        assert (await client.request({"sylkrtc": "register", "account": "alice@example.com"}))["sylkrtc"] == "ack"
+        # A fresh REGISTER reaches the registrar and is saved: the binding's CSeq moves on...
+        wait_for(lambda: int(registrar.contact_fields("alice@example.com")[0]["CSeq"]) > int(before["CSeq"]))
+        # ...the state did not change, so the client hears nothing (protocol: no event unless
+        # the state changes)...
+        await client.expect_silence(2.0)
+        # ...and it is the same binding, not a second one.
+        [after] = registrar.contact_fields("alice@example.com")
+        assert (after["Address"], after["Call-ID"]) == (before["Address"], before["Call-ID"]), (before, after)
+        assert len(registrar.requests("alice@example.com")) > requests_before
+        assert registrar.contact_count() == 1
+        await client.close()
+
+    run(conversation())
+    wait_for(lambda: registrar.contact_count() == 0)
 
 
 def test_remove_account_and_a_dropped_connection_remove_the_contact(start_gateway, registrar):

@@ -35,6 +35,10 @@ BOOST_AUTO_TEST_CASE(call_targets_may_carry_a_sip_scheme) {
     BOOST_TEST(is_valid_call_target("example.com"));
     BOOST_TEST(!is_valid_call_target("bob@"));
     BOOST_TEST(!is_valid_call_target("http://x"));
+    BOOST_TEST(is_valid_call_target("bob@127.0.0.1:5080"));
+    BOOST_TEST(is_valid_call_target("sip:phone.example.com:5062"));
+    for (const char *bad : {"bob@127.0.0.1:", "bob@127.0.0.1:0", "bob@127.0.0.1:65536", "bob@host:5x"})
+        BOOST_TEST(!is_valid_call_target(bad), bad);
 }
 
 BOOST_AUTO_TEST_CASE(ha1_is_exactly_32_lowercase_hex_characters) {

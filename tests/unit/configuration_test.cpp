@@ -37,7 +37,10 @@ BOOST_AUTO_TEST_CASE(every_setting_is_read) {
     BOOST_TEST(c.sip_domains.allows("example.com"));  // lowercased
     BOOST_TEST(c.sip_domains.allows("other.org"));
     BOOST_TEST(!c.sip_domains.allows("example.net"));
-    BOOST_TEST(*c.outbound_sip_proxy == "proxy.example.com:5061;transport=tls");
+    BOOST_TEST(c.outbound_sip_proxy->host == "proxy.example.com");
+    BOOST_TEST(*c.outbound_sip_proxy->port == 5061);
+    BOOST_TEST(*c.outbound_sip_proxy->transport == "tls");
+    BOOST_TEST(c.outbound_sip_proxy->route_uri() == "sip:proxy.example.com:5061;transport=tls");
     BOOST_TEST(c.trace_client);
     BOOST_TEST(c.websocket_ping_interval == 30u);
     BOOST_TEST(c.websocket_max_message_size == 4096u);
@@ -109,6 +112,53 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_setting_and_the_reason) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(media_settings_are_read_with_their_defaults) {
+    auto defaults = parse_configuration(R"({"sip_listen_address": "10.0.0.5"})");
+    BOOST_REQUIRE(defaults.configuration);
+    const auto &d = *defaults.configuration;
+    BOOST_TEST(d.rtp_port_first == 50000);
+    BOOST_TEST(d.rtp_port_last == 50500);
+    BOOST_TEST(d.rtp_timeout == 30u);
+    BOOST_TEST(d.media_workers == 1u);
+    BOOST_TEST(d.advertised_media_address() == "10.0.0.5");  // the SIP address when not set
+    auto parsed = parse_configuration(R"({"rtp_port_range": "40000:40999", "rtp_timeout": 5,
+        "media_address": "203.0.113.4", "media_workers": 4})");
+    BOOST_REQUIRE(parsed.configuration);
+    const auto &c = *parsed.configuration;
+    BOOST_TEST(c.rtp_port_first == 40000);
+    BOOST_TEST(c.rtp_port_last == 40999);
+    BOOST_TEST(c.rtp_timeout == 5u);
+    BOOST_TEST(c.advertised_media_address() == "203.0.113.4");
+    BOOST_TEST(c.media_workers == 4u);
+    auto v6 = parse_configuration(R"({"media_address": "2001:db8::1"})");
+    BOOST_REQUIRE(v6.configuration);
+    BOOST_TEST(v6.configuration->media_address == "2001:db8::1");
+}
+
+BOOST_AUTO_TEST_CASE(bad_media_values_name_the_setting_and_the_reason) {
+    const BadValue cases[] = {
+        {R"({"rtp_port_range": "50000"})", "rtp_port_range", "first:last"},
+        {R"({"rtp_port_range": "50000-50500"})", "rtp_port_range", "first:last"},
+        {R"({"rtp_port_range": "500:600"})", "rtp_port_range", "from 1024 to 65535"},
+        {R"({"rtp_port_range": "50000:70000"})", "rtp_port_range", "from 1024 to 65535"},
+        {R"({"rtp_port_range": "50001:50002"})", "rtp_port_range", "no even/odd port pair"},
+        {R"({"rtp_port_range": "50500:50000"})", "rtp_port_range", "no even/odd port pair"},
+        {R"({"rtp_port_range": 50000})", "rtp_port_range", "must be a string"},
+        {R"({"rtp_timeout": 0})", "rtp_timeout", "from 1 to 3600"},
+        {R"({"media_address": "media.example.com"})", "media_address", "not an IPv4 or IPv6 address"},
+        {R"({"media_address": "0.0.0.0"})", "media_address", "peers can send to"},
+        {R"({"media_workers": 0})", "media_workers", "from 1 to 64"},
+    };
+    for (const auto &bad : cases) {
+        BOOST_TEST_CONTEXT(bad.json) {
+            auto parsed = parse_configuration(bad.json);
+            BOOST_TEST(!parsed.configuration);
+            BOOST_TEST(parsed.error.setting == bad.setting);
+            BOOST_TEST(parsed.error.reason.find(bad.reason_part) != std::string::npos, parsed.error.reason);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(text_that_is_not_a_json_object_is_refused) {
     BOOST_TEST(!parse_configuration("[1]").configuration);
     auto parsed = parse_configuration("{nope");
@@ -116,11 +166,19 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_a_json_object_is_refused) {
     BOOST_TEST(parsed.error.reason.find("not valid JSON") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(proxy_forms_that_are_accepted) {
-    for (const char *proxy : {"proxy.example.com", "10.0.0.1:5060", "[::1]:5062;transport=tcp", "sip:p.example.org;transport=udp"}) {
-        BOOST_TEST_CONTEXT(proxy) {
-            auto parsed = parse_configuration(std::string(R"({"outbound_sip_proxy": ")") + proxy + "\"}");
-            BOOST_TEST(parsed.configuration.has_value(), parsed.error.reason);
+BOOST_AUTO_TEST_CASE(proxy_forms_that_are_accepted_and_their_parts) {
+    struct Case {
+        const char *text, *host, *route;
+    };
+    for (const Case &proxy : {Case{"proxy.example.com", "proxy.example.com", "sip:proxy.example.com"},
+                              Case{"10.0.0.1:5060", "10.0.0.1", "sip:10.0.0.1:5060"},
+                              Case{"[::1]:5062;transport=tcp", "::1", "sip:[::1]:5062;transport=tcp"},
+                              Case{"sip:p.example.org;transport=udp", "p.example.org", "sip:p.example.org;transport=udp"}}) {
+        BOOST_TEST_CONTEXT(proxy.text) {
+            auto parsed = parse_configuration(std::string(R"({"outbound_sip_proxy": ")") + proxy.text + "\"}");
+            BOOST_TEST_REQUIRE(parsed.configuration.has_value(), parsed.error.reason);
+            BOOST_TEST(parsed.configuration->outbound_sip_proxy->host == proxy.host);
+            BOOST_TEST(parsed.configuration->outbound_sip_proxy->route_uri() == proxy.route);
         }
     }
 }

@@ -26,6 +26,8 @@ BOOST_AUTO_TEST_CASE(every_spelling_of_add_account_decodes_to_the_same_request) 
             BOOST_TEST(decoded.transaction == "T");
             const auto &request = std::get<AddAccount>(decoded.request);
             BOOST_TEST(request.account == "alice@example.com");
+            BOOST_TEST(request.address.user == "alice");
+            BOOST_TEST(request.address.domain == "example.com");
             BOOST_TEST(request.ha1 == kHa1);
             BOOST_TEST(*request.display_name == "Alice");
         }

@@ -65,4 +65,22 @@ BOOST_AUTO_TEST_CASE(stale_and_unusable_challenges) {
     BOOST_TEST(!parse_digest_challenge(R"(Digest realm="unterminated)"));
 }
 
+// Found by fuzz/digest_challenge: a realm or nonce holding an escaped quote or backslash
+// went back unescaped, so the registrar read another realm (or a broken header).
+BOOST_AUTO_TEST_CASE(quoted_values_are_escaped_in_the_credentials) {
+    auto challenge = parse_digest_challenge(R"(Digest realm="say \"hi\"", nonce="a\\b", opaque="o\"", qop="auth")");
+    BOOST_REQUIRE(challenge);
+    BOOST_TEST(challenge->realm == R"(say "hi")");
+    BOOST_TEST(challenge->nonce == R"(a\b)");
+    DigestInput input{"alice", md5_hex(R"(alice:say "hi":secret)"), "REGISTER", "sip:example.com", 1, "c"};
+    std::string header = authorization_value(*challenge, input);
+    BOOST_TEST(header.find(R"(realm="say \"hi\"")") != std::string::npos);
+    BOOST_TEST(header.find(R"(nonce="a\\b")") != std::string::npos);
+    auto echoed = parse_digest_challenge(header);  // read back as the registrar would
+    BOOST_REQUIRE(echoed);
+    BOOST_TEST(echoed->realm == challenge->realm);
+    BOOST_TEST(echoed->nonce == challenge->nonce);
+    BOOST_TEST(echoed->opaque == challenge->opaque);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

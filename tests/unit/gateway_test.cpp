@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 using namespace sylk;
@@ -26,10 +28,40 @@ struct RecordingRegistrar : gateway::AccountRegistrar {
     void remove_binding(sip::BindingId binding) override { removed.push_back(binding); }
 };
 
+// Records what the gateway asks of the SIP side for calls.
+struct RecordingCalls : gateway::CallControl {
+    std::vector<sip::OutgoingCallSpec> placed;
+    std::vector<std::pair<sip::CallId, std::string>> answered;
+    std::vector<std::pair<sip::CallId, std::uint16_t>> ended;
+    void place_call(sip::OutgoingCallSpec spec) override { placed.push_back(std::move(spec)); }
+    void answer_call(sip::CallId call, std::string sdp) override { answered.emplace_back(call, std::move(sdp)); }
+    void end_call(sip::CallId call, std::uint16_t code) override { ended.emplace_back(call, code); }
+};
+
+// Records what the gateway asks of the media side; hands out ports from 50000 up.
+struct RecordingMedia : media::MediaEngine {
+    std::vector<media::MediaSessionSpec> opened, updated;
+    std::vector<media::MediaSessionId> closed;
+    std::uint16_t next_port = 50000;
+    bool exhausted = false;
+    std::string fingerprint() const override { return "AA:BB"; }
+    std::string media_address() const override { return "127.0.0.1"; }
+    std::optional<media::PortReservation> reserve_ports(std::size_t lines) override {
+        if (exhausted) return std::nullopt;
+        media::PortReservation ports{next_port, {}};
+        next_port += 2;
+        for (std::size_t i = 0; i < lines; ++i, next_port += 2) ports.phone_ports.push_back(next_port);
+        return ports;
+    }
+    void open(media::MediaSessionSpec spec) override { opened.push_back(std::move(spec)); }
+    void update(media::MediaSessionSpec spec) override { updated.push_back(std::move(spec)); }
+    void close(media::MediaSessionId id) override { closed.push_back(id); }
+};
+
 struct Fixture {
     explicit Fixture(const std::string &configuration_json = "{}")
         : configuration(*config::parse_configuration(configuration_json).configuration),
-          gateway(configuration, logger, counters, transport, registrar) {}
+          gateway(configuration, logger, counters, transport, registrar, calls, &media) {}
 
     boost::json::object request(gateway::ClientId client, const std::string &text) {
         std::size_t before = transport.sent.size();
@@ -43,6 +75,8 @@ struct Fixture {
     gateway::Counters counters;
     RecordingTransport transport;
     RecordingRegistrar registrar;
+    RecordingCalls calls;
+    RecordingMedia media;
     gateway::Gateway gateway;
 };
 
@@ -56,7 +90,170 @@ std::string remove_request(const std::string &account) {
     return R"({"sylkrtc":"remove_account","transaction":"R","account":")" + account + "\"}";
 }
 
+std::string fixture_sdp(const std::string &name) {
+    std::ifstream file(std::string(SYLK_FIXTURES_DIR) + "/sdp/" + name);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+std::string json_request(boost::json::object message) { return boost::json::serialize(message); }
+
+std::string create_request(const std::string &session, const std::string &sdp) {
+    return json_request({{"sylkrtc", "session-create"}, {"transaction", "C"}, {"account", "alice@example.com"},
+                         {"session", session}, {"uri", "bob@example.com"}, {"sdp", sdp}});
+}
+
+sip::CallUpdate call_update(sip::CallId id, sip::CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {}) {
+    sip::CallUpdate update;
+    update.id = id;
+    update.kind = kind;
+    update.sdp = std::move(sdp);
+    update.reason = std::move(reason);
+    return update;
+}
+
+sip::CallUpdate incoming_call(sip::CallId id, sip::BindingId binding, std::optional<std::string> display_name,
+                              std::string sdp) {
+    sip::CallUpdate update = call_update(id, sip::CallUpdate::Kind::incoming, std::move(sdp));
+    update.binding = binding;
+    update.originator = "carol@example.com";
+    update.display_name = std::move(display_name);
+    return update;
+}
+
+// A client with alice@example.com added and registered.
+struct CallFixture : Fixture {
+    explicit CallFixture(const std::string &configuration_json = "{}") : Fixture(configuration_json) {
+        gateway.client_opened(1, "peer");
+        request(1, add_request("alice@example.com"));
+        request(1, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
+    }
+    sip::BindingId binding() const { return registrar.registered.back().id; }
+    std::string state_of_last() const {
+        auto last = transport.last();
+        return std::string(last.at("data").at("state").as_string());
+    }
+};
+
 }  // namespace
+
+BOOST_AUTO_TEST_SUITE(gateway_calls)
+
+BOOST_AUTO_TEST_CASE(an_outgoing_call_goes_from_offer_to_terminated) {
+    CallFixture f;
+    auto ack = f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    BOOST_TEST_REQUIRE(ack.at("sylkrtc").as_string() == "ack");
+    BOOST_TEST_REQUIRE(f.calls.placed.size() == 1u);
+    const auto &placed = f.calls.placed[0];
+    BOOST_TEST(placed.target == "sip:bob@example.com");
+    BOOST_TEST(placed.user == "alice");
+    BOOST_TEST(placed.ha1 == kHa1);
+    BOOST_TEST(placed.binding == f.binding());
+    BOOST_TEST(placed.sdp.find("m=audio 50002 RTP/AVP 111") != std::string::npos);
+    BOOST_TEST(placed.sdp.find("m=video 50004 RTP/AVP 96") != std::string::npos);
+    BOOST_TEST_REQUIRE(f.media.opened.size() == 1u);
+    BOOST_TEST(f.media.opened[0].browser.has_value());
+    BOOST_TEST(f.counters.sessions == 1u);
+    sip::CallId call = placed.id;
+
+    f.gateway.call_changed(call_update(call, sip::CallUpdate::Kind::progress));
+    BOOST_TEST(f.state_of_last() == "progress");
+    f.gateway.call_changed(call_update(call, sip::CallUpdate::Kind::answered, fixture_sdp("sipp-3.6.1-uas-answer.sdp")));
+    BOOST_TEST(f.state_of_last() == "accepted");
+    std::string answer(f.transport.last().at("data").at("sdp").as_string());
+    BOOST_TEST(answer.find("m=audio 50000 UDP/TLS/RTP/SAVPF 0") != std::string::npos);
+    BOOST_TEST(answer.find("a=setup:passive") != std::string::npos);
+    BOOST_TEST(answer.find("m=video 0 ") != std::string::npos);
+    BOOST_TEST_REQUIRE(f.media.updated.size() == 1u);
+    BOOST_TEST_REQUIRE(f.media.updated[0].lines.size() == 2u);  // the lines open() had, in place
+    BOOST_TEST(f.media.updated[0].lines[0].phone.port == 6000);
+    BOOST_TEST(f.media.updated[0].lines[1].phone.port == 0);  // video: refused by the phone
+
+    f.gateway.media_changed({call, media::MediaEvent::Kind::established, ""});
+    BOOST_TEST(f.state_of_last() == "established");
+    BOOST_TEST(f.request(1, R"({"sylkrtc":"session-terminate","transaction":"E","session":"S1"})").at("sylkrtc").as_string() == "ack");
+    BOOST_TEST_REQUIRE(f.calls.ended.size() == 1u);
+    auto again = f.request(1, R"({"sylkrtc":"session-terminate","transaction":"E","session":"S1"})");
+    BOOST_TEST(again.at("error").as_string() == "session already terminated: S1");
+    f.gateway.call_changed(call_update(call, sip::CallUpdate::Kind::ended, {}, "200 Call completed"));
+    BOOST_TEST(f.state_of_last() == "terminated");
+    BOOST_TEST(f.transport.last().at("data").at("reason").as_string() == "200 Call completed");
+    BOOST_TEST(f.media.closed == std::vector<media::MediaSessionId>{call});
+    BOOST_TEST(f.counters.sessions == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_offers_are_refused_and_nothing_reaches_sip) {
+    CallFixture f;
+    auto malformed = f.request(1, create_request("S1", "this is not sdp"));
+    BOOST_TEST(std::string(malformed.at("error").as_string()).rfind("invalid SDP: ", 0) == 0);
+    auto no_ice = f.request(1, create_request("S1", "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"));
+    BOOST_TEST(no_ice.at("error").as_string() == "invalid SDP: the SDP has no ICE credentials");
+    f.media.exhausted = true;
+    auto no_ports = f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    BOOST_TEST(no_ports.at("error").as_string() == "no media ports available");
+    BOOST_TEST(f.calls.placed.empty());
+    BOOST_TEST(f.media.opened.empty());
+    BOOST_TEST(f.counters.sessions == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_incoming_call_is_offered_answered_and_a_missed_one_is_reported) {
+    CallFixture f;
+    sip::CallUpdate incoming = incoming_call(sip::kIncomingCallBit | 1, f.binding(), std::string("Carol"),
+                                             fixture_sdp("sipp-3.6.1-uac-offer.sdp"));
+    f.gateway.call_changed(incoming);
+    auto event = f.transport.last();
+    BOOST_TEST(event.at("event").as_string() == "incoming_session");
+    BOOST_TEST(event.at("account").as_string() == "alice@example.com");
+    BOOST_TEST(event.at("data").at("originator").as_string() == "carol@example.com");
+    std::string offer(event.at("data").at("sdp").as_string());
+    BOOST_TEST(offer.find("a=setup:actpass") != std::string::npos);
+    std::string session(event.at("session").as_string());
+    BOOST_TEST_REQUIRE(f.media.opened.size() == 1u);
+    BOOST_TEST(f.media.opened[0].lines[0].phone.port == 6004);
+
+    std::string browser_answer =
+        "v=0\r\no=- 5 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:bRWs\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
+        "a=fingerprint:sha-256 11:22:33\r\na=setup:active\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\n";
+    auto ack = f.request(1, json_request({{"sylkrtc", "session-answer"}, {"transaction", "A"}, {"session", session},
+                                          {"sdp", browser_answer}}));
+    BOOST_TEST_REQUIRE(ack.at("sylkrtc").as_string() == "ack");
+    BOOST_TEST_REQUIRE(f.calls.answered.size() == 1u);
+    BOOST_TEST(f.calls.answered[0].second.find("m=audio 50002 RTP/AVP 0") != std::string::npos);
+    BOOST_TEST_REQUIRE(f.media.updated.size() == 1u);
+    BOOST_TEST(f.media.updated[0].browser->fingerprint == "11:22:33");
+
+    // A second call that ends before anyone answers: missed, then terminated.
+    incoming.id = sip::kIncomingCallBit | 2;
+    f.gateway.call_changed(incoming);
+    std::string second(f.transport.last().at("session").as_string());
+    sip::CallUpdate cancelled = call_update(incoming.id, sip::CallUpdate::Kind::ended, {}, "487 Request Terminated");
+    std::size_t before = f.transport.sent.size();
+    f.gateway.call_changed(cancelled);
+    BOOST_TEST_REQUIRE(f.transport.sent.size() == before + 2);
+    auto missed = boost::json::parse(f.transport.sent[before].second).as_object();
+    BOOST_TEST(missed.at("event").as_string() == "missed_session");
+    BOOST_TEST(missed.at("session").as_string() == second);
+    BOOST_TEST(f.state_of_last() == "terminated");
+}
+
+BOOST_AUTO_TEST_CASE(declining_uses_the_configured_code_and_closing_ends_every_call) {
+    CallFixture f(R"({"decline_code": 603})");
+    f.gateway.call_changed(incoming_call(sip::kIncomingCallBit | 1, f.binding(), std::nullopt,
+                                         fixture_sdp("sipp-3.6.1-uac-offer.sdp")));
+    std::string session(f.transport.last().at("session").as_string());
+    f.request(1, json_request({{"sylkrtc", "session-terminate"}, {"transaction", "D"}, {"session", session}}));
+    BOOST_TEST_REQUIRE(f.calls.ended.size() == 1u);
+    BOOST_TEST(f.calls.ended[0].second == 603);
+    f.request(1, create_request("S2", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    f.gateway.client_closed(1);
+    BOOST_TEST(f.calls.ended.size() == 2u);  // the outgoing one; the declined one was already ending
+    BOOST_TEST(f.media.closed.size() == 2u);
+    BOOST_TEST(f.counters.sessions == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(gateway_state)
 

@@ -45,6 +45,7 @@ APPLICATION_SETTINGS = {
         Setting("dns_servers", "config.ini", "SIP", "nameservers", "list"),
         Setting("sip_tls_certificate", "config.ini", "TLS", "certificate", "path"),
         Setting("sip_tls_ca_file", "config.ini", "TLS", "ca_list", "path"),
+        Setting("sip_tls_verify_server", "config.ini", "TLS", "verify_server", "boolean"),
         Setting("web_origins", "webrtcgateway.ini", "General", "web_origins", "list"),
         Setting("sip_domains", "webrtcgateway.ini", "General", "sip_domains", "list"),
         Setting("outbound_sip_proxy", "webrtcgateway.ini", "General", "outbound_sip_proxy", "optional"),
@@ -53,6 +54,11 @@ APPLICATION_SETTINGS = {
         Setting("websocket_max_message_size", "webrtcgateway.ini", "General", "websocket_max_message_size", "integer"),
         Setting("register_expires", "webrtcgateway.ini", "General", "register_expires", "integer"),
         Setting("unregister_timeout", "webrtcgateway.ini", "General", "unregister_timeout", "integer"),
+        Setting("decline_code", "webrtcgateway.ini", "General", "decline_code", "integer"),
+        Setting("rtp_port_range", "config.ini", "RTP", "port_range", "string"),
+        Setting("rtp_timeout", "config.ini", "RTP", "timeout", "integer"),
+        Setting("media_address", "config.ini", "SIP", "advertised_ip", "optional"),
+        Setting("media_workers", "webrtcgateway.ini", "General", "media_workers", "integer"),
     ],
 }
 

@@ -1,6 +1,8 @@
 #include "app/application.hpp"
 
 #include "gateway/gateway.hpp"
+#include "gateway/web_thread_relay.hpp"
+#include "media/media_engine_impl.hpp"
 #include "sip/sip_agent.hpp"
 #include "web/web_endpoint.hpp"
 
@@ -14,7 +16,12 @@ Application::Application(config::Configuration configuration, const sylk_host_ca
     : configuration_(std::move(configuration)), logger_(callbacks) {}
 
 Application::~Application() {
-    if (state_ == State::running) stop();
+    if (state_ != State::running) return;
+    try {
+        shut_down();
+    } catch (...) {
+        // Nothing may leave a destructor; shut_down has logged what it could.
+    }
 }
 
 void Application::start() {
@@ -23,19 +30,25 @@ void Application::start() {
                                                         : "stopped applications cannot be restarted; create a new one");
     io_ = std::make_unique<boost::asio::io_context>(1);
     try {
-        // SIP answers arrive on the libre thread; the gateway state lives on the io thread.
-        sip_agent_ = std::make_unique<sip::SipAgent>(configuration_, logger_, [this](const sip::RegistrationUpdate &update) {
-            boost::asio::post(*io_, [this, update] { gateway_->registration_changed(update); });
-        });
-        sip_agent_->start();
+        // The gateway (web thread) asks the SIP thread through sip_agent_ and the media
+        // workers through media_; both answer through relay_, which posts onto the web thread.
         endpoint_ = web::WebEndpoint::create(*io_, configuration_, logger_);
-        gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_, *sip_agent_);
+        relay_ = std::make_unique<gateway::WebThreadRelay>(*io_);
+        media_ = media::create_media_engine(configuration_, logger_, *relay_);
+        sip_agent_ = std::make_unique<sip::SipAgent>(configuration_, logger_, *relay_, *relay_);
+        gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_, *sip_agent_,
+                                                      *sip_agent_, media_.get());
+        relay_->attach(*gateway_);
         endpoint_->attach(*gateway_);
+        media_->start();
+        sip_agent_->start();
         endpoint_->listen();
     } catch (...) {
-        gateway_.reset();
-        endpoint_.reset();
         sip_agent_.reset();  // stops its thread if it started
+        media_.reset();      // stops its workers if they started
+        gateway_.reset();
+        relay_.reset();
+        endpoint_.reset();
         io_.reset();
         throw;
     }
@@ -57,8 +70,12 @@ void Application::run_io() {
 
 void Application::stop() {
     if (state_ != State::running) throw std::logic_error("not running");
+    shut_down();
+}
+
+void Application::shut_down() {
     logger_.info("stopping");
-    {
+    try {
         // Scoped: a timer must be gone before the io_context it belongs to.
         boost::asio::steady_timer grace(*io_, kShutdownGrace);
         boost::asio::post(*io_, [this, &grace] {
@@ -73,12 +90,21 @@ void Application::stop() {
             });
         });
         io_thread_.join();
+    } catch (const std::exception &error) {
+        logger_.error(std::string("stopping the web side failed: ") + error.what());
+        io_->stop();
+        if (io_thread_.joinable()) io_thread_.join();
     }
-    // Closing the connections queued their unregistrations; let them finish (bounded).
-    sip_agent_->stop();
+    relay_->web_side_stopped();
+    // Closing the connections queued their calls' ends and unregistrations; let them
+    // finish (bounded), then stop the media.
+    sip_agent_.reset();  // its destructor stops it and never throws
+    media_.reset();      // likewise
+    if (std::size_t late = relay_->dropped_after_stop())
+        logger_.debug(std::to_string(late) + " SIP and media reports came after their clients had gone");
     gateway_.reset();
     endpoint_.reset();
-    sip_agent_.reset();
+    relay_.reset();
     io_.reset();
     counters_.connections = 0;
     counters_.accounts = 0;

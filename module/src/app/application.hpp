@@ -15,6 +15,7 @@
 
 namespace sylk::gateway {
 class Gateway;
+class WebThreadRelay;
 }
 namespace sylk::web {
 class WebEndpoint;
@@ -22,13 +23,16 @@ class WebEndpoint;
 namespace sylk::sip {
 class SipAgent;
 }
+namespace sylk::media {
+class LibreMediaEngine;
+}
 
 namespace sylk::app {
 
 class Application {
 public:
     Application(config::Configuration configuration, const sylk_host_callbacks *callbacks);
-    ~Application();
+    ~Application();  // stops first when running; never throws
     Application(const Application &) = delete;
     Application &operator=(const Application &) = delete;
 
@@ -41,6 +45,7 @@ private:
     enum class State { created, running, stopped };
 
     void run_io();
+    void shut_down();  // stop() without the state check, for the destructor too
 
     // How long stop() lets clients finish their closing handshakes.
     static constexpr std::chrono::seconds kShutdownGrace{3};
@@ -50,6 +55,8 @@ private:
     gateway::Counters counters_;
     // Declared before the parts that use it, so that it is destroyed after them.
     std::unique_ptr<boost::asio::io_context> io_;
+    std::unique_ptr<gateway::WebThreadRelay> relay_;  // SIP thread and media workers -> web thread
+    std::unique_ptr<media::LibreMediaEngine> media_;
     std::unique_ptr<sip::SipAgent> sip_agent_;
     std::unique_ptr<web::WebEndpoint> endpoint_;
     std::unique_ptr<gateway::Gateway> gateway_;

@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -12,6 +15,14 @@
 namespace sylk::config {
 
 namespace json = boost::json;
+
+std::string SipProxy::route_uri() const {
+    std::string uri = "sip:";
+    uri += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (port) uri += ":" + std::to_string(*port);
+    if (transport) uri += ";transport=" + *transport;
+    return uri;
+}
 
 bool AllowList::allows(const std::string &value) const {
     return any || std::find(values.begin(), values.end(), value) != values.end();
@@ -93,7 +104,9 @@ AllowList as_allow_list(const json::value &v, const std::string &key, bool lower
 }
 
 // host[:port][;transport=udp|tcp|tls]
-void check_proxy(const std::string &proxy, const std::string &key) {
+SipProxy parse_proxy(const std::string &proxy, const std::string &key) {
+    SipProxy parsed;
+    parsed.text = proxy;
     std::string rest = proxy;
     if (rest.rfind("sip:", 0) == 0) rest = rest.substr(4);
     std::string params;
@@ -122,10 +135,33 @@ void check_proxy(const std::string &proxy, const std::string &key) {
             !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
             std::stoi(port) < 1 || std::stoi(port) > 65535)
             fail(key, "port in '" + proxy + "' must be from 1 to 65535");
+        parsed.port = static_cast<std::uint16_t>(std::stoi(port));
     }
     if (!params.empty() && params != "transport=udp" && params != "transport=tcp" &&
         params != "transport=tls")
         fail(key, "only ';transport=udp', ';transport=tcp' or ';transport=tls' may follow the host");
+    parsed.host = host;
+    if (!params.empty()) parsed.transport = params.substr(std::string("transport=").size());
+    return parsed;
+}
+
+// "first:last", as SylkServer's [RTP] port_range.
+void parse_port_range(Configuration &c, const std::string &text, const std::string &key) {
+    auto number = [&](const std::string &part) {
+        if (part.empty() || part.size() > 5 ||
+            !std::all_of(part.begin(), part.end(), [](unsigned char ch) { return std::isdigit(ch); }) ||
+            std::stoi(part) < 1024 || std::stoi(part) > 65535)
+            fail(key, "'" + text + "' is not first:last with ports from 1024 to 65535");
+        return static_cast<std::uint16_t>(std::stoi(part));
+    };
+    auto colon = text.find(':');
+    if (colon == std::string::npos) fail(key, "'" + text + "' is not first:last (as in 50000:50500)");
+    auto first = number(text.substr(0, colon));
+    auto last = number(text.substr(colon + 1));
+    // At least one whole even/odd pair.
+    if (first + (first % 2) + 1 > last) fail(key, "'" + text + "' holds no even/odd port pair");
+    c.rtp_port_first = first;
+    c.rtp_port_last = last;
 }
 
 using Setter = std::function<void(Configuration &, const json::value &, const std::string &)>;
@@ -160,8 +196,7 @@ const std::map<std::string, Setter> &setters() {
              if (v.is_null()) return c.outbound_sip_proxy.reset();
              std::string proxy = as_string(v, k);
              if (proxy.empty()) return c.outbound_sip_proxy.reset();
-             check_proxy(proxy, k);
-             c.outbound_sip_proxy = proxy;
+             c.outbound_sip_proxy = parse_proxy(proxy, k);
          }},
         {"trace_client",
          [](Configuration &c, const json::value &v, const std::string &k) {
@@ -197,14 +232,40 @@ const std::map<std::string, Setter> &setters() {
         {"sip_tls_ca_file", [](Configuration &c, const json::value &v, const std::string &k) {
              if (!v.is_null()) c.sip_tls_ca_file = as_string(v, k);
          }},
+        {"sip_tls_verify_server", [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_bool()) fail(k, "must be true or false");
+             c.sip_tls_verify_server = v.get_bool();
+         }},
         {"dns_servers", [](Configuration &c, const json::value &v, const std::string &k) {
              c.dns_servers = as_string_list(v, k, false);
          }},
         {"register_expires", [](Configuration &c, const json::value &v, const std::string &k) {
              c.register_expires = static_cast<std::uint32_t>(as_integer(v, k, 10, 86400));
          }},
+        {"decline_code", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.decline_code = static_cast<std::uint16_t>(as_integer(v, k, 400, 699));
+         }},
         {"unregister_timeout", [](Configuration &c, const json::value &v, const std::string &k) {
              c.unregister_timeout = static_cast<unsigned>(as_integer(v, k, 0, 60));
+         }},
+        {"rtp_port_range", [](Configuration &c, const json::value &v, const std::string &k) {
+             parse_port_range(c, as_string(v, k), k);
+         }},
+        {"rtp_timeout", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.rtp_timeout = static_cast<unsigned>(as_integer(v, k, 1, 3600));
+         }},
+        {"media_address", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.media_address = v.is_null() ? std::string() : as_string(v, k);
+             if (c.media_address.empty()) return;
+             unsigned char address[sizeof(struct in6_addr)];
+             bool v4 = inet_pton(AF_INET, c.media_address.c_str(), address) == 1;
+             if (!v4 && inet_pton(AF_INET6, c.media_address.c_str(), address) != 1)
+                 fail(k, "'" + c.media_address + "' is not an IPv4 or IPv6 address");
+             if (c.media_address == "0.0.0.0" || c.media_address == "::")
+                 fail(k, "must be an address peers can send to, not " + c.media_address);
+         }},
+        {"media_workers", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.media_workers = static_cast<unsigned>(as_integer(v, k, 1, 64));
          }},
     };
     return table;

@@ -17,13 +17,24 @@ struct AllowList {
     bool allows(const std::string &value) const;
 };
 
+// The outbound proxy as parsed once from "host[:port][;transport=udp|tcp|tls]".
+struct SipProxy {
+    std::string host;                  // without IPv6 brackets
+    std::optional<std::uint16_t> port;
+    std::optional<std::string> transport;  // "udp", "tcp" or "tls"
+    std::string text;                  // as configured, for messages
+
+    // "sip:host[:port][;transport=x]", the Route URI (libre adds ;lr itself).
+    std::string route_uri() const;
+};
+
 struct Configuration {
     std::string web_listen_address = "127.0.0.1";
     std::uint16_t web_listen_port = 10888;
     std::string tls_certificate;  // PEM file with certificate chain and private key (as SylkServer's); turns on wss
     AllowList web_origins;
     AllowList sip_domains;
-    std::optional<std::string> outbound_sip_proxy;
+    std::optional<SipProxy> outbound_sip_proxy;
     bool trace_client = false;
     unsigned websocket_ping_interval = 120;   // seconds; 0 turns pings off
     std::size_t websocket_max_message_size = 256 * 1024;  // bytes
@@ -34,10 +45,24 @@ struct Configuration {
     std::uint16_t sip_tcp_port = 5060;
     std::uint16_t sip_tls_port = 5061;
     std::string sip_tls_certificate;  // PEM with key: for incoming TLS; outgoing works without
-    std::string sip_tls_ca_file;      // set: registrars' certificates must chain to these CAs
+    std::string sip_tls_ca_file;      // set: registrars' certificates must chain to these CAs (not the system's)
+    bool sip_tls_verify_server = true;  // registrars' certificates checked (chain and name); off: not at all
     std::vector<std::string> dns_servers;  // ip[:port]; empty: the system's resolv.conf
     std::uint32_t register_expires = 600;  // seconds asked of the registrar
     unsigned unregister_timeout = 5;       // seconds stop() waits for unregistrations
+    std::uint16_t decline_code = 486;      // SIP answer when a client declines an incoming call
+
+    // Media side (the relay between browsers and phones).
+    std::uint16_t rtp_port_first = 50000;  // RTP port range, both ends included: even ports for
+    std::uint16_t rtp_port_last = 50500;   // RTP, odd for RTCP, a pair per browser transport too
+    unsigned rtp_timeout = 30;   // seconds without RTP from the phone (or without a finished DTLS handshake)
+    std::string media_address;   // the address written in SDPs; empty: sip_listen_address
+    unsigned media_workers = 1;  // media threads, each with its own libre loop
+
+    // What SDPs carry and browsers and phones send media to.
+    const std::string &advertised_media_address() const {
+        return media_address.empty() ? sip_listen_address : media_address;
+    }
 
     bool uses_tls() const { return !tls_certificate.empty(); }
 };

@@ -1,18 +1,18 @@
 #include "gateway/gateway.hpp"
 
-#include "protocol/account_address.hpp"
 #include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
 
 namespace sylk::gateway {
 
-Gateway::Gateway(const config::Configuration &configuration, const log::Logger &logger,
-                 Counters &counters, ClientTransport &transport, AccountRegistrar &registrar)
+Gateway::Gateway(const config::Configuration &configuration, const log::Logger &logger, Counters &counters,
+                 ClientTransport &transport, AccountRegistrar &registrar, CallControl &calls,
+                 media::MediaEngine *media)
     : configuration_(configuration), logger_(logger), counters_(counters), transport_(transport),
-      registrar_(registrar) {}
+      registrar_(registrar), calls_(calls), media_(media) {}
 
 void Gateway::client_opened(ClientId client, std::string peer) {
-    auto [it, inserted] = clients_.try_emplace(client, Client{client, std::move(peer), {}});
+    auto [it, inserted] = clients_.try_emplace(client, Client{client, std::move(peer), {}, {}});
     if (!inserted) return;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " connected");
@@ -22,7 +22,8 @@ void Gateway::client_opened(ClientId client, std::string peer) {
 void Gateway::client_closed(ClientId client) {
     auto it = clients_.find(client);
     if (it == clients_.end()) return;
-    // Nothing outlives the connection: its accounts go with it, unregistered.
+    // Nothing outlives the connection: its calls end, its accounts go, unregistered.
+    end_calls_of(it->second);
     for (const auto &[name, account] : it->second.accounts) forget_binding(account);
     counters_.accounts.fetch_sub(it->second.accounts.size(), std::memory_order_relaxed);
     counters_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -65,12 +66,12 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Reque
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAccount &request) {
-    auto address = protocol::parse_account_address(request.account);  // syntax checked by the decoder
-    if (!configuration_.sip_domains.allows(address->domain))
-        return "domain not allowed: " + address->domain;
+    if (!configuration_.sip_domains.allows(request.address.domain))
+        return "domain not allowed: " + request.address.domain;
     if (client.accounts.count(request.account)) return "account already added: " + request.account;
     sip::BindingId binding = ++last_binding_;
-    client.accounts.emplace(request.account, Account{request.ha1, request.display_name, binding});
+    client.accounts.emplace(request.account, Account{request.address.user, request.address.domain, request.ha1,
+                                                     request.display_name, binding});
     bindings_.emplace(binding, BindingOwner{client.id, request.account});
     counters_.accounts.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
@@ -88,10 +89,9 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Remov
 std::optional<std::string> Gateway::handle(Client &client, const protocol::RegisterAccount &request) {
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
-    auto address = protocol::parse_account_address(request.account);
+    const Account &account = it->second;
     it->second.known_to_sip = true;
-    registrar_.register_binding({it->second.binding, address->user, address->domain, it->second.ha1,
-                                 it->second.display_name});
+    registrar_.register_binding({account.binding, account.user, account.domain, account.ha1, account.display_name});
     return std::nullopt;
 }
 
@@ -115,24 +115,6 @@ void Gateway::registration_changed(const sip::RegistrationUpdate &update) {
     if (client == clients_.end()) return;
     send(client->first, client->second,
          protocol::encode_registration_state(owner->second.account, sip::to_string(update.state), update.reason));
-}
-
-std::optional<std::string> Gateway::handle(Client &client, const protocol::SessionCreate &request) {
-    if (!client.accounts.count(request.account)) return "unknown account: " + request.account;
-    return std::string("calls are not available yet");
-}
-
-// No session can exist until calls are implemented, so every reference is unknown.
-std::optional<std::string> Gateway::handle(Client &, const protocol::SessionAnswer &request) {
-    return "unknown session: " + request.session;
-}
-
-std::optional<std::string> Gateway::handle(Client &, const protocol::SessionTrickle &request) {
-    return "unknown session: " + request.session;
-}
-
-std::optional<std::string> Gateway::handle(Client &, const protocol::SessionTerminate &request) {
-    return "unknown session: " + request.session;
 }
 
 }  // namespace sylk::gateway

@@ -1,13 +1,18 @@
-// Per-connection protocol state: the accounts each client added, and the answers to
-// its requests. Runs on the web thread only; knows nothing of WebSocket framing.
+// Per-connection protocol state: the accounts each client added, its calls, and the
+// answers to its requests. Runs on the web thread only; knows nothing of WebSocket
+// framing. Requests and accounts are in gateway.cpp, calls in gateway_calls.cpp.
 #pragma once
 
 #include "config/configuration.hpp"
 #include "gateway/account_registrar.hpp"
+#include "gateway/call_control.hpp"
+#include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
 #include "gateway/counters.hpp"
 #include "log/logger.hpp"
+#include "media/media_engine.hpp"
 #include "protocol/requests.hpp"
+#include "sdp/media_plan.hpp"
 
 #include <map>
 #include <optional>
@@ -18,28 +23,49 @@
 namespace sylk::gateway {
 
 struct Account {
+    std::string user;    // parsed once, when the account is added
+    std::string domain;
     std::string ha1;
     std::optional<std::string> display_name;
     sip::BindingId binding = 0;  // this account on this connection, for the SIP side
     bool known_to_sip = false;   // register was asked: the SIP side must hear of its removal
 };
 
-class Gateway {
+class Gateway final : public ClientEvents {
 public:
-    Gateway(const config::Configuration &configuration, const log::Logger &logger,
-            Counters &counters, ClientTransport &transport, AccountRegistrar &registrar);
+    // `media` may be null: calls are then refused ("calls are not available yet").
+    Gateway(const config::Configuration &configuration, const log::Logger &logger, Counters &counters,
+            ClientTransport &transport, AccountRegistrar &registrar, CallControl &calls, media::MediaEngine *media);
 
-    void client_opened(ClientId client, std::string peer);
-    void client_message(ClientId client, std::string_view text);
-    void client_closed(ClientId client);
+    void client_opened(ClientId client, std::string peer) override;
+    void client_message(ClientId client, std::string_view text) override;
+    void client_closed(ClientId client) override;
     // From the SIP side (already moved onto this thread).
     void registration_changed(const sip::RegistrationUpdate &update);
+    void call_changed(const sip::CallUpdate &update);
+    void media_changed(const media::MediaEvent &event);
 
 private:
     struct Client {
         ClientId id;
         std::string peer;  // for log lines
         std::map<std::string, Account> accounts;
+        std::map<std::string, sip::CallId> sessions;  // by the client's session id
+    };
+
+    // One call of a client: its SIP call, its media, and what each side offered.
+    struct Session {
+        ClientId client = 0;
+        std::string id;       // as the client knows it
+        std::string account;  // user@domain
+        bool incoming = false;
+        bool answered = false;
+        bool ending = false;  // terminate asked; the SIP side's `ended` is awaited
+        std::string end_reason;  // when the gateway ended it (media), told instead of the SIP reason
+        std::string originator;           // incoming: user@domain of the caller
+        std::vector<sdp::MediaLine> offered;  // the offerer's lines (browser's or phone's)
+        std::vector<sdp::RtpPeer> phone_peers;  // incoming: from the phone's offer
+        media::MediaSessionSpec media;
     };
 
     // Returns the error text, or nothing when the request is accepted.
@@ -56,6 +82,15 @@ private:
     void send(ClientId client, const Client &state, std::string text);
     void forget_binding(const Account &account);
 
+    // gateway_calls.cpp
+    void incoming_call(const sip::CallUpdate &update);
+    void call_answered(Session &session, const std::string &phone_sdp);
+    void end_session(sip::CallId call, const std::string &reason);  // tells the client, frees the media
+    void end_calls_of(Client &client);
+    std::optional<media::PortReservation> reserve_media(const std::vector<sdp::MediaLine> &lines);
+    sdp::GatewayWebRtc gateway_webrtc(const Session &session) const;
+    sdp::GatewayRtp gateway_rtp(const Session &session) const;
+
     const config::Configuration &configuration_;
     const log::Logger &logger_;
     Counters &counters_;
@@ -68,6 +103,10 @@ private:
     };
     std::unordered_map<sip::BindingId, BindingOwner> bindings_;
     sip::BindingId last_binding_ = 0;
+    CallControl &calls_;
+    media::MediaEngine *media_;
+    std::unordered_map<sip::CallId, Session> sessions_;
+    sip::CallId last_call_ = 0;
 };
 
 }  // namespace sylk::gateway

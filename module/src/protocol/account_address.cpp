@@ -74,11 +74,28 @@ std::optional<AccountAddress> parse_account_address(std::string_view text) {
     return address;
 }
 
+namespace {
+
+bool is_valid_target_without_port(std::string_view uri) {
+    if (uri.find('@') == std::string_view::npos) return is_valid_host(uri);
+    return parse_account_address(uri).has_value();
+}
+
+}  // namespace
+
 bool is_valid_call_target(std::string_view uri) {
     if (uri.substr(0, 4) == "sip:") uri.remove_prefix(4);
     else if (uri.substr(0, 5) == "sips:") uri.remove_prefix(5);
-    if (uri.find('@') == std::string_view::npos) return is_valid_host(uri);
-    return parse_account_address(uri).has_value();
+    if (is_valid_target_without_port(uri)) return true;  // user@::1 keeps its colons
+    // An explicit port after the host (a phone on a known address: bob@192.0.2.7:5080).
+    auto colon = uri.rfind(':');
+    auto at = uri.find('@');
+    if (colon == std::string_view::npos || (at != std::string_view::npos && colon < at)) return false;
+    auto port = uri.substr(colon + 1);
+    bool numeric = !port.empty() && port.size() <= 5 &&
+                   std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (!numeric || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) return false;
+    return is_valid_target_without_port(uri.substr(0, colon));
 }
 
 bool is_valid_ha1(std::string_view text) {

@@ -18,7 +18,8 @@ std::optional<AccountAddress> parse_account_address(std::string_view text);
 // A DNS name, an IPv4 address or an IPv6 address (without brackets).
 bool is_valid_host(std::string_view host);
 
-// A target a call may be placed to: user@host or host, with an optional sip:/sips: prefix.
+// A target a call may be placed to: user@host or host, with an optional sip:/sips: prefix
+// and an optional :port after the host.
 bool is_valid_call_target(std::string_view uri);
 
 // 32 lowercase hex characters: MD5("user:realm:password") as the protocol requires.

@@ -41,11 +41,13 @@ public:
         return std::string(v->get_string());
     }
 
-    std::string account() const {
+    std::string account() const { return account_with_address().first; }
+
+    std::pair<std::string, AccountAddress> account_with_address() const {
         std::string account = required_string("account");
-        if (!parse_account_address(account))
-            throw FieldProblem{"invalid field: account '" + account + "' is not user@domain"};
-        return account;
+        auto address = parse_account_address(account);
+        if (!address) throw FieldProblem{"invalid field: account '" + account + "' is not user@domain"};
+        return {std::move(account), std::move(*address)};
     }
 
     const json::object &object() const { return object_; }
@@ -75,7 +77,9 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
     // Each request is known by the original page's name, the released server's name,
     // and an underscore spelling of the latter.
     static const RequestDecoder add_account = [](const Fields &f) -> Request {
-        AddAccount request{f.account(), f.required_string("password"), f.optional_string("display_name")};
+        auto [account, address] = f.account_with_address();
+        AddAccount request{std::move(account), std::move(address), f.required_string("password"),
+                           f.optional_string("display_name")};
         if (!is_valid_ha1(request.ha1))
             throw FieldProblem{"invalid field: password must be the HA1 digest (32 lowercase hex characters)"};
         return request;

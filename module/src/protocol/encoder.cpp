@@ -37,3 +37,54 @@ std::string encode_registration_state(std::string_view account, std::string_view
 }
 
 }  // namespace sylk::protocol
+
+namespace sylk::protocol {
+
+namespace {
+
+json::string_view view(std::string_view text) { return json::string_view(text.data(), text.size()); }
+
+// {"sylkrtc":"account_event","account":...,"session":...,"event":...,"data":...}
+std::string account_session_event(std::string_view account, std::string_view session, std::string_view event,
+                                  json::object data) {
+    json::object message;
+    message["sylkrtc"] = "account_event";
+    message["account"] = view(account);
+    message["session"] = view(session);
+    message["event"] = view(event);
+    message["data"] = std::move(data);
+    return json::serialize(message);
+}
+
+}  // namespace
+
+std::string encode_session_state(std::string_view session, std::string_view state, std::string_view sdp,
+                                 std::string_view reason) {
+    json::object data;
+    data["state"] = view(state);
+    if (!sdp.empty()) data["sdp"] = view(sdp);
+    if (!reason.empty()) data["reason"] = view(reason);
+    json::object message;
+    message["sylkrtc"] = "session_event";
+    message["session"] = view(session);
+    message["event"] = "state";
+    message["data"] = std::move(data);
+    return json::serialize(message);
+}
+
+std::string encode_incoming_session(std::string_view account, std::string_view session, std::string_view originator,
+                                    const std::optional<std::string> &display_name, std::string_view sdp) {
+    json::object data;
+    data["originator"] = view(originator);
+    if (display_name) data["display_name"] = view(*display_name);
+    data["sdp"] = view(sdp);
+    return account_session_event(account, session, "incoming_session", std::move(data));
+}
+
+std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator) {
+    json::object data;
+    data["originator"] = view(originator);
+    return account_session_event(account, session, "missed_session", std::move(data));
+}
+
+}  // namespace sylk::protocol

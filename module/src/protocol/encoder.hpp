@@ -1,6 +1,7 @@
 // Typed answers and events -> the JSON text sent to the client.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,13 @@ std::string encode_ready_event();
 // {"sylkrtc":"account_event","event":"registration_state","data":{"state":...,"reason":...}};
 // reason is left out when empty.
 std::string encode_registration_state(std::string_view account, std::string_view state, std::string_view reason);
+
+// {"sylkrtc":"session_event","session":...,"event":"state","data":{"state":...,"sdp":...,"reason":...}};
+// sdp and reason are left out when empty.
+std::string encode_session_state(std::string_view session, std::string_view state, std::string_view sdp = {},
+                                 std::string_view reason = {});
+std::string encode_incoming_session(std::string_view account, std::string_view session, std::string_view originator,
+                                    const std::optional<std::string> &display_name, std::string_view sdp);
+std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator);
 
 }  // namespace sylk::protocol

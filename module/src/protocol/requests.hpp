@@ -1,6 +1,8 @@
 // The requests a client may send, as typed values (sylkRTC-1, sections 4 and 5).
 #pragma once
 
+#include "protocol/account_address.hpp"
+
 #include <optional>
 #include <string>
 #include <variant>
@@ -10,6 +12,7 @@ namespace sylk::protocol {
 
 struct AddAccount {
     std::string account;
+    AccountAddress address;  // the account's parts, parsed once by the decoder
     std::string ha1;  // the "password" field: never logged
     std::optional<std::string> display_name;
 };

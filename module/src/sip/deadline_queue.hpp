@@ -1,4 +1,5 @@
-// Many deadlines (one refresh or retry per binding) behind a single libre timer.
+// Many deadlines (one refresh or retry per binding; one retransmission per UDP
+// transaction in UdpTransactions, keyed by Call-ID) behind a single libre timer.
 // libre keeps its timers in one sorted list that every new timer walks from the far
 // end; one timer per registered account would make each SIP transaction's timer cost
 // O(accounts). Libre thread only.
@@ -22,9 +23,9 @@ public:
     DeadlineQueue(const DeadlineQueue &) = delete;
     DeadlineQueue &operator=(const DeadlineQueue &) = delete;
 
-    // Runs `fire` after delay_ms; replaces the binding's earlier deadline if any.
-    void schedule(BindingId binding, std::uint64_t delay_ms, std::function<void()> fire);
-    void cancel(BindingId binding);
+    // Runs `fire` after delay_ms; replaces the key's earlier deadline if any.
+    void schedule(BindingId key, std::uint64_t delay_ms, std::function<void()> fire);
+    void cancel(BindingId key);
 
 private:
     void rearm();

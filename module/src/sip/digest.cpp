@@ -20,6 +20,17 @@ void skip_space(std::string_view text, std::size_t &i) {
     while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ',')) ++i;
 }
 
+// A quoted-string (RFC 3261 section 25.1): '"' and '\\' escaped, so that the registrar
+// reads back exactly the value it sent (the digest is computed over the unescaped one).
+std::string quoted(std::string_view value) {
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + '"';
+}
+
 std::string hex8(std::uint32_t value) {
     char text[9];
     std::snprintf(text, sizeof text, "%08x", value);
@@ -113,13 +124,13 @@ std::string digest_response(const DigestChallenge &challenge, const DigestInput 
 }
 
 std::string authorization_value(const DigestChallenge &challenge, const DigestInput &input) {
-    std::string value = "Digest username=\"" + input.username + "\", realm=\"" + challenge.realm +
-                        "\", nonce=\"" + challenge.nonce + "\", uri=\"" + input.uri +
-                        "\", response=\"" + digest_response(challenge, input) + "\"";
+    std::string value = "Digest username=" + quoted(input.username) + ", realm=" + quoted(challenge.realm) +
+                        ", nonce=" + quoted(challenge.nonce) + ", uri=" + quoted(input.uri) +
+                        ", response=" + quoted(digest_response(challenge, input));
     if (!challenge.algorithm.empty()) value += ", algorithm=" + challenge.algorithm;
-    if (!challenge.opaque.empty()) value += ", opaque=\"" + challenge.opaque + "\"";
+    if (!challenge.opaque.empty()) value += ", opaque=" + quoted(challenge.opaque);
     if (challenge.offers_qop_auth)
-        value += ", qop=auth, nc=" + hex8(input.nonce_count) + ", cnonce=\"" + input.cnonce + "\"";
+        value += ", qop=auth, nc=" + hex8(input.nonce_count) + ", cnonce=" + quoted(input.cnonce);
     return value;
 }
 

@@ -1,5 +1,7 @@
 #include "sip/registration.hpp"
 
+#include "sip/tls_verification.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -11,12 +13,22 @@ namespace {
 constexpr std::uint64_t kFirstRetryMs = 5000;
 constexpr std::uint64_t kLongestRetryMs = 300000;
 
-std::string text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
-
 std::string random_hex() {
     char buffer[17];
     re_snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rand_u64()));
     return buffer;
+}
+
+// The outbound proxy's address when REGISTERs can go over UDP to it without DNS: an IP
+// address, transport=udp or no transport (libre's first choice, UDP when it listens on
+// UDP; the caller checks that it does), no maddr.
+std::optional<struct sa> fixed_udp_destination(const struct uri &route) {
+    struct pl value;
+    if (!msg_param_decode(&route.params, "maddr", &value)) return std::nullopt;
+    if (!msg_param_decode(&route.params, "transport", &value) && pl_strcasecmp(&value, "udp")) return std::nullopt;
+    struct sa destination;
+    if (sa_set(&destination, &route.host, sip_transp_port(SIP_TRANSP_UDP, route.port))) return std::nullopt;
+    return destination;
 }
 
 // Refresh well before expiry: 30 s early for long bindings, halfway for short ones.
@@ -37,20 +49,25 @@ const char *to_string(RegistrationState state) {
 }
 
 Registration::Registration(const RegistrationContext &context, BindingSpec spec)
-    : context_(context), spec_(std::move(spec)), expires_(context.settings.expires),
-      contact_user_("gw-" + random_hex()) {}
+    : context_(context), spec_(std::move(spec)), expires_(context.settings.expires), call_id_(rand_u64()),
+      from_tag_(rand_u64()), cseq_(rand_u16()), contact_user_("gw-" + random_hex()) {}
 
 Registration::~Registration() {
     context_.window.release(spec_.id);
     context_.deadlines.cancel(spec_.id);
     mem_deref(request_);
-    mem_deref(dialog_);
+    if (context_.udp) context_.udp->cancel(call_id_);
+}
+
+void Registration::cancel_request() {
+    request_ = static_cast<struct sip_request *>(mem_deref(request_));
+    if (context_.udp) context_.udp->cancel(call_id_);
 }
 
 void Registration::bind() {
     if (phase_ == Phase::unbinding) unbound_ = nullptr;  // a new register wins over a pending unregister
     context_.deadlines.cancel(spec_.id);
-    request_ = static_cast<struct sip_request *>(mem_deref(request_));
+    cancel_request();
     end_attempt();
     if (!reported_ || *reported_ != RegistrationState::registered) report(RegistrationState::registering);
     expires_asked_ = expires_;
@@ -63,7 +80,7 @@ void Registration::unbind(std::function<void()> done) {
     context_.deadlines.cancel(spec_.id);
     bool may_be_bound = phase_ == Phase::bound || phase_ == Phase::binding || phase_ == Phase::unbinding ||
                         (phase_ == Phase::retry_wait && granted_ > 0);
-    request_ = static_cast<struct sip_request *>(mem_deref(request_));
+    cancel_request();
     end_attempt();
     if (!may_be_bound) {
         phase_ = Phase::finished;
@@ -87,29 +104,71 @@ void Registration::start_attempt() {
 void Registration::end_attempt() { context_.window.release(spec_.id); }
 
 void Registration::send() {
-    if (!dialog_) {
-        std::string registrar = "sip:" + spec_.domain;
-        std::string aor = "sip:" + spec_.user + "@" + spec_.domain;
-        const char *routes[1] = {context_.settings.route ? context_.settings.route->c_str() : nullptr};
-        int err = sip_dialog_alloc(&dialog_, registrar.c_str(), aor.c_str(),
-                                   spec_.display_name ? spec_.display_name->c_str() : nullptr, aor.c_str(),
-                                   context_.settings.route ? routes : nullptr, context_.settings.route ? 1 : 0);
-        if (err) return failed("cannot build the request: " + std::string(std::strerror(err)), false);
+    struct uri route;
+    if (context_.settings.route) {
+        struct pl text;
+        pl_set_str(&text, context_.settings.route->c_str());
+        if (uri_decode(&route, &text)) return failed("cannot build the request: bad outbound proxy", false);
+        auto destination = fixed_udp_destination(route);
+        struct sa local;
+        if (destination && context_.udp && context_.udp->listening() &&
+            !sip_transp_laddr(context_.stack, &local, SIP_TRANSP_UDP, &*destination)) {
+            if (int err = send_over_udp(*destination, local)) failed(local_failure_reason(err), true);
+            return;
+        }
     }
-    std::string credentials;
-    if (challenge_) {
-        DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, random_hex()};
-        credentials = std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
-                      authorization_value(*challenge_, input) + "\r\n";
-    }
-    int err = sip_drequestf(&request_, context_.stack, true, "REGISTER", dialog_, 0, nullptr, send_handler, response_handler,
-                            this, "%sExpires: %u\r\nContent-Length: 0\r\n\r\n", credentials.c_str(), expires_asked_);
+    // libre's transaction: TCP or TLS, or the domain's own servers found by DNS (RFC 3263).
+    std::string registrar = "sip:" + spec_.domain;
+    int err = sip_requestf(&request_, context_.stack, true, "REGISTER", registrar.c_str(),
+                           context_.settings.route ? &route : nullptr, nullptr, send_handler, response_handler, this,
+                           "%s", request_headers().c_str());
     if (err) failed(local_failure_reason(err), true);
 }
 
-int Registration::send_handler(enum sip_transp transport, const struct sa *source, const struct sa *, struct mbuf *buffer,
-                               void *arg) {
+// Everything after Via, Contact and Max-Forwards, in the order libre's dialog requests use.
+std::string Registration::request_headers() {
+    std::string aor = "sip:" + spec_.user + "@" + spec_.domain;
+    char line[128];
+    std::string headers;
+    if (context_.settings.route) headers += "Route: <" + *context_.settings.route + ";lr>\r\n";
+    headers += "To: <" + aor + ">\r\nFrom: ";
+    if (spec_.display_name) headers += "\"" + *spec_.display_name + "\" ";
+    re_snprintf(line, sizeof line, ";tag=%016llx\r\nCall-ID: %016llx\r\nCSeq: %u REGISTER\r\nUser-Agent: %s\r\n",
+                static_cast<unsigned long long>(from_tag_), static_cast<unsigned long long>(call_id_), cseq_++,
+                kUserAgent);
+    headers += "<" + aor + ">" + line;
+    if (challenge_) {
+        DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, random_hex()};
+        headers += std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
+                   authorization_value(*challenge_, input) + "\r\n";
+    }
+    re_snprintf(line, sizeof line, "Expires: %u\r\nContent-Length: 0\r\n\r\n", expires_asked_);
+    return headers + line;
+}
+
+// The whole request built here, for UdpTransactions to send and retransmit as is.
+int Registration::send_over_udp(const struct sa &destination, const struct sa &local) {
+    std::uint32_t cseq = cseq_;
+    std::string headers = request_headers();
+    struct mbuf *request = mbuf_alloc(1024);
+    if (!request) return ENOMEM;
+    int err = mbuf_printf(request,
+                          "REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %J;branch=z9hG4bK%016llx;rport\r\n",
+                          spec_.domain.c_str(), &local, static_cast<unsigned long long>(rand_u64()));
+    err |= send_handler(SIP_TRANSP_UDP, &local, &destination, request, this);
+    err |= mbuf_printf(request, "Max-Forwards: 70\r\n%s", headers.c_str());
+    if (!err) err = context_.udp->start(call_id_, cseq, destination, request, response_handler, this);
+    mem_deref(request);
+    return err;
+}
+
+int Registration::send_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
+                               struct mbuf *buffer, void *arg) {
     auto *self = static_cast<Registration *>(arg);
+    // Over TLS the certificate must be valid for this account's domain: say which route
+    // this connection serves before libre connects (refused: the send fails).
+    if (transport == SIP_TRANSP_TLS && self->context_.registrar_tls)
+        if (int err = note_registrar_route(self->context_.registrar_tls, *destination, self->spec_.domain)) return err;
     char uri[256];
     if (re_snprintf(uri, sizeof uri, "sip:%s@%J%s", self->contact_user_.c_str(), source,
                     sip_transp_param(transport)) < 0)
@@ -125,14 +184,12 @@ void Registration::response_handler(int err, const struct sip_msg *message, void
 void Registration::on_response(int err, const struct sip_msg *message) {
     if (err || !message) return failed(local_failure_reason(err), true);
     if (message->scode < 200) return;
-    std::string answer = std::to_string(message->scode) + " " + text(message->reason);
-    if (message->scode < 300) return succeeded(message);
+    RegisterAnswer reply = read_register_answer(*message, contact_uri_);
+    std::string answer = std::to_string(reply.status) + " " + reply.reason;
+    if (message->scode < 300) return succeeded(reply);
 
     if (message->scode == 401 || message->scode == 407) {
-        bool proxy = message->scode == 407;
-        const struct sip_hdr *header =
-            sip_msg_hdr(message, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
-        auto challenge = header ? parse_digest_challenge(std::string_view(header->val.p, header->val.l)) : std::nullopt;
+        auto &challenge = reply.challenge;
         bool answer_it = challenge && can_answer(*challenge) &&
                          (!answered_fresh_challenge_ || (challenge->stale && !stale_retried_));
         if (!answer_it) {
@@ -145,12 +202,11 @@ void Registration::on_response(int err, const struct sip_msg *message) {
         answered_fresh_challenge_ = true;
         if (!challenge_ || challenge_->nonce != challenge->nonce) nonce_count_ = 0;
         challenge_ = std::move(challenge);
-        challenge_from_proxy_ = proxy;
+        challenge_from_proxy_ = reply.challenge_from_proxy;
         return send();
     }
     if (message->scode == 423 && expires_asked_ > 0 && !min_expires_retried_) {
-        const struct sip_hdr *min_expires = sip_msg_hdr(message, SIP_HDR_MIN_EXPIRES);
-        std::uint32_t asked = min_expires ? pl_u32(&min_expires->val) : 0;
+        std::uint32_t asked = reply.min_expires;
         if (asked > expires_asked_) {
             min_expires_retried_ = true;
             expires_asked_ = asked;
@@ -162,16 +218,7 @@ void Registration::on_response(int err, const struct sip_msg *message) {
     failed(answer, transient || granted_ > 0);
 }
 
-bool Registration::contact_handler(const struct sip_hdr *header, const struct sip_msg *, void *arg) {
-    auto *self = static_cast<Registration *>(arg);
-    struct sip_addr contact;
-    if (sip_addr_decode(&contact, &header->val) || pl_strcmp(&contact.auri, self->contact_uri_.c_str())) return false;
-    struct pl expires;
-    if (!msg_param_decode(&contact.params, "expires", &expires)) self->granted_ = pl_u32(&expires);
-    return true;  // found ours
-}
-
-void Registration::succeeded(const struct sip_msg *message) {
+void Registration::succeeded(const RegisterAnswer &reply) {
     end_attempt();
     consecutive_failures_ = 0;
     if (phase_ == Phase::unbinding) {
@@ -179,8 +226,7 @@ void Registration::succeeded(const struct sip_msg *message) {
         report(RegistrationState::unregistered);
         return finish_unbind();
     }
-    granted_ = pl_isset(&message->expires) ? pl_u32(&message->expires) : expires_asked_;
-    sip_msg_hdr_apply(message, true, SIP_HDR_CONTACT, contact_handler, this);
+    granted_ = reply.granted.value_or(expires_asked_);
     if (granted_ == 0) return failed("registrar granted no time (expires 0)", true);
     phase_ = Phase::bound;
     report(RegistrationState::registered);

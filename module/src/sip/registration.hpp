@@ -6,12 +6,16 @@
 #include "log/logger.hpp"
 #include "sip/digest.hpp"
 #include "sip/deadline_queue.hpp"
+#include "sip/register_answer.hpp"
 #include "sip/registration_types.hpp"
 #include "sip/send_window.hpp"
+#include "sip/udp_transactions.hpp"
 
+#include <openssl/types.h>
 #include <re.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,7 +26,11 @@ struct RegistrationSettings {
     std::optional<std::string> route;         // outbound proxy URI ("sip:host:port;transport=x")
 };
 
-// What every Registration of one agent shares; owned by the agent.
+// The User-Agent of our REGISTERs.
+inline constexpr const char *kUserAgent = "sylk-webrtcgateway";
+
+// What every Registration of one agent shares; owned by the agent, and destroyed before
+// its SIP stack.
 struct RegistrationContext {
     struct ::sip *stack;
     RegistrationSettings settings;
@@ -30,6 +38,12 @@ struct RegistrationContext {
     SendWindow &window;
     DeadlineQueue &deadlines;
     const log::Logger &logger;
+    // libre's TLS context when registrars' certificates are checked against the route's
+    // name (tls_verification.hpp): each TLS request tells it which domain it is for.
+    SSL_CTX *registrar_tls = nullptr;
+    // REGISTERs over UDP to an outbound proxy given as an IP address go through these
+    // rather than libre's client transactions (see udp_transactions.hpp).
+    std::unique_ptr<UdpTransactions> udp = std::make_unique<UdpTransactions>(stack);
 };
 
 class Registration {
@@ -45,14 +59,20 @@ public:
     // more will be sent (right away when there was nothing to remove).
     void unbind(std::function<void()> done);
 
+    // The user part of the Contact it registers: INVITEs to it are this binding's calls.
+    const std::string &contact_user() const { return contact_user_; }
+
 private:
     enum class Phase { idle, binding, bound, retry_wait, unbinding, finished };
 
     void start_attempt();
     void end_attempt();
     void send();
+    std::string request_headers();
+    int send_over_udp(const struct sa &destination, const struct sa &local);
+    void cancel_request();
     void on_response(int err, const struct sip_msg *message);
-    void succeeded(const struct sip_msg *message);
+    void succeeded(const RegisterAnswer &reply);
     void failed(const std::string &reason, bool retry);
     void finish_unbind();
     void report(RegistrationState state, const std::string &reason = "");
@@ -63,14 +83,17 @@ private:
                             struct mbuf *buffer, void *arg);
     static void response_handler(int err, const struct sip_msg *message, void *arg);
     void deadline_reached();
-    static bool contact_handler(const struct sip_hdr *header, const struct sip_msg *message, void *arg);
 
     const RegistrationContext &context_;
     BindingSpec spec_;
     std::uint32_t expires_ = 0;  // what to ask; raised by a 423
 
-    struct sip_dialog *dialog_ = nullptr;
-    struct sip_request *request_ = nullptr;
+    // The REGISTERs' Call-ID and From tag (%016llx), and the next CSeq: what a libre
+    // sip_dialog would hold, without its kilobyte of prepared headers per binding.
+    std::uint64_t call_id_;
+    std::uint64_t from_tag_;
+    std::uint32_t cseq_;
+    struct sip_request *request_ = nullptr;  // libre's transaction (TCP, TLS, or a route found by DNS)
     std::string contact_user_;
     std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
 

@@ -29,7 +29,16 @@ struct RegistrationUpdate {
     std::string reason;  // "CODE Reason" or a local reason; empty unless failed
 };
 
-// Called on the libre thread; the receiver must hop to its own thread.
+// Called on the libre thread for each Registration; SipAgent forwards to the listener.
 using RegistrationSink = std::function<void(const RegistrationUpdate &)>;
+
+// Receives every registration change on the SIP thread. An implementation hands the
+// update to its own thread without losing it (gateway::WebThreadRelay posts it onto
+// the web thread).
+class RegistrationListener {
+public:
+    virtual ~RegistrationListener() = default;
+    virtual void registration_changed(const RegistrationUpdate &update) = 0;
+};
 
 }  // namespace sylk::sip

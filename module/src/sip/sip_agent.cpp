@@ -1,8 +1,13 @@
 #include "sip/sip_agent.hpp"
 
+#include "loop/loop_inbox.hpp"
 #include "sip/deadline_queue.hpp"
 #include "sip/registration.hpp"
+#include "sdp/phone_side.hpp"
 #include "sip/send_window.hpp"
+#include "sip/sip_call.hpp"
+#include "sip/sip_commands.hpp"
+#include "sip/tls_verification.hpp"
 
 #include <openssl/ssl.h>
 #include <re.h>
@@ -11,7 +16,9 @@
 #define DEBUG_LEVEL 0
 #include <re_dbg.h>
 
+#include <algorithm>
 #include <cstring>
+#include <exception>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -25,21 +32,14 @@ namespace sylk::sip {
 
 namespace {
 
-enum CommandKind { kBind, kUnbind, kRemove, kForget, kShutdown };
-
 // REGISTER transactions in flight at once (see SendWindow).
 constexpr std::size_t kRegistrationsInFlight = 100;
 constexpr std::uint32_t kClientTransactionBuckets = 8192;
 
-struct Command {
-    BindingSpec spec;  // kBind
-    BindingId binding = 0;
-};
-
-// "host[:port][;transport=x]" (with or without "sip:") -> the Route URI.
-std::string route_uri(std::string proxy) {
-    if (proxy.rfind("sip:", 0) == 0) proxy = proxy.substr(4);
-    return "sip:" + proxy;  // sip_dialog_alloc marks it ;lr itself
+const char *command_name(const SipCommand &command) {
+    static const char *const names[] = {"register", "unregister", "remove", "place call", "answer call",
+                                        "end call", "stop", "forget", "forget call"};
+    return names[command.index()];
 }
 
 void initialise_libre_once() {
@@ -73,17 +73,24 @@ void route_libre_output(const log::Logger *logger) {
 
 class SipAgent::Loop {
 public:
-    Loop(const config::Configuration &configuration, const log::Logger &logger, RegistrationSink sink)
-        : configuration_(configuration), logger_(logger), sink_(std::move(sink)) {
+    Loop(const config::Configuration &configuration, const log::Logger &logger, RegistrationListener &registrations,
+         CallListener &calls)
+        : configuration_(configuration), logger_(logger), listener_(registrations), call_listener_(calls) {
         tmr_init(&shutdown_timer_);
     }
 
-    // Runs on the SIP thread from start to end.
-    void run(std::promise<config::SettingError *> &started) {
+    // Runs on the SIP thread from start to end. `started` receives the set-up's
+    // outcome: nothing, or the config::SettingError that stops the start.
+    void run(std::promise<void> &started) {
         re_thread_init();
-        config::SettingError *failure = set_up();
-        bool ok = failure == nullptr;
-        started.set_value(failure);
+        bool ok = false;
+        try {
+            set_up();
+            ok = true;
+            started.set_value();
+        } catch (...) {
+            started.set_exception(std::current_exception());
+        }
         if (ok) re_main(nullptr);
         tear_down();
         re_thread_close();
@@ -91,34 +98,50 @@ public:
 
     const log::Logger &logger() const { return logger_; }
 
-    void push(CommandKind kind, Command *command) {
-        if (mqueue_push(queue_, kind, command) != 0) delete command;
+    // Any thread.
+    void post(SipCommand command) {
+        const char *name = command_name(command);
+        switch (inbox_.post(std::move(command))) {
+        case loop::PostResult::delivered_later: return;
+        case loop::PostResult::closed:
+            logger_.error(std::string("SIP side has stopped: a '") + name + "' command was not carried out");
+            return;
+        case loop::PostResult::wake_failed:
+            logger_.error(std::string("cannot wake the SIP thread: a '") + name + "' command waits for the next one");
+            return;
+        }
     }
 
 private:
-    config::SettingError *set_up() {
-        int err = mqueue_alloc(&queue_, command_handler, this);
-        if (err) return new config::SettingError("", "cannot create the SIP command queue");
-        if (auto *failure = set_up_dns()) return failure;
+    void set_up() {
+        int err = inbox_.open([this](SipCommand &command) { handle(command); });
+        if (err) throw config::SettingError("", std::string("cannot create the SIP command inbox: ") + std::strerror(err));
+        set_up_dns();
         // Hash sizes: finished client transactions linger for seconds (timer K), so a busy
         // gateway holds thousands; small tables turn every response lookup into a long walk.
         err = sip_alloc(&stack_, dns_, kClientTransactionBuckets, 256, 256, "sylk-webrtcgateway", nullptr, nullptr);
-        if (err) return new config::SettingError("", std::string("cannot start SIP: ") + std::strerror(err));
+        if (err) throw config::SettingError("", std::string("cannot start SIP: ") + std::strerror(err));
         RegistrationSettings settings;
         settings.expires = configuration_.register_expires;
-        if (configuration_.outbound_sip_proxy) settings.route = route_uri(*configuration_.outbound_sip_proxy);
-        context_.emplace(RegistrationContext{stack_, settings, sink_, window_, *deadlines_, logger_});
-        return set_up_transports();
+        if (configuration_.outbound_sip_proxy) settings.route = configuration_.outbound_sip_proxy->route_uri();
+        RegistrationSink sink = [this](const RegistrationUpdate &update) { listener_.registration_changed(update); };
+        context_.emplace(RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_});
+        set_up_transports();
+        err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
+        if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
+        call_context_.emplace(CallContext{stack_, sessions_, settings.route,
+                                          [this](const CallUpdate &update) { call_listener_.call_changed(update); },
+                                          [this](CallId call) { post(ForgetCall{call}); }, logger_});
     }
 
-    config::SettingError *set_up_dns() {
+    void set_up_dns() {
         struct sa servers[8];
         std::uint32_t count = 0;
         for (const auto &server : configuration_.dns_servers) {
             if (count == 8) break;
             if (sa_decode(&servers[count], server.c_str(), server.size()) != 0 &&
                 sa_set_str(&servers[count], server.c_str(), 53) != 0)
-                return new config::SettingError("dns_servers", "'" + server + "' is not ip[:port]");
+                throw config::SettingError("dns_servers", "'" + server + "' is not ip[:port]");
             ++count;
         }
         if (configuration_.dns_servers.empty()) {
@@ -127,11 +150,10 @@ private:
             if (dns_srv_get(domain, sizeof domain, servers, &count) != 0) count = 0;  // no resolv.conf: no DNS
         }
         int err = dnsc_alloc(&dns_, nullptr, count ? servers : nullptr, count);
-        if (err) return new config::SettingError("dns_servers", std::string("cannot start DNS: ") + std::strerror(err));
-        return nullptr;
+        if (err) throw config::SettingError("dns_servers", std::string("cannot start DNS: ") + std::strerror(err));
     }
 
-    config::SettingError *set_up_transports() {
+    void set_up_transports() {
         struct {
             enum sip_transp transport;
             std::uint16_t port;
@@ -143,45 +165,55 @@ private:
             if (entry.port == 0) continue;
             struct sa address;
             if (sa_set_str(&address, configuration_.sip_listen_address.c_str(), entry.port) != 0)
-                return new config::SettingError("sip_listen_address",
+                throw config::SettingError("sip_listen_address",
                                                 "'" + configuration_.sip_listen_address + "' is not an IP address");
             int err;
             if (entry.transport == SIP_TRANSP_TLS) {
-                if (auto *failure = set_up_tls()) return failure;
+                set_up_tls();
                 err = sip_transp_add(stack_, entry.transport, &address, tls_);
             } else {
                 err = sip_transp_add(stack_, entry.transport, &address);
             }
             if (err)
-                return new config::SettingError(entry.setting, std::string("cannot listen for SIP ") +
+                throw config::SettingError(entry.setting, std::string("cannot listen for SIP ") +
                                                                    sip_transp_name(entry.transport) + " on " +
                                                                    configuration_.sip_listen_address + ":" +
                                                                    std::to_string(entry.port) + ": " + std::strerror(err));
             logger_.info(std::string("SIP listening on ") + sip_transp_name(entry.transport) + " " +
                          configuration_.sip_listen_address + ":" + std::to_string(entry.port));
         }
-        return nullptr;
     }
 
-    config::SettingError *set_up_tls() {
+    void set_up_tls() {
         const char *certificate = configuration_.sip_tls_certificate.empty() ? nullptr
                                                                               : configuration_.sip_tls_certificate.c_str();
         int err = tls_alloc(&tls_, TLS_METHOD_SSLV23, certificate, nullptr);
         if (err)
-            return new config::SettingError("sip_tls_certificate",
+            throw config::SettingError("sip_tls_certificate",
                                             "cannot load '" + configuration_.sip_tls_certificate + "': " + std::strerror(err));
-        if (!configuration_.sip_tls_ca_file.empty()) {
-            if (tls_add_ca(tls_, configuration_.sip_tls_ca_file.c_str()) != 0)
-                return new config::SettingError("sip_tls_ca_file", "cannot load '" + configuration_.sip_tls_ca_file + "'");
-            // libre's SIP transport never asks for verification itself: require a certificate
-            // chain from these CAs (the host name is not checked: libre 1.1.0 gives no hook for it).
-            SSL_CTX_set_verify(tls_openssl_context(tls_), SSL_VERIFY_PEER, nullptr);
-        }
-        return nullptr;
+        // libre's SIP transport never verifies anything itself: everything is set on its SSL_CTX.
+        RegistrarTlsSettings verification;
+        verification.verify_server = configuration_.sip_tls_verify_server;
+        verification.ca_file = configuration_.sip_tls_ca_file;
+        if (configuration_.outbound_sip_proxy) verification.server_name = configuration_.outbound_sip_proxy->host;
+        configure_registrar_tls(tls_openssl_context(tls_), verification, logger_);
+        context_->registrar_tls = tls_openssl_context(tls_);
     }
 
     void tear_down() {
         tmr_cancel(&shutdown_timer_);
+        // Forgetting is the loop's own bookkeeping; anything else still queued was asked
+        // of a SIP side that has ended (unregister_timeout passed): say so.
+        std::vector<SipCommand> unhandled = inbox_.close();
+        auto not_done = std::count_if(unhandled.begin(), unhandled.end(), [](const SipCommand &command) {
+            return !std::holds_alternative<ForgetBinding>(command) && !std::holds_alternative<ForgetCall>(command);
+        });
+        if (not_done)
+            logger_.error(std::to_string(not_done) + " SIP commands arrived after the SIP side stopped; not carried out");
+        calls_.clear();  // each sends its CANCEL, BYE or 486 as it goes
+        call_context_.reset();
+        sessions_ = static_cast<struct sipsess_sock *>(mem_deref(sessions_));
+        binding_by_contact_.clear();
         registrations_.clear();
         context_.reset();
         deadlines_.reset();
@@ -189,49 +221,106 @@ private:
         stack_ = static_cast<struct ::sip *>(mem_deref(stack_));
         tls_ = static_cast<struct tls *>(mem_deref(tls_));
         dns_ = static_cast<struct dnsc *>(mem_deref(dns_));
-        queue_ = static_cast<struct mqueue *>(mem_deref(queue_));
     }
 
-    static void command_handler(int kind, void *data, void *arg) {
-        std::unique_ptr<Command> command(static_cast<Command *>(data));
-        static_cast<Loop *>(arg)->handle(static_cast<CommandKind>(kind), *command);
+    void handle(SipCommand &command) {
+        std::visit([this](auto &typed) { handle(typed); }, command);
     }
 
-    void handle(CommandKind kind, Command &command) {
-        switch (kind) {
-        case kBind: {
-            if (shutting_down_) return;
-            auto &slot = registrations_[command.spec.id];
-            if (!slot)
-                slot = std::make_unique<Registration>(*context_, command.spec);
-            slot->bind();
+    void handle(RegisterBinding &command) {
+        if (shutting_down_) return;  // the web side has closed every connection by now
+        BindingId id = command.spec.id;
+        auto &slot = registrations_[id];
+        if (!slot) {
+            slot = std::make_unique<Registration>(*context_, std::move(command.spec));
+            binding_by_contact_[slot->contact_user()] = id;
+        }
+        slot->bind();
+    }
+
+    void handle(const UnregisterBinding &command) {
+        if (auto it = registrations_.find(command.binding); it != registrations_.end()) it->second->unbind(nullptr);
+    }
+
+    void handle(const RemoveBinding &command) {
+        if (registrations_.count(command.binding) && !removing_.count(command.binding)) remove(command.binding);
+    }
+
+    void handle(const ForgetBinding &command) {
+        if (auto it = registrations_.find(command.binding); it != registrations_.end())
+            binding_by_contact_.erase(it->second->contact_user());
+        registrations_.erase(command.binding);
+        removing_.erase(command.binding);
+        if (shutting_down_ && removing_.empty()) re_cancel();
+    }
+
+    void handle(PlaceCall &command) {
+        if (shutting_down_) return;
+        CallId id = command.spec.id;
+        auto binding = registrations_.find(command.spec.binding);
+        std::string contact_user = binding != registrations_.end() ? binding->second->contact_user()
+                                                                   : "gw-call-" + std::to_string(id);
+        calls_[id] = std::make_unique<SipCall>(*call_context_, std::move(command.spec), std::move(contact_user));
+    }
+
+    void handle(AnswerCall &command) {
+        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->answer(command.sdp);
+    }
+
+    void handle(const EndCall &command) {
+        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->end(command.decline_code);
+    }
+
+    void handle(const ForgetCall &command) { calls_.erase(command.call); }
+
+    // An INVITE outside any dialog: a call for the binding whose Contact it names.
+    static void incoming_call_handler(const struct sip_msg *message, void *arg) {
+        static_cast<Loop *>(arg)->incoming_call(message);
+    }
+
+    void incoming_call(const struct sip_msg *message) {
+        std::string user(message->uri.user.p ? message->uri.user.p : "", message->uri.user.l);
+        auto known = binding_by_contact_.find(user);
+        auto binding = known == binding_by_contact_.end() ? registrations_.end() : registrations_.find(known->second);
+        if (shutting_down_ || binding == registrations_.end() || removing_.count(binding->first)) {
+            (void)sip_treply(nullptr, stack_, message, 404, "Not Found");
             return;
         }
-        case kUnbind:
-            if (auto it = registrations_.find(command.binding); it != registrations_.end()) it->second->unbind(nullptr);
-            return;
-        case kRemove:
-            if (registrations_.count(command.binding)) remove(command.binding);
-            return;
-        case kForget:
-            registrations_.erase(command.binding);
-            removing_.erase(command.binding);
-            if (shutting_down_ && removing_.empty()) re_cancel();
-            return;
-        case kShutdown:
-            shutting_down_ = true;
-            for (auto &[binding, registration] : registrations_)
-                if (!removing_.count(binding)) remove(binding);
-            if (removing_.empty()) return re_cancel();
-            tmr_start(&shutdown_timer_, configuration_.unregister_timeout * 1000ull, shutdown_timeout, this);
+        // Only what can be bridged is offered to a browser: an INVITE without SDP, or with
+        // no audio/video over RTP/AVP, gets 488 and leaves nothing behind.
+        std::string body = message->mb && mbuf_get_left(message->mb)
+                               ? std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)),
+                                             mbuf_get_left(message->mb))
+                               : std::string();
+        auto parsed = sdp::parse(body);
+        const auto *description = std::get_if<sdp::SessionDescription>(&parsed);
+        if (body.empty() || !description || !std::holds_alternative<sdp::PhoneDescription>(sdp::read_phone_offer(*description))) {
+            logger_.info("refused a call for binding " + std::to_string(binding->first) + ": " +
+                         (body.empty() ? "no SDP offer" : "no media that can be bridged"));
+            (void)sip_treply(nullptr, stack_, message, 488, "Not Acceptable Here");
             return;
         }
+        CallId id = kIncomingCallBit | ++last_incoming_call_;
+        calls_[id] = std::make_unique<SipCall>(*call_context_, id, binding->first, message, binding->second->contact_user());
+    }
+
+    void handle(const StopAgent &) {
+        if (shutting_down_) return;
+        shutting_down_ = true;
+        // Every call ends first (CANCEL, BYE or 486): their clients are gone.
+        std::vector<CallId> open_calls;
+        for (const auto &[id, call] : calls_) open_calls.push_back(id);
+        for (CallId id : open_calls) calls_[id]->end(486);
+        for (auto &[binding, registration] : registrations_)
+            if (!removing_.count(binding)) remove(binding);
+        if (removing_.empty()) return re_cancel();
+        logger_.info("unregistering " + std::to_string(removing_.size()) + " bindings before stopping");
+        tmr_start(&shutdown_timer_, configuration_.unregister_timeout * 1000ull, shutdown_timeout, this);
     }
 
     void remove(BindingId binding) {
         removing_.insert(binding);
-        // Forgotten through the queue: never destroy a Registration from inside its own callback.
-        registrations_[binding]->unbind([this, binding] { push(kForget, new Command{{}, binding}); });
+        registrations_[binding]->unbind([this, binding] { post(ForgetBinding{binding}); });
     }
 
     static void shutdown_timeout(void *arg) {
@@ -243,53 +332,71 @@ private:
 
     const config::Configuration &configuration_;
     const log::Logger &logger_;
-    RegistrationSink sink_;
+    RegistrationListener &listener_;
+    CallListener &call_listener_;
     SendWindow window_{kRegistrationsInFlight};
     // Freed in tear_down, on the SIP thread: its libre timer belongs to that thread's loop.
     std::unique_ptr<DeadlineQueue> deadlines_ = std::make_unique<DeadlineQueue>();
     std::optional<RegistrationContext> context_;
-    struct mqueue *queue_ = nullptr;
+    loop::LoopInbox<SipCommand> inbox_;
     struct dnsc *dns_ = nullptr;
     struct ::sip *stack_ = nullptr;
     struct tls *tls_ = nullptr;
     struct tmr shutdown_timer_ {};
     std::unordered_map<BindingId, std::unique_ptr<Registration>> registrations_;
+    std::unordered_map<std::string, BindingId> binding_by_contact_;  // Contact user -> binding, for INVITEs
     std::unordered_set<BindingId> removing_;  // unregistering, to be forgotten
+    struct sipsess_sock *sessions_ = nullptr;
+    std::optional<CallContext> call_context_;
+    std::unordered_map<CallId, std::unique_ptr<SipCall>> calls_;
+    CallId last_incoming_call_ = 0;
     bool shutting_down_ = false;
 };
 
-SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger, RegistrationSink sink)
-    : loop_(std::make_unique<Loop>(configuration, logger, std::move(sink))) {}
+SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger,
+                   RegistrationListener &registrations, CallListener &calls)
+    : loop_(std::make_unique<Loop>(configuration, logger, registrations, calls)) {}
 
 SipAgent::~SipAgent() {
-    if (thread_.joinable()) stop();
+    try {
+        stop();
+    } catch (const std::exception &error) {
+        loop_->logger().error(std::string("stopping the SIP side failed: ") + error.what());
+    }
 }
 
 void SipAgent::start() {
     initialise_libre_once();
     route_libre_output(&loop_->logger());
-    std::promise<config::SettingError *> started;
+    std::promise<void> started;
     auto result = started.get_future();
     thread_ = std::thread([this, &started] { loop_->run(started); });
-    std::unique_ptr<config::SettingError> failure(result.get());
-    if (failure) {
+    try {
+        result.get();  // rethrows the set-up's config::SettingError
+    } catch (...) {
         thread_.join();
         route_libre_output(nullptr);
-        throw config::SettingError(*failure);
+        throw;
     }
 }
 
 void SipAgent::stop() {
     if (!thread_.joinable()) return;
-    loop_->push(kShutdown, new Command{});
+    loop_->post(StopAgent{});
     thread_.join();
     route_libre_output(nullptr);
 }
 
-void SipAgent::register_binding(BindingSpec spec) { loop_->push(kBind, new Command{std::move(spec), 0}); }
+void SipAgent::register_binding(BindingSpec spec) { loop_->post(RegisterBinding{std::move(spec)}); }
 
-void SipAgent::unregister_binding(BindingId binding) { loop_->push(kUnbind, new Command{{}, binding}); }
+void SipAgent::unregister_binding(BindingId binding) { loop_->post(UnregisterBinding{binding}); }
 
-void SipAgent::remove_binding(BindingId binding) { loop_->push(kRemove, new Command{{}, binding}); }
+void SipAgent::remove_binding(BindingId binding) { loop_->post(RemoveBinding{binding}); }
+
+void SipAgent::place_call(OutgoingCallSpec spec) { loop_->post(PlaceCall{std::move(spec)}); }
+
+void SipAgent::answer_call(CallId call, std::string sdp) { loop_->post(AnswerCall{call, std::move(sdp)}); }
+
+void SipAgent::end_call(CallId call, std::uint16_t decline_code) { loop_->post(EndCall{call, decline_code}); }
 
 }  // namespace sylk::sip

@@ -1,11 +1,15 @@
 // The SIP side: a libre event loop on its own thread with the UDP/TCP/TLS transports,
-// the DNS client and every account's Registration. Other threads talk to it only
-// through the command methods below, which queue a message into the loop (mqueue).
+// the DNS client, every account's Registration and every call's SipCall. Other threads reach it only through
+// the command methods below, which post a typed SipCommand into its LoopInbox; what it
+// has to say comes back through the RegistrationListener and CallListener, called on
+// the SIP thread.
 #pragma once
 
 #include "config/configuration.hpp"
 #include "gateway/account_registrar.hpp"
+#include "gateway/call_control.hpp"
 #include "log/logger.hpp"
+#include "sip/call_types.hpp"
 #include "sip/registration_types.hpp"
 
 #include <memory>
@@ -13,10 +17,11 @@
 
 namespace sylk::sip {
 
-class SipAgent final : public gateway::AccountRegistrar {
+class SipAgent final : public gateway::AccountRegistrar, public gateway::CallControl {
 public:
-    SipAgent(const config::Configuration &configuration, const log::Logger &logger, RegistrationSink sink);
-    ~SipAgent() override;
+    SipAgent(const config::Configuration &configuration, const log::Logger &logger,
+             RegistrationListener &registrations, CallListener &calls);
+    ~SipAgent() override;  // stops the loop if still running; never throws
     SipAgent(const SipAgent &) = delete;
     SipAgent &operator=(const SipAgent &) = delete;
 
@@ -25,10 +30,14 @@ public:
     // Unregisters every binding (waiting at most unregister_timeout), then ends the loop.
     void stop();
 
-    // Thread-safe: queued into the loop.
+    // Thread-safe: posted to the SIP thread. A command the SIP side can no longer take
+    // (it has stopped) is logged as an error, never dropped in silence.
     void register_binding(BindingSpec spec) override;
     void unregister_binding(BindingId binding) override;
     void remove_binding(BindingId binding) override;  // unregister if needed, then forget it
+    void place_call(OutgoingCallSpec spec) override;
+    void answer_call(CallId call, std::string sdp) override;
+    void end_call(CallId call, std::uint16_t decline_code) override;
 
 private:
     class Loop;  // everything that lives on the libre thread

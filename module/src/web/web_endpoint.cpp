@@ -1,7 +1,5 @@
 #include "web/web_endpoint.hpp"
 
-#include "gateway/gateway.hpp"
-
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
@@ -95,7 +93,7 @@ public:
         }
     }
 
-    void attach(gateway::Gateway &gateway) override { gateway_ = &gateway; }
+    void attach(gateway::ClientEvents &events) override { events_ = &events; }
 
     void listen() override {
         boost::system::error_code address_ec;
@@ -211,7 +209,7 @@ private:
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
         connection->client_id = ++last_client_id_;
         connections_.emplace(connection->client_id, connection);
-        gateway_->client_opened(connection->client_id, connection->get_remote_endpoint());
+        events_->client_opened(connection->client_id, connection->get_remote_endpoint());
     }
 
     void closed(ws::connection_hdl handle) {
@@ -228,7 +226,7 @@ private:
 
     void forget(gateway::ClientId client) {
         if (client == 0 || connections_.erase(client) == 0) return;  // never opened
-        gateway_->client_closed(client);
+        events_->client_closed(client);
         finish_shutdown_if_idle();
     }
 
@@ -240,7 +238,7 @@ private:
                             " bytes (sylkRTC-1 uses text frames)");
             return;
         }
-        gateway_->client_message(connection->client_id, message->get_payload());
+        events_->client_message(connection->client_id, message->get_payload());
     }
 
     void pong(ws::connection_hdl handle) { server_.get_con_from_hdl(handle)->awaiting_pong = false; }
@@ -289,7 +287,7 @@ private:
     Server server_;
     std::shared_ptr<SslContext> tls_context_;
     std::vector<std::string> allowed_origins_;
-    gateway::Gateway *gateway_ = nullptr;
+    gateway::ClientEvents *events_ = nullptr;
     std::unordered_map<gateway::ClientId, ConnectionPtr> connections_;
     gateway::ClientId last_client_id_ = 0;
     boost::asio::steady_timer ping_timer_;

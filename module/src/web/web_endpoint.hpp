@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/configuration.hpp"
+#include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
 #include "log/logger.hpp"
 
@@ -13,10 +14,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-
-namespace sylk::gateway {
-class Gateway;
-}
 
 namespace sylk::web {
 
@@ -30,8 +27,8 @@ public:
                                                const config::Configuration &configuration,
                                                const log::Logger &logger);
 
-    // The gateway that receives client events; set once before listen().
-    virtual void attach(gateway::Gateway &gateway) = 0;
+    // What receives client events (the gateway); set once before listen().
+    virtual void attach(gateway::ClientEvents &events) = 0;
 
     // Binds and starts accepting. Throws config::SettingError naming the setting at fault.
     virtual void listen() = 0;

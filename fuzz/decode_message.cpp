@@ -1,0 +1,71 @@
+// A client's text frame -> typed request (protocol::decode_message), and the masked
+// copy trace logs print (protocol::masked_for_log).
+#include "check.hpp"
+
+#include "protocol/account_address.hpp"
+#include "protocol/decoder.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+using namespace sylk::protocol;
+
+namespace {
+
+bool is_account(const std::string &account) { return parse_account_address(account).has_value(); }
+
+// What the gateway may rely on once a request is decoded.
+void check_request(const Request &request) {
+    std::visit(
+        [](const auto &r) {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, AddAccount>) {
+                FUZZ_CHECK(is_account(r.account));
+                FUZZ_CHECK(is_valid_ha1(r.ha1));
+            } else if constexpr (std::is_same_v<T, RemoveAccount> || std::is_same_v<T, RegisterAccount> ||
+                                 std::is_same_v<T, UnregisterAccount>) {
+                FUZZ_CHECK(is_account(r.account));
+            } else if constexpr (std::is_same_v<T, SessionCreate>) {
+                FUZZ_CHECK(is_account(r.account));
+                FUZZ_CHECK(!r.session.empty() && !r.sdp.empty());
+                FUZZ_CHECK(is_valid_call_target(r.uri));
+            } else if constexpr (std::is_same_v<T, SessionAnswer>) {
+                FUZZ_CHECK(!r.session.empty() && !r.sdp.empty());
+            } else if constexpr (std::is_same_v<T, SessionTrickle>) {
+                FUZZ_CHECK(!r.session.empty());
+                for (const auto &candidate : r.candidates)
+                    FUZZ_CHECK(!candidate.sdp_mline_index || *candidate.sdp_mline_index < 1024);
+            } else if constexpr (std::is_same_v<T, SessionTerminate>) {
+                FUZZ_CHECK(!r.session.empty());
+            }
+        },
+        request);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char *>(data), size);
+    DecodedMessage decoded = decode_message(text);
+    switch (decoded.outcome) {
+    case DecodedMessage::Outcome::request:
+        FUZZ_CHECK(decoded.problem.empty());
+        check_request(decoded.request);
+        break;
+    case DecodedMessage::Outcome::reply_error:
+    case DecodedMessage::Outcome::drop:
+        FUZZ_CHECK(!decoded.problem.empty());
+        break;
+    }
+
+    // The trace log never shows the HA1 of a decoded add_account.
+    std::string masked = masked_for_log(text);
+    if (const auto *add = std::get_if<AddAccount>(&decoded.request);
+        add && decoded.outcome == DecodedMessage::Outcome::request)
+        FUZZ_CHECK(masked.find("\"password\":\"" + add->ha1 + "\"") == std::string::npos);
+    return 0;
+}

@@ -1,0 +1,195 @@
+#include "media/browser_transport.hpp"
+
+#include "media/dtls_certificate.hpp"
+
+#include <cstring>
+
+namespace sylk::media {
+
+namespace {
+
+// libre's dtls helper sits on the socket at this layer (any layer above 0 works: it is
+// the only helper, and everything it does not claim reaches the socket's own handler).
+constexpr int kDtlsLayer = 1;
+
+bool is_rtcp(const struct mbuf *packet) {
+    // RFC 5761: with rtcp-mux, RTCP packet types 192-223 sit where RTP has marker+type 64-95.
+    std::uint8_t type = packet->buf[packet->pos + 1];
+    return type >= 192 && type <= 223;
+}
+
+std::size_t key_size(enum srtp_suite suite) {
+    switch (suite) {
+    case SRTP_AES_CM_128_HMAC_SHA1_32:
+    case SRTP_AES_CM_128_HMAC_SHA1_80: return 16 + 14;
+    case SRTP_AES_256_CM_HMAC_SHA1_32:
+    case SRTP_AES_256_CM_HMAC_SHA1_80: return 32 + 14;
+    case SRTP_AES_128_GCM: return 16 + 12;
+    case SRTP_AES_256_GCM: return 32 + 12;
+    }
+    return 0;
+}
+
+}  // namespace
+
+BrowserTransport::BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag,
+                                   std::string local_pwd)
+    : events_(events), dtls_context_(dtls_context), ice_(std::move(local_ufrag), std::move(local_pwd)) {}
+
+BrowserTransport::~BrowserTransport() {
+    // The connection first (it holds the DTLS socket), then the helper, then the socket.
+    connection_.reset();
+    dtls_socket_.reset();
+    socket_.reset();
+}
+
+int BrowserTransport::listen(const struct sa &local) {
+    struct udp_sock *socket = nullptr;
+    int err = udp_listen(&socket, &local, &BrowserTransport::on_packet, this);
+    if (err) return err;
+    socket_.reset(socket);
+    struct dtls_sock *dtls = nullptr;
+    err = dtls_listen(&dtls, nullptr, socket, 4, kDtlsLayer, &BrowserTransport::on_dtls_connect, this);
+    if (err) return err;
+    dtls_socket_.reset(dtls);
+    return 0;
+}
+
+void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
+    browser_ = browser;
+    ice_.set_remote_ufrag(browser.ice_ufrag);
+    secure();
+}
+
+void BrowserTransport::on_packet(const struct sa *source, struct mbuf *packet, void *self) {
+    static_cast<BrowserTransport *>(self)->packet(*source, packet);
+}
+
+void BrowserTransport::packet(const struct sa &source, struct mbuf *packet) {
+    if (failed_ || mbuf_get_left(packet) < 2) return;
+    std::uint8_t first = packet->buf[packet->pos];
+    if (first <= 3) {
+        RePtr<struct mbuf> reply;
+        ice_.handle(source, packet, tmr_jiffies(), reply);
+        if (reply) udp_send(socket_.get(), &source, reply.get());
+        return;
+    }
+    if (first < 128 || first > 191 || !secured_ || !ice_.is_checked(source) || mbuf_get_left(packet) < 12) {
+        ++dropped_;
+        return;
+    }
+    if (is_rtcp(packet)) {
+        if (srtcp_decrypt(from_browser_.get(), packet) != 0) {
+            ++dropped_;
+            return;
+        }
+        events_.browser_rtcp(packet);
+    } else {
+        if (srtp_decrypt(from_browser_.get(), packet) != 0) {
+            ++dropped_;
+            return;
+        }
+        events_.browser_rtp(packet);
+    }
+}
+
+void BrowserTransport::on_dtls_connect(const struct sa *peer, void *self_pointer) {
+    auto *self = static_cast<BrowserTransport *>(self_pointer);
+    // One DTLS association per session, and only with an address that passed an ICE
+    // check (RFC 8445: no data before connectivity is checked); a browser retransmits
+    // its ClientHello, so one that came too early is not lost for good.
+    if (self->failed_ || self->connection_ || !self->ice_.is_checked(*peer)) return;
+    struct tls_conn *connection = nullptr;
+    int err = dtls_accept(&connection, self->dtls_context_, self->dtls_socket_.get(),
+                          &BrowserTransport::on_dtls_established, &BrowserTransport::on_dtls_data,
+                          &BrowserTransport::on_dtls_closed, self);
+    if (err) {
+        self->fail(std::string("DTLS failed: cannot accept the handshake: ") + std::strerror(err));
+        return;
+    }
+    self->connection_.reset(connection);
+}
+
+void BrowserTransport::on_dtls_established(void *self) {
+    auto *transport = static_cast<BrowserTransport *>(self);
+    transport->dtls_up_ = true;
+    transport->secure();
+}
+
+void BrowserTransport::on_dtls_data(struct mbuf *, void *) {
+    // Data channels (SCTP over DTLS) are not bridged: nothing to do with their bytes.
+}
+
+void BrowserTransport::on_dtls_closed(int err, void *self) {
+    auto *transport = static_cast<BrowserTransport *>(self);
+    transport->fail(err == ECONNRESET ? std::string("DTLS closed by the browser")
+                                      : std::string("DTLS failed: ") + std::strerror(err));
+}
+
+void BrowserTransport::secure() {
+    if (secured_ || failed_ || !dtls_up_ || !browser_) return;
+    enum tls_fingerprint type = TLS_FINGERPRINT_SHA256;
+    std::size_t digest_size = 32;
+    if (browser_->fingerprint_algorithm == "sha-1") {
+        type = TLS_FINGERPRINT_SHA1;
+        digest_size = 20;
+    } else if (browser_->fingerprint_algorithm != "sha-256") {
+        fail("DTLS fingerprint mismatch: unsupported algorithm " + browser_->fingerprint_algorithm);
+        return;
+    }
+    std::uint8_t digest[32];
+    int err = tls_peer_fingerprint(connection_.get(), type, digest, digest_size);
+    if (err) {
+        fail(std::string("DTLS failed: no certificate from the browser: ") + std::strerror(err));
+        return;
+    }
+    if (!same_fingerprint(format_fingerprint(digest, digest_size), browser_->fingerprint)) {
+        fail("DTLS fingerprint mismatch");
+        return;
+    }
+    enum srtp_suite suite {};
+    std::uint8_t client_key[64], server_key[64];
+    err = tls_srtp_keyinfo(connection_.get(), &suite, client_key, sizeof client_key, server_key, sizeof server_key);
+    if (err) {
+        fail(std::string("DTLS failed: no SRTP profile agreed: ") + std::strerror(err));
+        return;
+    }
+    struct srtp *from = nullptr, *to = nullptr;
+    err = srtp_alloc(&from, suite, client_key, key_size(suite), 0);
+    if (!err) from_browser_.reset(from);
+    if (!err) err = srtp_alloc(&to, suite, server_key, key_size(suite), 0);
+    if (!err) to_browser_.reset(to);
+    if (err) {
+        fail(std::string("DTLS failed: cannot set SRTP keys: ") + std::strerror(err));
+        return;
+    }
+    secured_ = true;
+    events_.browser_secured();
+}
+
+void BrowserTransport::send_rtp(struct mbuf *packet) {
+    auto destination = ice_.browser_address();
+    if (!secured_ || failed_ || !destination || srtp_encrypt(to_browser_.get(), packet) != 0) {
+        ++dropped_;
+        return;
+    }
+    udp_send(socket_.get(), &*destination, packet);
+}
+
+void BrowserTransport::send_rtcp(struct mbuf *packet) {
+    auto destination = ice_.browser_address();
+    if (!secured_ || failed_ || !destination || srtcp_encrypt(to_browser_.get(), packet) != 0) {
+        ++dropped_;
+        return;
+    }
+    udp_send(socket_.get(), &*destination, packet);
+}
+
+void BrowserTransport::fail(const std::string &reason) {
+    if (failed_) return;
+    failed_ = true;
+    secured_ = false;
+    events_.browser_failed(reason);
+}
+
+}  // namespace sylk::media

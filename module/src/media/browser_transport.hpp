@@ -1,0 +1,79 @@
+// The browser's side of one session: one UDP socket (the ICE-lite candidate) carrying
+// STUN, DTLS and SRTP/SRTCP (rtcp-mux, BUNDLE), told apart by the first byte as
+// RFC 7983 says: 0-3 STUN, 20-63 DTLS (libre's dtls_listen helper claims those),
+// 128-191 RTP/RTCP. The gateway is always the DTLS server (setup:passive in answers,
+// actpass in offers). Nothing is decrypted or sent before the browser's certificate
+// has matched the fingerprint of its SDP and the SRTP keys are set ("secured").
+// Lives on one media worker thread; every callback comes on it.
+#pragma once
+
+#include "media/ice_lite_responder.hpp"
+#include "media/re_ptr.hpp"
+#include "sdp/media_plan.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <re.h>
+
+namespace sylk::media {
+
+class BrowserTransport {
+public:
+    class Events {
+    public:
+        virtual ~Events() = default;
+        virtual void browser_rtp(struct mbuf *packet) = 0;   // decrypted; pos at the RTP header
+        virtual void browser_rtcp(struct mbuf *packet) = 0;  // decrypted; pos at the RTCP header
+        virtual void browser_secured() = 0;                  // DTLS done, fingerprint checked, keys set
+        virtual void browser_failed(const std::string &reason) = 0;  // the session cannot go on
+    };
+
+    BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag, std::string local_pwd);
+    ~BrowserTransport();
+    BrowserTransport(const BrowserTransport &) = delete;
+    BrowserTransport &operator=(const BrowserTransport &) = delete;
+
+    // Binds the socket. Returns 0 or an errno value.
+    int listen(const struct sa &local);
+    // The browser's ICE and DTLS parameters (from its SDP); checks the fingerprint at
+    // once when DTLS is already up (a browser answering our offer may be that fast).
+    void set_browser(const sdp::WebRtcParameters &browser);
+
+    // Encrypt in place and send to the browser; dropped until secured.
+    void send_rtp(struct mbuf *packet);
+    void send_rtcp(struct mbuf *packet);
+
+    bool secured() const { return secured_; }
+    std::optional<std::uint64_t> last_check_ms() const { return ice_.last_check_ms(); }
+    bool dtls_started() const { return connection_ != nullptr; }
+    std::uint64_t dropped() const { return dropped_; }
+
+private:
+    static void on_packet(const struct sa *source, struct mbuf *packet, void *self);
+    static void on_dtls_connect(const struct sa *peer, void *self);
+    static void on_dtls_established(void *self);
+    static void on_dtls_data(struct mbuf *packet, void *self);
+    static void on_dtls_closed(int err, void *self);
+
+    void packet(const struct sa &source, struct mbuf *packet);
+    void secure();
+    void fail(const std::string &reason);
+
+    Events &events_;
+    struct tls *dtls_context_;  // the worker's; outlives every transport
+    IceLiteResponder ice_;
+    std::optional<sdp::WebRtcParameters> browser_;
+    RePtr<struct udp_sock> socket_;
+    RePtr<struct dtls_sock> dtls_socket_;
+    RePtr<struct tls_conn> connection_;
+    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys
+    RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)
+    bool dtls_up_ = false;
+    bool secured_ = false;
+    bool failed_ = false;
+    std::uint64_t dropped_ = 0;
+};
+
+}  // namespace sylk::media

@@ -1,0 +1,87 @@
+// What call signalling needs from media: one MediaSession per call, relaying between
+// the browser's transport (ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE: one UDP port) and
+// the phone's plain RTP (one even/odd port pair per bridged m-line).
+//
+// Threads: media runs on libre loops of its own (one per media worker thread); each
+// session is pinned to one worker for its whole life, and packets never cross
+// threads. The methods below may be called from any thread: they reserve ports
+// synchronously and post everything else to the session's worker (loop::LoopInbox).
+// What a session has to say comes back through MediaListener, on its worker thread.
+#pragma once
+
+#include "sdp/media_plan.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sylk::media {
+
+using MediaSessionId = std::uint64_t;
+
+// Ports held for one session until it is closed.
+struct PortReservation {
+    std::uint16_t browser_port = 0;         // the ICE-lite candidate (RTP and RTCP, muxed)
+    std::vector<std::uint16_t> phone_ports;  // one even RTP port per bridged line (RTCP = +1)
+};
+
+// One m-line carried on both sides.
+struct BridgedLine {
+    std::string kind;  // "audio" or "video"
+    std::vector<sdp::PayloadTypePair> payload_types;  // which browser type is which phone type
+    std::uint16_t phone_port = 0;  // ours, towards the phone (from the reservation)
+    sdp::RtpPeer phone;            // where the phone receives; port 0 until its SDP is known
+};
+
+struct MediaSessionSpec {
+    MediaSessionId id = 0;
+    PortReservation ports;
+    std::string local_ice_ufrag;  // ours, as written in the browser-side SDP
+    std::string local_ice_pwd;
+    std::optional<sdp::WebRtcParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
+    std::vector<BridgedLine> lines;
+};
+
+// What a session reports. `established`: ICE and DTLS are done and SRTP keys are set.
+// `ended`: the session stopped relaying for good (its reason says why: "RTP timeout",
+// "ICE consent expired", "DTLS failed: ...", "DTLS fingerprint mismatch").
+struct MediaEvent {
+    enum class Kind { established, ended };
+    MediaSessionId id = 0;
+    Kind kind = Kind::established;
+    std::string reason;
+};
+
+class MediaListener {
+public:
+    virtual ~MediaListener() = default;
+    virtual void media_event(const MediaEvent &event) = 0;  // on a media worker thread
+};
+
+class MediaEngine {
+public:
+    virtual ~MediaEngine() = default;
+
+    // The gateway's DTLS certificate fingerprint (sha-256, "AB:CD:..."), for every SDP it writes.
+    virtual std::string fingerprint() const = 0;
+    // The address written in SDPs and used as the ICE candidate.
+    virtual std::string media_address() const = 0;
+
+    // Holds free ports from the configured range; nothing when the range is exhausted.
+    // They are released by close() of the session opened with them, or when that session
+    // ends on its own (after its `ended` event): open every reservation you make.
+    virtual std::optional<PortReservation> reserve_ports(std::size_t phone_lines) = 0;
+    // Starts a session: binds its ports, answers ICE checks on its ufrag/pwd, accepts the
+    // browser's DTLS, and relays once the browser's fingerprint is checked. Fields not
+    // yet known (the browser's parameters, the phone's address) come with update().
+    virtual void open(MediaSessionSpec spec) = 0;
+    // Replaces what was not known at open(): the browser's parameters, the phone's peers.
+    virtual void update(MediaSessionSpec spec) = 0;
+    // Stops relaying and releases the ports; no event follows once the worker has taken
+    // it (an event already on its way may still arrive: ignore events of closed sessions).
+    virtual void close(MediaSessionId id) = 0;
+};
+
+}  // namespace sylk::media

@@ -1,0 +1,140 @@
+#include "media/media_session.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sylk::media {
+
+namespace {
+
+std::uint32_t read_u32(const struct mbuf *packet, std::size_t offset) {
+    const std::uint8_t *p = packet->buf + packet->pos + offset;
+    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+}
+
+void set_payload_type(struct mbuf *packet, std::uint8_t type) {
+    std::uint8_t &byte = packet->buf[packet->pos + 1];
+    byte = static_cast<std::uint8_t>((byte & 0x80) | (type & 0x7f));
+}
+
+std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
+
+}  // namespace
+
+MediaSession::MediaSession(Owner &owner, struct tls *dtls_context, const SessionTimeouts &timeouts,
+                           MediaSessionSpec spec)
+    : owner_(owner), timeouts_(timeouts), spec_(std::move(spec)),
+      browser_(*this, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
+
+MediaSession::~MediaSession() = default;
+
+std::optional<std::string> MediaSession::start(const struct sa &local) {
+    struct sa address = local;
+    sa_set_port(&address, spec_.ports.browser_port);
+    if (int err = browser_.listen(address))
+        return "cannot bind the browser port " + std::to_string(spec_.ports.browser_port) + ": " + std::strerror(err);
+    for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
+        auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line);
+        if (int err = phone->listen(local, spec_.lines[line].phone_port))
+            return "cannot bind the RTP ports " + std::to_string(spec_.lines[line].phone_port) + "/" +
+                   std::to_string(spec_.lines[line].phone_port + 1) + ": " + std::strerror(err);
+        phones_.push_back(std::move(phone));
+    }
+    apply(spec_);
+    return std::nullopt;
+}
+
+void MediaSession::update(const MediaSessionSpec &spec) {
+    // Ports and ICE credentials stay as opened; the browser's parameters, the phones'
+    // addresses and the payload type pairs may come now.
+    spec_.browser = spec.browser;
+    for (std::size_t line = 0; line < spec_.lines.size() && line < spec.lines.size(); ++line) {
+        spec_.lines[line].payload_types = spec.lines[line].payload_types;
+        spec_.lines[line].phone = spec.lines[line].phone;
+    }
+    apply(spec_);
+}
+
+void MediaSession::apply(const MediaSessionSpec &spec) {
+    std::uint64_t now = tmr_jiffies();
+    if (spec.browser && !browser_known_ms_) {
+        browser_known_ms_ = now;
+        browser_.set_browser(*spec.browser);
+    }
+    bool all_phones_known = !phones_.empty();
+    for (std::size_t line = 0; line < phones_.size(); ++line) {
+        phones_[line]->set_phone(spec.lines[line].phone);
+        all_phones_known = all_phones_known && phones_[line]->has_phone();
+    }
+    if (all_phones_known && !phone_known_ms_) phone_known_ms_ = now;
+}
+
+std::uint64_t MediaSession::relay_start_ms() const {
+    return std::max({*secured_ms_, *phone_known_ms_, last_phone_rtp_ms_.value_or(0)});
+}
+
+std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
+    if (failed_) return std::nullopt;
+    if (browser_known_ms_ && !secured_ms_ && now_ms - *browser_known_ms_ > timeouts_.dtls_ms) {
+        if (!browser_.last_check_ms()) return "ICE failed: no connectivity check in " + seconds(timeouts_.dtls_ms);
+        return "DTLS failed: handshake not completed in " + seconds(timeouts_.dtls_ms);
+    }
+    if (auto last_check = browser_.last_check_ms(); last_check && now_ms - *last_check > timeouts_.consent_ms)
+        return std::string("ICE consent expired");
+    if (secured_ms_ && phone_known_ms_ && now_ms - relay_start_ms() > timeouts_.rtp_ms)
+        return std::string("RTP timeout");
+    return std::nullopt;
+}
+
+void MediaSession::browser_rtp(struct mbuf *packet) {
+    std::uint8_t type = packet->buf[packet->pos + 1] & 0x7f;
+    for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
+        for (const auto &pair : spec_.lines[line].payload_types) {
+            if (pair.browser != type) continue;
+            set_payload_type(packet, pair.phone);
+            line_of_ssrc_[read_u32(packet, 8)] = line;
+            phones_[line]->send_rtp(packet);
+            ++counters_.to_phone;
+            return;
+        }
+    }
+    ++counters_.unknown_payload_type;
+}
+
+void MediaSession::browser_rtcp(struct mbuf *packet) {
+    if (phones_.empty()) return;
+    auto line = line_of_ssrc_.find(read_u32(packet, 4));  // the sender's SSRC
+    phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet);
+}
+
+void MediaSession::browser_secured() {
+    secured_ms_ = tmr_jiffies();
+    owner_.session_established(spec_.id);
+}
+
+void MediaSession::browser_failed(const std::string &reason) {
+    if (failed_) return;
+    failed_ = true;
+    owner_.session_failed(spec_.id, reason);
+}
+
+void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
+    if (failed_) return;
+    last_phone_rtp_ms_ = tmr_jiffies();
+    std::uint8_t type = packet->buf[packet->pos + 1] & 0x7f;
+    for (const auto &pair : spec_.lines[line].payload_types) {
+        if (pair.phone != type) continue;
+        set_payload_type(packet, pair.browser);
+        if (!browser_.secured()) return;
+        browser_.send_rtp(packet);
+        ++counters_.to_browser;
+        return;
+    }
+    ++counters_.unknown_payload_type;
+}
+
+void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {
+    if (!failed_) browser_.send_rtcp(packet);
+}
+
+}  // namespace sylk::media

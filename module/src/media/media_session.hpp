@@ -1,0 +1,86 @@
+// One call's media: the browser transport, one phone transport per bridged m-line,
+// and the relay between them. RTP from the browser goes to the line whose browser
+// payload type it carries (unique within a BUNDLE), renumbered to the phone's type;
+// RTP from a phone line is renumbered back, encrypted and sent to the browser. RTCP
+// follows the same lines (from the browser, by the sender SSRC its RTP used).
+// Timers are the worker's: it calls check() periodically.
+// Lives on one media worker thread.
+#pragma once
+
+#include "media/browser_transport.hpp"
+#include "media/media_engine.hpp"
+#include "media/phone_transport.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sylk::media {
+
+struct SessionTimeouts {
+    std::uint64_t rtp_ms = 30000;      // no RTP from the phone this long: "RTP timeout"
+    std::uint64_t dtls_ms = 30000;     // browser known but not secured this long: DTLS failed
+    std::uint64_t consent_ms = 30000;  // no ICE check this long: "ICE consent expired" (RFC 7675)
+};
+
+class MediaSession final : private BrowserTransport::Events, private PhoneTransport::Events {
+public:
+    class Owner {
+    public:
+        virtual ~Owner() = default;
+        virtual void session_established(MediaSessionId id) = 0;
+        // The session stopped for good; the owner destroys it later, outside this call.
+        virtual void session_failed(MediaSessionId id, const std::string &reason) = 0;
+    };
+
+    MediaSession(Owner &owner, struct tls *dtls_context, const SessionTimeouts &timeouts, MediaSessionSpec spec);
+    ~MediaSession() override;
+    MediaSession(const MediaSession &) = delete;
+    MediaSession &operator=(const MediaSession &) = delete;
+
+    // Binds every socket on `local`'s address. Empty, or why it could not.
+    std::optional<std::string> start(const struct sa &local);
+    void update(const MediaSessionSpec &spec);
+    // Empty, or why the session must end now.
+    std::optional<std::string> check(std::uint64_t now_ms) const;
+
+    MediaSessionId id() const { return spec_.id; }
+    const PortReservation &ports() const { return spec_.ports; }
+    bool failed() const { return failed_; }
+
+    struct Counters {
+        std::uint64_t to_phone = 0;
+        std::uint64_t to_browser = 0;
+        std::uint64_t unknown_payload_type = 0;
+    };
+    const Counters &counters() const { return counters_; }
+
+private:
+    void browser_rtp(struct mbuf *packet) override;
+    void browser_rtcp(struct mbuf *packet) override;
+    void browser_secured() override;
+    void browser_failed(const std::string &reason) override;
+    void phone_rtp(std::size_t line, struct mbuf *packet) override;
+    void phone_rtcp(std::size_t line, struct mbuf *packet) override;
+
+    void apply(const MediaSessionSpec &spec);
+    std::uint64_t relay_start_ms() const;
+
+    Owner &owner_;
+    SessionTimeouts timeouts_;
+    MediaSessionSpec spec_;
+    BrowserTransport browser_;
+    std::vector<std::unique_ptr<PhoneTransport>> phones_;
+    std::unordered_map<std::uint32_t, std::size_t> line_of_ssrc_;  // browser's sending SSRCs
+    std::optional<std::uint64_t> browser_known_ms_;
+    std::optional<std::uint64_t> secured_ms_;
+    std::optional<std::uint64_t> phone_known_ms_;
+    std::optional<std::uint64_t> last_phone_rtp_ms_;
+    bool failed_ = false;
+    Counters counters_;
+};
+
+}  // namespace sylk::media

@@ -1,0 +1,235 @@
+#include "media/media_worker.hpp"
+
+#include "loop/loop_inbox.hpp"
+
+#include <cstring>
+#include <future>
+#include <stdexcept>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include <re.h>
+
+namespace sylk::media {
+
+namespace {
+
+struct OpenSession {
+    MediaSessionSpec spec;
+};
+struct UpdateSession {
+    MediaSessionSpec spec;
+};
+struct CloseSession {
+    MediaSessionId id;
+};
+struct StopWorker {};
+using WorkerCommand = std::variant<OpenSession, UpdateSession, CloseSession, StopWorker>;
+
+const char *command_name(const WorkerCommand &command) {
+    static const char *const names[] = {"open", "update", "close", "stop"};
+    return names[command.index()];
+}
+
+// Every session's timeouts are checked on one timer per worker, not a timer each:
+// libre keeps timers in one sorted list that every new timer walks.
+constexpr std::uint64_t kTickMs = 250;
+
+}  // namespace
+
+class MediaWorker::Loop final : private MediaSession::Owner {
+public:
+    Loop(unsigned index, const DtlsCertificate &certificate, WorkerSettings settings, RtpPortAllocator &ports,
+         MediaListener &listener, const log::Logger &logger)
+        : index_(index), certificate_(certificate), settings_(std::move(settings)), ports_(ports),
+          listener_(listener), logger_(logger) {
+        tmr_init(&tick_);
+        tmr_init(&reap_);
+    }
+
+    void run(std::promise<void> &started) {
+        re_thread_init();
+        std::string problem = set_up();
+        if (problem.empty()) {
+            started.set_value();
+            re_main(nullptr);
+        } else {
+            started.set_exception(std::make_exception_ptr(std::runtime_error(problem)));
+        }
+        tear_down();
+        re_thread_close();
+    }
+
+    void post(WorkerCommand command) {
+        const char *name = command_name(command);
+        switch (inbox_.post(std::move(command))) {
+        case loop::PostResult::delivered_later: return;
+        case loop::PostResult::closed:
+            logger_.error(name_ + " has stopped: a media '" + name + "' command was not carried out");
+            return;
+        case loop::PostResult::wake_failed:
+            logger_.error("cannot wake " + name_ + ": a media '" + name + "' command waits for the next one");
+            return;
+        }
+    }
+
+private:
+    std::string set_up() {
+        name_ = "media worker " + std::to_string(index_);
+        int err = fd_setsize(settings_.max_descriptors);
+        if (err) return name_ + ": cannot allow " + std::to_string(settings_.max_descriptors) + " descriptors: " + std::strerror(err);
+        err = sa_set_str(&bind_, settings_.bind_address.c_str(), 0);
+        if (err) return name_ + ": '" + settings_.bind_address + "' is not an address to bind media sockets to";
+        struct tls *context = nullptr;
+        err = certificate_.make_dtls_context(&context);
+        if (err) return name_ + ": cannot make the DTLS context: " + std::strerror(err);
+        dtls_.reset(context);
+        err = inbox_.open([this](WorkerCommand &command) { handle(command); });
+        if (err) return name_ + ": cannot create the command inbox: " + std::strerror(err);
+        tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
+        return {};
+    }
+
+    void tear_down() {
+        tmr_cancel(&tick_);
+        tmr_cancel(&reap_);
+        auto left = inbox_.close();
+        for (auto &command : left)
+            if (auto *open = std::get_if<OpenSession>(&command)) ports_.release(open->spec.ports.browser_port);
+        for (auto &[id, session] : sessions_) ports_.release(session->ports().browser_port);
+        sessions_.clear();
+        dtls_.reset();
+    }
+
+    void handle(WorkerCommand &command) {
+        std::visit([this](auto &c) { handle(c); }, command);
+    }
+
+    void handle(OpenSession &command) {
+        MediaSessionId id = command.spec.id;
+        std::uint16_t first_port = command.spec.ports.browser_port;
+        if (sessions_.count(id)) {
+            logger_.error(name_ + ": media session " + std::to_string(id) + " is already open");
+            return;
+        }
+        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), dtls_.get(), settings_.timeouts, std::move(command.spec));
+        auto &placed = *sessions_.emplace(id, std::move(session)).first->second;
+        if (auto problem = placed.start(bind_)) {
+            sessions_.erase(id);
+            ports_.release(first_port);
+            logger_.warning(name_ + ": media session " + std::to_string(id) + ": " + *problem);
+            listener_.media_event({id, MediaEvent::Kind::ended, *problem});
+        }
+    }
+
+    void handle(UpdateSession &command) {
+        auto session = sessions_.find(command.spec.id);
+        if (session != sessions_.end() && !session->second->failed()) session->second->update(command.spec);
+    }
+
+    void handle(CloseSession &command) {
+        auto session = sessions_.find(command.id);
+        if (session == sessions_.end()) return;  // ended already (and reported), or never opened
+        const auto &counters = session->second->counters();
+        logger_.debug(name_ + ": media session " + std::to_string(command.id) + " closed: relayed " +
+                      std::to_string(counters.to_phone) + " packets to the phone, " +
+                      std::to_string(counters.to_browser) + " to the browser, " +
+                      std::to_string(counters.unknown_payload_type) + " with an unknown payload type");
+        ports_.release(session->second->ports().browser_port);
+        sessions_.erase(session);
+    }
+
+    void handle(StopWorker &) { re_cancel(); }
+
+    void session_established(MediaSessionId id) override {
+        listener_.media_event({id, MediaEvent::Kind::established, {}});
+    }
+
+    // Called from inside the session's own socket callbacks: the session is only marked
+    // here and destroyed from the reap timer, once no libre callback of it is running.
+    void session_failed(MediaSessionId id, const std::string &reason) override {
+        ending_.push_back({id, reason});
+        tmr_start(&reap_, 0, &Loop::on_reap, this);
+    }
+
+    static void on_reap(void *self) { static_cast<Loop *>(self)->reap(); }
+
+    void reap() {
+        auto ending = std::move(ending_);
+        ending_.clear();
+        for (auto &[id, reason] : ending) {
+            auto session = sessions_.find(id);
+            if (session == sessions_.end()) continue;  // closed meanwhile: no event
+            ports_.release(session->second->ports().browser_port);
+            sessions_.erase(session);
+            logger_.info(name_ + ": media session " + std::to_string(id) + " ended: " + reason);
+            listener_.media_event({id, MediaEvent::Kind::ended, reason});
+        }
+    }
+
+    static void on_tick(void *self) { static_cast<Loop *>(self)->tick(); }
+
+    void tick() {
+        std::uint64_t now = tmr_jiffies();
+        for (auto &[id, session] : sessions_) {
+            if (session->failed()) continue;
+            if (auto reason = session->check(now)) {
+                // Not from a socket callback: no need to wait, but one path is simpler.
+                ending_.push_back({id, *reason});
+            }
+        }
+        if (!ending_.empty()) reap();
+        tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
+    }
+
+    unsigned index_;
+    const DtlsCertificate &certificate_;
+    WorkerSettings settings_;
+    RtpPortAllocator &ports_;
+    MediaListener &listener_;
+    const log::Logger &logger_;
+    std::string name_;
+    struct sa bind_ {};
+    RePtr<struct tls> dtls_;
+    loop::LoopInbox<WorkerCommand> inbox_;
+    std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
+    std::vector<std::pair<MediaSessionId, std::string>> ending_;
+    struct tmr tick_ {};
+    struct tmr reap_ {};
+};
+
+MediaWorker::MediaWorker(unsigned index, const DtlsCertificate &certificate, WorkerSettings settings,
+                         RtpPortAllocator &ports, MediaListener &listener, const log::Logger &logger)
+    : loop_(std::make_unique<Loop>(index, certificate, std::move(settings), ports, listener, logger)) {}
+
+MediaWorker::~MediaWorker() {
+    try {
+        stop();
+    } catch (...) {
+    }
+}
+
+void MediaWorker::start() {
+    std::promise<void> started;
+    auto outcome = started.get_future();
+    thread_ = std::thread([this, &started] { loop_->run(started); });
+    try {
+        outcome.get();
+    } catch (...) {
+        thread_.join();
+        throw;
+    }
+}
+
+void MediaWorker::stop() {
+    if (!thread_.joinable()) return;
+    loop_->post(StopWorker{});
+    thread_.join();
+}
+
+void MediaWorker::open(MediaSessionSpec spec) { loop_->post(OpenSession{std::move(spec)}); }
+void MediaWorker::update(MediaSessionSpec spec) { loop_->post(UpdateSession{std::move(spec)}); }
+void MediaWorker::close(MediaSessionId id) { loop_->post(CloseSession{id}); }
+
+}  // namespace sylk::media

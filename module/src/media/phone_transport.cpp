@@ -1,0 +1,58 @@
+#include "media/phone_transport.hpp"
+
+#include <cerrno>
+
+namespace sylk::media {
+
+PhoneTransport::PhoneTransport(Events &events, std::size_t line) : events_(events), line_(line) {}
+
+PhoneTransport::~PhoneTransport() = default;
+
+int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
+    struct sa address = local;
+    sa_set_port(&address, rtp_port);
+    struct udp_sock *socket = nullptr;
+    int err = udp_listen(&socket, &address, &PhoneTransport::on_rtp, this);
+    if (err) return err;
+    rtp_.reset(socket);
+    sa_set_port(&address, static_cast<std::uint16_t>(rtp_port + 1));
+    err = udp_listen(&socket, &address, &PhoneTransport::on_rtcp, this);
+    if (err) return err;
+    rtcp_.reset(socket);
+    return 0;
+}
+
+int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
+    if (phone.port == 0 || phone.address.empty()) {
+        phone_rtp_.reset();
+        phone_rtcp_.reset();
+        return 0;
+    }
+    struct sa address;
+    int err = sa_set_str(&address, phone.address.c_str(), phone.port);
+    if (err) return err;
+    phone_rtp_ = address;
+    sa_set_port(&address, static_cast<std::uint16_t>(phone.port + 1));
+    phone_rtcp_ = address;
+    return 0;
+}
+
+void PhoneTransport::on_rtp(const struct sa *, struct mbuf *packet, void *self) {
+    auto *transport = static_cast<PhoneTransport *>(self);
+    if (mbuf_get_left(packet) >= 12) transport->events_.phone_rtp(transport->line_, packet);
+}
+
+void PhoneTransport::on_rtcp(const struct sa *, struct mbuf *packet, void *self) {
+    auto *transport = static_cast<PhoneTransport *>(self);
+    if (mbuf_get_left(packet) >= 8) transport->events_.phone_rtcp(transport->line_, packet);
+}
+
+void PhoneTransport::send_rtp(struct mbuf *packet) {
+    if (phone_rtp_) udp_send(rtp_.get(), &*phone_rtp_, packet);
+}
+
+void PhoneTransport::send_rtcp(struct mbuf *packet) {
+    if (phone_rtcp_) udp_send(rtcp_.get(), &*phone_rtcp_, packet);
+}
+
+}  // namespace sylk::media

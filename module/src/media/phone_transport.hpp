@@ -1,0 +1,53 @@
+// The phone's side of one bridged m-line: plain RTP on an even port and RTCP on the
+// next, from the configured range, sending to where the phone's SDP said it receives.
+// Lives on one media worker thread; every callback comes on it.
+#pragma once
+
+#include "media/re_ptr.hpp"
+#include "sdp/media_plan.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include <re.h>
+
+namespace sylk::media {
+
+class PhoneTransport {
+public:
+    class Events {
+    public:
+        virtual ~Events() = default;
+        virtual void phone_rtp(std::size_t line, struct mbuf *packet) = 0;   // pos at the RTP header
+        virtual void phone_rtcp(std::size_t line, struct mbuf *packet) = 0;  // pos at the RTCP header
+    };
+
+    PhoneTransport(Events &events, std::size_t line);
+    ~PhoneTransport();
+    PhoneTransport(const PhoneTransport &) = delete;
+    PhoneTransport &operator=(const PhoneTransport &) = delete;
+
+    // Binds `rtp_port` and `rtp_port + 1` on `local`'s address. Returns 0 or an errno value.
+    int listen(const struct sa &local, std::uint16_t rtp_port);
+    // Where the phone receives (its SDP's address and port; RTCP on port + 1). A port
+    // of 0 sends nothing.
+    int set_phone(const sdp::RtpPeer &phone);
+    bool has_phone() const { return phone_rtp_.has_value(); }
+
+    void send_rtp(struct mbuf *packet);
+    void send_rtcp(struct mbuf *packet);
+
+private:
+    static void on_rtp(const struct sa *source, struct mbuf *packet, void *self);
+    static void on_rtcp(const struct sa *source, struct mbuf *packet, void *self);
+
+    Events &events_;
+    std::size_t line_;
+    RePtr<struct udp_sock> rtp_;
+    RePtr<struct udp_sock> rtcp_;
+    std::optional<struct sa> phone_rtp_;
+    std::optional<struct sa> phone_rtcp_;
+};
+
+}  // namespace sylk::media

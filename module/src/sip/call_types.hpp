@@ -1,0 +1,56 @@
+// What crosses between the gateway (web thread) and the SIP agent (libre thread)
+// about calls. Plain values, moved across: each side keeps its own state.
+#pragma once
+
+#include "sip/registration_types.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sylk::sip {
+
+// One call, named by the gateway for calls it places and by the SIP agent for calls
+// that arrive (kIncomingCallBit set), so the two never collide.
+using CallId = std::uint64_t;
+inline constexpr CallId kIncomingCallBit = CallId(1) << 63;
+
+struct OutgoingCallSpec {
+    CallId id = 0;
+    BindingId binding = 0;  // the account placing it (its contact, if registered, is reused)
+    std::string user;       // of the account
+    std::string domain;
+    std::string ha1;
+    std::optional<std::string> display_name;
+    std::string target;  // "sip:bob@example.com"
+    std::string sdp;     // the offer for the phone (plain RTP)
+};
+
+// What a call reports; every call ends with exactly one `ended`.
+struct CallUpdate {
+    enum class Kind {
+        incoming,  // a new call for `binding`; `sdp` is the phone's offer
+        progress,  // a 1xx other than 100 (`sdp`: early media answer, if any)
+        answered,  // 200 OK to our INVITE; `sdp` is the phone's answer
+        confirmed, // the ACK for our 200 OK to an incoming call arrived
+        ended,     // `reason` is "CODE Reason"
+    };
+    CallId id = 0;
+    Kind kind = Kind::ended;
+    BindingId binding = 0;        // incoming only
+    std::string originator;       // incoming only: user@domain of the caller
+    std::optional<std::string> display_name;  // incoming only
+    std::string sdp;
+    std::string reason;
+    bool was_answered = false;    // ended only: whether the call had been answered
+};
+
+// Receives call updates on the SIP thread; an implementation hands them to its own
+// thread without losing them (gateway::WebThreadRelay).
+class CallListener {
+public:
+    virtual ~CallListener() = default;
+    virtual void call_changed(const CallUpdate &update) = 0;
+};
+
+}  // namespace sylk::sip

@@ -1,0 +1,215 @@
+#include "sip/sip_call.hpp"
+
+#include "sip/digest.hpp"
+
+#include <cstring>
+
+namespace sylk::sip {
+
+namespace {
+
+std::string text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
+
+std::string body_of(const struct sip_msg *message) {
+    if (!message || !message->mb || mbuf_get_left(message->mb) == 0) return {};
+    return std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)), mbuf_get_left(message->mb));
+}
+
+struct mbuf *sdp_buffer(const std::string &sdp) {
+    struct mbuf *buffer = mbuf_alloc(sdp.size() + 1);
+    if (!buffer) return nullptr;
+    mbuf_write_str(buffer, sdp.c_str());
+    buffer->pos = 0;
+    return buffer;
+}
+
+std::string random_hex() {
+    char buffer[17];
+    re_snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rand_u64()));
+    return buffer;
+}
+
+// libre answers a challenge only from a plain password; refusing here hands the 401/407
+// to the close handler, where the answer is computed from the HA1.
+int refuse_plain_password(char **, char **, const char *, void *) { return EAUTH; }
+
+const char *reason_phrase(std::uint16_t code) {
+    switch (code) {
+    case 403: return "Forbidden";
+    case 480: return "Temporarily Unavailable";
+    case 486: return "Busy Here";
+    case 603: return "Decline";
+    default: return "Declined";
+    }
+}
+
+}  // namespace
+
+SipCall::SipCall(const CallContext &context, OutgoingCallSpec spec, std::string contact_user)
+    : context_(context), id_(spec.id), outgoing_(true), spec_(std::move(spec)), contact_user_(std::move(contact_user)) {
+    connect("");
+}
+
+SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const struct sip_msg *invite,
+                 std::string contact_user)
+    : context_(context), id_(id), outgoing_(false), contact_user_(std::move(contact_user)) {
+    int err = sipsess_accept(&session_, context_.sessions, invite, 180, "Ringing", contact_user_.c_str(),
+                             "application/sdp", nullptr, refuse_plain_password, nullptr, false, offer_handler,
+                             answer_handler, established_handler, nullptr, nullptr, close_handler, this, "");
+    if (err) {
+        (void)sip_treplyf(nullptr, nullptr, context_.stack, invite, false, 500, "Server Internal Error",
+                          "Content-Length: 0\r\n\r\n");
+        finish(std::string("500 cannot accept the call: ") + std::strerror(err));
+        return;
+    }
+    CallUpdate update;
+    update.id = id_;
+    update.kind = CallUpdate::Kind::incoming;
+    update.binding = binding;
+    update.originator = text(invite->from.uri.user) + "@" + text(invite->from.uri.host);
+    if (pl_isset(&invite->from.dname)) update.display_name = text(invite->from.dname);
+    update.sdp = body_of(invite);
+    context_.sink(update);
+}
+
+SipCall::~SipCall() {
+    // A session still open here belongs to a call ended by the agent's shutdown:
+    // dereferencing it sends the CANCEL, BYE or 486 that ends it at the far end.
+    mem_deref(session_);
+    mem_deref(retired_);
+}
+
+void SipCall::connect(const std::string &credentials) {
+    const OutgoingCallSpec &spec = *spec_;
+    struct mbuf *offer = sdp_buffer(spec.sdp);
+    std::string from = "sip:" + spec.user + "@" + spec.domain;
+    const char *routes[1] = {context_.route ? context_.route->c_str() : nullptr};
+    int err = offer ? sipsess_connect(&session_, context_.sessions, spec.target.c_str(),
+                                      spec.display_name ? spec.display_name->c_str() : nullptr, from.c_str(),
+                                      contact_user_.c_str(), context_.route ? routes : nullptr,
+                                      context_.route ? 1 : 0, "application/sdp", offer, refuse_plain_password,
+                                      nullptr, false, offer_handler, answer_handler, progress_handler,
+                                      established_handler, nullptr, nullptr, close_handler, this, "%s",
+                                      credentials.c_str())
+                    : ENOMEM;
+    mem_deref(offer);
+    if (err) finish(std::string("500 cannot place the call: ") + std::strerror(err));
+}
+
+// A new INVITE with the credentials. RFC 3261 wants the same Call-ID with CSeq + 1;
+// libre's sipsess cannot resend with our header, so the retry is a new dialog
+// (registrars and proxies such as Kamailio check the nonce, not the Call-ID).
+bool SipCall::answer_challenge(const struct sip_msg *message) {
+    if (!outgoing_ || challenge_answered_ || !message || (message->scode != 401 && message->scode != 407)) return false;
+    bool proxy = message->scode == 407;
+    const struct sip_hdr *header = sip_msg_hdr(message, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
+    auto challenge = header ? parse_digest_challenge(std::string_view(header->val.p, header->val.l)) : std::nullopt;
+    if (!challenge || !can_answer(*challenge)) return false;
+    challenge_answered_ = true;
+    DigestInput input{spec_->user, spec_->ha1, "INVITE", spec_->target, 1, random_hex()};
+    std::string credentials = std::string(proxy ? "Proxy-Authorization: " : "Authorization: ") +
+                              authorization_value(*challenge, input) + "\r\n";
+    retire_session();  // terminated already; freed with the call, not inside its own handler
+    connect(credentials);
+    return true;
+}
+
+void SipCall::answer(const std::string &sdp) {
+    if (outgoing_ || answered_ || finished_ || !session_) return;
+    struct mbuf *description = sdp_buffer(sdp);
+    local_sdp_ = sdp;
+    int err = description ? sipsess_answer(session_, 200, "OK", description, "") : ENOMEM;
+    mem_deref(description);
+    if (err) return end(500);
+    answered_ = true;
+}
+
+void SipCall::end(std::uint16_t decline_code) {
+    if (finished_) return;
+    std::string reason;
+    if (answered_) {
+        reason = "200 Call completed";  // the BYE goes out as the session is freed
+    } else if (outgoing_) {
+        reason = "487 Request Terminated";  // freeing an unanswered session sends CANCEL
+    } else {
+        if (session_) (void)sipsess_reject(session_, decline_code, reason_phrase(decline_code), "");
+        reason = std::to_string(decline_code) + " " + reason_phrase(decline_code);
+    }
+    session_ = static_cast<struct sipsess *>(mem_deref(session_));
+    finish(reason);
+}
+
+void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason) {
+    CallUpdate update;
+    update.id = id_;
+    update.kind = kind;
+    update.sdp = std::move(sdp);
+    update.reason = std::move(reason);
+    update.was_answered = answered_;
+    context_.sink(update);
+}
+
+void SipCall::finish(std::string reason) {
+    if (finished_) return;
+    finished_ = true;
+    report(CallUpdate::Kind::ended, {}, std::move(reason));
+    context_.finished(id_);
+}
+
+int SipCall::offer_handler(struct mbuf **descp, const struct sip_msg *, void *arg) {
+    // A re-INVITE with a new offer: media changes are not negotiated yet, so the
+    // answer repeats what this side already said.
+    auto *self = static_cast<SipCall *>(arg);
+    const std::string &sdp = self->outgoing_ ? self->spec_->sdp : self->local_sdp_;
+    *descp = sdp_buffer(sdp);
+    return *descp ? 0 : ENOMEM;
+}
+
+int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
+    static_cast<SipCall *>(arg)->remote_sdp_ = body_of(message);
+    return 0;
+}
+
+void SipCall::progress_handler(const struct sip_msg *message, void *arg) {
+    auto *self = static_cast<SipCall *>(arg);
+    if (message->scode > 100 && message->scode < 200) self->report(CallUpdate::Kind::progress, body_of(message));
+}
+
+void SipCall::established_handler(const struct sip_msg *, void *arg) {
+    auto *self = static_cast<SipCall *>(arg);
+    if (self->outgoing_) {
+        self->answered_ = true;
+        self->report(CallUpdate::Kind::answered, self->remote_sdp_);
+    } else {
+        self->report(CallUpdate::Kind::confirmed);
+    }
+}
+
+void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {
+    auto *self = static_cast<SipCall *>(arg);
+    if (!err && self->answer_challenge(message)) return;
+    std::string reason;
+    if (message && message->req) {
+        // The far end ended it: a BYE after the answer, a CANCEL before it.
+        reason = pl_strcmp(&message->met, "CANCEL") == 0 ? "487 Request Terminated" : "200 Call completed";
+    } else if (message) {
+        reason = std::to_string(message->scode) + " " + text(message->reason);
+    } else if (err == ECONNRESET) {
+        // libre's word for "the far end ended it": a BYE once answered, a CANCEL before.
+        reason = self->answered_ ? "200 Call completed" : "487 Request Terminated";
+    } else if (err == ETIMEDOUT) {
+        reason = "408 Request Timeout";
+    } else {
+        reason = err ? std::string("500 ") + std::strerror(err) : "200 Call completed";
+    }
+    self->retire_session();  // not freed inside its own handler
+    self->finish(reason);
+}
+
+void SipCall::retire_session() {
+    mem_deref(retired_);
+    retired_ = session_;
+    session_ = nullptr;
+}
+
+}  // namespace sylk::sip

@@ -1,0 +1,71 @@
+// One call's SIP dialog on libre's sipsess: an INVITE we send (its 401/407 answered
+// from the HA1) or one we receive, its answer, and its end (CANCEL, BYE, a decline).
+// Lives on the libre thread only; reports through CallContext::sink.
+#pragma once
+
+#include "log/logger.hpp"
+#include "sip/call_types.hpp"
+
+#include <re.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace sylk::sip {
+
+// What every call of one agent shares; owned by the agent.
+struct CallContext {
+    struct ::sip *stack;
+    struct sipsess_sock *sessions;
+    std::optional<std::string> route;  // outbound proxy URI
+    std::function<void(const CallUpdate &)> sink;
+    std::function<void(CallId)> finished;  // called once the call may be destroyed (deferred by the agent)
+    const log::Logger &logger;
+};
+
+class SipCall {
+public:
+    // An outgoing call: the INVITE goes out at once. `contact_user` names our Contact.
+    SipCall(const CallContext &context, OutgoingCallSpec spec, std::string contact_user);
+    // An incoming call: answers 180 Ringing and reports `incoming`.
+    SipCall(const CallContext &context, CallId id, BindingId binding, const struct sip_msg *invite,
+            std::string contact_user);
+    ~SipCall();
+    SipCall(const SipCall &) = delete;
+    SipCall &operator=(const SipCall &) = delete;
+
+    // Incoming, unanswered: 200 OK with `sdp`.
+    void answer(const std::string &sdp);
+    // Ends the call whatever its state: CANCEL (outgoing, unanswered), `decline_code`
+    // (incoming, unanswered), BYE (answered). Reports `ended`.
+    void end(std::uint16_t decline_code);
+
+private:
+    void connect(const std::string &credentials);
+    void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {});
+    void finish(std::string reason);
+    bool answer_challenge(const struct sip_msg *message);
+    void retire_session();
+
+    static int offer_handler(struct mbuf **descp, const struct sip_msg *message, void *arg);
+    static int answer_handler(const struct sip_msg *message, void *arg);
+    static void progress_handler(const struct sip_msg *message, void *arg);
+    static void established_handler(const struct sip_msg *message, void *arg);
+    static void close_handler(int err, const struct sip_msg *message, void *arg);
+
+    const CallContext &context_;
+    CallId id_;
+    bool outgoing_;
+    std::optional<OutgoingCallSpec> spec_;  // outgoing only
+    std::string contact_user_;
+    struct sipsess *session_ = nullptr;
+    struct sipsess *retired_ = nullptr;  // a challenged attempt, freed with the call
+    std::string remote_sdp_;             // from the 200 OK (outgoing)
+    std::string local_sdp_;              // our answer (incoming)
+    bool answered_ = false;
+    bool challenge_answered_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace sylk::sip

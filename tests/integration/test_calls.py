@@ -1,0 +1,207 @@
+"""A whole call through the gateway: aiortc plays the browser (ICE, DTLS-SRTP, a tone),
+Kamailio is the proxy (challenging the INVITE with 407), sipp the SIP phone (its
+built-in answering scenario, echoing RTP). Loopback only: aioice is handed 127.0.0.1,
+which it otherwise leaves out of its host candidates."""
+
+import asyncio
+import hashlib
+import re
+import math
+import struct
+import subprocess
+
+import aioice.ice
+import av
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+
+from conftest import Client, add_account_request, free_sip_port
+from test_registration import registration_events
+from kamailio import Kamailio
+
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+SECRET = "call secret"
+ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
+
+
+class Tone(AudioStreamTrack):
+    """440 Hz, 20 ms frames in real time: what the phone echoes back must not be silence."""
+
+    def __init__(self):
+        super().__init__()
+        self._sample = 0
+
+    async def recv(self):
+        paced = await super().recv()
+        frame = av.AudioFrame(format="s16", layout="mono", samples=paced.samples)
+        samples = [int(8000 * math.sin(2 * math.pi * 440 * (self._sample + i) / paced.sample_rate))
+                   for i in range(paced.samples)]
+        self._sample += paced.samples
+        frame.planes[0].update(struct.pack(f"<{len(samples)}h", *samples))
+        frame.pts, frame.sample_rate, frame.time_base = paced.pts, paced.sample_rate, paced.time_base
+        return frame
+
+
+class Browser:
+    """aiortc with one audio track; counts the audible frames it decodes."""
+
+    def __init__(self):
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(Tone())
+        self.audible_frames = 0
+        self.frames = 0
+        self.loudest = 0
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track):
+        async def consume():
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:
+                    return
+                samples = struct.unpack(f"<{len(bytes(frame.planes[0])) // 2}h", bytes(frame.planes[0]))
+                self.frames += 1
+                self.loudest = max(self.loudest, max(abs(s) for s in samples))
+                if max(abs(s) for s in samples) > 1000:
+                    self.audible_frames += 1
+        asyncio.ensure_future(consume())
+
+    async def offer(self):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def accept(self, sdp):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+
+@pytest.fixture
+def registrar(tmp_path):
+    kamailio = Kamailio(tmp_path / "kamailio", {"alice@example.com": ALICE_HA1}, log_requests=True).start()
+    yield kamailio
+    kamailio.stop()
+
+
+@pytest.fixture
+def echo_phone(tmp_path):
+    """sipp's built-in answering phone: 180, 200 with PCMU, echoes RTP, expects one BYE."""
+    port, media_port = free_sip_port(), free_sip_port()
+    log = open(tmp_path / "sipp.log", "w")
+    process = subprocess.Popen(
+        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port),
+         "-rtp_echo", "-m", "1", "-nostdin", "-timeout", "60s"],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    yield port, process
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    log.close()
+
+
+async def events_until(client, state, timeout=15):
+    """The session's state events up to and including `state`."""
+    seen = []
+    while True:
+        event = await client.receive(timeout=timeout)
+        if event["sylkrtc"] != "session_event":
+            continue
+        seen.append(event["data"])
+        if event["data"]["state"] == state:
+            return seen
+        assert event["data"]["state"] != "terminated", seen
+
+
+def test_a_browser_calls_an_echoing_phone_through_a_challenging_proxy(start_gateway, registrar, echo_phone):
+    phone_port, phone = echo_phone
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")},
+                            sip={"local_ip": "127.0.0.1"})
+
+    async def call():
+        browser = Browser()
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        offer = await browser.offer()
+        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
+                                    "uri": f"service@127.0.0.1:{phone_port}", "sdp": offer})
+        assert ack["sylkrtc"] == "ack", ack
+        states = await events_until(client, "accepted")
+        assert [s["state"] for s in states] == ["progress", "accepted"]
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        for _ in range(200):  # the tone goes out, the phone echoes it, it comes back decoded
+            if browser.audible_frames >= 50:
+                break
+            await asyncio.sleep(0.05)
+        assert browser.audible_frames >= 50, browser.audible_frames
+        await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+        end = await events_until(client, "terminated")
+        assert end[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait(timeout=30) == 0  # sipp saw the whole call, BYE included
+    # The proxy challenged the first INVITE (407); the one it let through carried the answer.
+    invites = [r for r in registrar.requests() if r["method"] == "INVITE"]
+    assert len(invites) == 2, invites
+
+
+@pytest.fixture
+def calling_phone(tmp_path, registrar):
+    """sipp's built-in caller with real audio: INVITE (PCMA), then ACK, 8 s of G.711 from a
+    pcap, a BYE. Started by the test once alice is registered."""
+    (tmp_path / "pcap").symlink_to("/usr/share/sip-tester")
+    processes = []
+
+    def start(user):
+        log = open(tmp_path / "sipp-caller.log", "w")
+        processes.append((subprocess.Popen(
+            ["sipp", "-sn", "uac_pcap", "-s", user, "-i", "127.0.0.1", "-p", str(free_sip_port()), "-mi", "127.0.0.1",
+             "-m", "1", "-nostdin", "-timeout", "60s", "-trace_msg", f"127.0.0.1:{registrar.udp_port}"],
+            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
+        return processes[-1][0]
+
+    yield start
+    for process, log in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        log.close()
+
+
+def test_a_phone_calls_the_browser_which_answers(start_gateway, registrar, calling_phone):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")}, sip={"local_ip": "127.0.0.1"})
+
+    async def call():
+        browser = Browser()
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
+        phone = calling_phone("alice")
+        incoming = await client.receive(timeout=15)
+        assert incoming["event"] == "incoming_session", incoming
+        assert incoming["data"]["originator"] == "sipp@127.0.0.1"
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["data"]["sdp"], type="offer"))
+        await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+        answer = await client.request({"sylkrtc": "session-answer", "session": incoming["session"],
+                                       "sdp": browser.pc.localDescription.sdp})
+        assert answer["sylkrtc"] == "ack", answer
+        await events_until(client, "established")
+        end = await events_until(client, "terminated", timeout=30)  # the phone hangs up after its pcap
+        assert end[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+        return phone
+
+    phone = asyncio.run(call())
+    assert phone.wait(timeout=30) == 0  # sipp's whole scenario ran: 200 to its INVITE and to its BYE
+    # Media both ways, as the gateway counted it: the phone's 236-packet G.711 pcap towards
+    # the browser, the browser's tone towards the phone. aiortc receives the packets (its
+    # inbound-rtp stats count them) but cannot decode them: its G.711 decoder takes 20 ms
+    # packets only ("got 480 bytes; need 320"), and sipp's pcap carries 30 ms ones.
+    relayed = re.search(r"relayed (\d+) packets to the phone, (\d+) to the browser", gateway.log())
+    assert relayed, gateway.log()
+    assert int(relayed.group(1)) >= 100 and int(relayed.group(2)) >= 200, relayed.group(0)
