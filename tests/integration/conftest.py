@@ -83,6 +83,17 @@ class HostProcess:
         finally:
             self._log_file.close()
 
+    def stats(self, timeout=10):
+        """The gateway's counters (connections, accounts, sessions, requests), as the host
+        logs them on SIGUSR1; fails when they do not appear."""
+        before = self.log().count("stats webrtcgateway: ")
+        self.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while (lines := [l for l in self.log().splitlines() if "stats webrtcgateway: " in l])[before:] == []:
+            assert self.process.poll() is None and time.monotonic() < deadline, f"no stats logged:\n{self.log()}"
+            time.sleep(0.05)
+        return json.loads(lines[before].split("stats webrtcgateway: ", 1)[1])
+
     def stop(self, signal_number=signal.SIGTERM):
         """Signals the host and returns its exit code; raises if it had already exited on its own."""
         self.exit_expected = True
@@ -92,6 +103,26 @@ class HostProcess:
                                  f"{self.log()}")
         self.process.send_signal(signal_number)
         return self.wait_exit()
+
+
+def teardown_problems(host):
+    """Stops a host still running and lists what went wrong with it: an exit nobody asked
+    for (a crash), a non-zero exit code, a sanitizer report in its log."""
+    problems = []
+    if not host.process:
+        return problems
+    if host.process.poll() is not None and not host.exit_expected:
+        host.wait_exit()
+        problems.append(f"host exited on its own during the test (exit code {host.process.returncode}, "
+                        f"negative: killed by that signal):\n{host.log()}")
+    elif host.process.poll() is None:
+        code = host.stop()
+        if code != 0:
+            problems.append(f"host exit code {code}:\n{host.log()}")
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in host.log():
+            problems.append(f"{marker} in the host's log:\n{host.log()}")
+    return problems
 
 
 def free_sip_port():
@@ -106,7 +137,7 @@ def free_sip_port():
                 continue
 
 
-def write_config(directory, port, general=None, webserver=None, server=None, sip=None, tls=None):
+def write_config(directory, port, general=None, webserver=None, server=None, sip=None, tls=None, rtp=None):
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     sip_port = free_sip_port()
@@ -118,7 +149,8 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
                        "SIP": {"local_ip": "127.0.0.1", "local_udp_port": str(sip_port),
                                "local_tcp_port": str(sip_port), "local_tls_port": str(free_port()),
                                "nameservers": f"127.0.0.1:{free_sip_port()}", **(sip or {})},
-                       "TLS": dict(tls or {})},
+                       "TLS": dict(tls or {}),
+                       "RTP": dict(rtp or {})},
         "webrtcgateway.ini": {"General": dict(general or {})},
     }
     for name, content in sections.items():
@@ -138,29 +170,15 @@ def start_gateway(tmp_path):
     the test, with its log."""
     hosts = []
 
-    def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None):
+    def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None, rtp=None):
         port = free_port()
-        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server, sip, tls)
+        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server, sip, tls, rtp)
         host = HostProcess(directory, port, scheme)
         hosts.append(host)
         return host.start()
 
     yield start
-    problems = []
-    for host in hosts:
-        if not host.process:
-            continue
-        if host.process.poll() is not None and not host.exit_expected:
-            host.wait_exit()
-            problems.append(f"host exited on its own during the test (exit code {host.process.returncode}, "
-                            f"negative: killed by that signal):\n{host.log()}")
-        elif host.process.poll() is None:
-            code = host.stop()
-            if code != 0:
-                problems.append(f"host exit code {code}:\n{host.log()}")
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            if marker in host.log():
-                problems.append(f"{marker} in the host's log:\n{host.log()}")
+    problems = [problem for host in hosts for problem in teardown_problems(host)]
     assert not problems, "\n\n".join(problems)
 
 
@@ -187,6 +205,7 @@ class Client:
     def __init__(self, websocket):
         self.ws = websocket
         self._transactions = 0
+        self._pending = []  # events that arrived while a request waited for its answer
 
     @classmethod
     async def connect(cls, url, expect_ready=True, **kwargs):
@@ -198,6 +217,8 @@ class Client:
         return client
 
     async def receive(self, timeout=5):
+        if self._pending:
+            return self._pending.pop(0)
         text = await asyncio.wait_for(self.ws.recv(), timeout)
         assert isinstance(text, str), "the gateway sends text frames only"
         message = json.loads(text)
@@ -205,15 +226,24 @@ class Client:
         return message
 
     async def request(self, message, timeout=5):
-        """Sends a request with a fresh transaction; returns its one answer."""
+        """Sends a request with a fresh transaction; returns its one answer. Events that
+        come first (another call's progress) are kept, in order, for receive()."""
         self._transactions += 1
         transaction = f"t{self._transactions}"
         await self.ws.send(json.dumps({**message, "transaction": transaction}))
-        answer = await self.receive(timeout)
-        assert answer["transaction"] == transaction, answer
-        return answer
+        held = []
+        while True:
+            text = await asyncio.wait_for(self.ws.recv(), timeout)
+            answer = json.loads(text)
+            schema_check.assert_server_message(answer)
+            if "transaction" in answer:
+                assert answer["transaction"] == transaction, answer
+                self._pending += held
+                return answer
+            held.append(answer)
 
     async def expect_silence(self, seconds=0.3):
+        assert not self._pending, f"unexpected message {self._pending[0]}"
         try:
             message = await asyncio.wait_for(self.ws.recv(), seconds)
         except asyncio.TimeoutError:

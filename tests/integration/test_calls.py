@@ -6,75 +6,18 @@ which it otherwise leaves out of its host candidates."""
 import asyncio
 import hashlib
 import re
-import math
-import struct
 import subprocess
 
-import aioice.ice
-import av
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack
+from aiortc import RTCSessionDescription
 
 from conftest import Client, add_account_request, free_sip_port
 from test_registration import registration_events
 from kamailio import Kamailio
-
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+from webrtc_peer import Browser, events_until
 
 SECRET = "call secret"
 ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
-
-
-class Tone(AudioStreamTrack):
-    """440 Hz, 20 ms frames in real time: what the phone echoes back must not be silence."""
-
-    def __init__(self):
-        super().__init__()
-        self._sample = 0
-
-    async def recv(self):
-        paced = await super().recv()
-        frame = av.AudioFrame(format="s16", layout="mono", samples=paced.samples)
-        samples = [int(8000 * math.sin(2 * math.pi * 440 * (self._sample + i) / paced.sample_rate))
-                   for i in range(paced.samples)]
-        self._sample += paced.samples
-        frame.planes[0].update(struct.pack(f"<{len(samples)}h", *samples))
-        frame.pts, frame.sample_rate, frame.time_base = paced.pts, paced.sample_rate, paced.time_base
-        return frame
-
-
-class Browser:
-    """aiortc with one audio track; counts the audible frames it decodes."""
-
-    def __init__(self):
-        self.pc = RTCPeerConnection()
-        self.pc.addTrack(Tone())
-        self.audible_frames = 0
-        self.frames = 0
-        self.loudest = 0
-        self.pc.on("track", self._on_track)
-
-    def _on_track(self, track):
-        async def consume():
-            while True:
-                try:
-                    frame = await track.recv()
-                except Exception:
-                    return
-                samples = struct.unpack(f"<{len(bytes(frame.planes[0])) // 2}h", bytes(frame.planes[0]))
-                self.frames += 1
-                self.loudest = max(self.loudest, max(abs(s) for s in samples))
-                if max(abs(s) for s in samples) > 1000:
-                    self.audible_frames += 1
-        asyncio.ensure_future(consume())
-
-    async def offer(self):
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return self.pc.localDescription.sdp
-
-    async def accept(self, sdp):
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
 
 @pytest.fixture
@@ -98,19 +41,6 @@ def echo_phone(tmp_path):
         process.kill()
     process.wait()
     log.close()
-
-
-async def events_until(client, state, timeout=15):
-    """The session's state events up to and including `state`."""
-    seen = []
-    while True:
-        event = await client.receive(timeout=timeout)
-        if event["sylkrtc"] != "session_event":
-            continue
-        seen.append(event["data"])
-        if event["data"]["state"] == state:
-            return seen
-        assert event["data"]["state"] != "terminated", seen
 
 
 def test_a_browser_calls_an_echoing_phone_through_a_challenging_proxy(start_gateway, registrar, echo_phone):

@@ -13,7 +13,7 @@ import time
 import pytest
 import websockets
 
-from conftest import HostProcess, free_port, write_config
+from conftest import HostProcess, free_port, teardown_problems, write_config
 from kamailio import Kamailio
 
 CONNECTIONS = 100
@@ -60,8 +60,8 @@ def host(tmp_path, registrar, transport):
                                       "unregister_timeout": str(UNREGISTER_TIMEOUT[transport])})
     process = HostProcess(directory, port).start()
     yield process
-    if process.process.poll() is None:
-        assert process.stop() == 0, process.log()
+    problems = teardown_problems(process)
+    assert not problems, "\n\n".join(problem[-4000:] for problem in problems)
     assert "ERROR" not in process.log(), process.log()[-4000:]
 
 

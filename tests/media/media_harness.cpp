@@ -136,6 +136,7 @@ int main(int argc, char **argv) {
     if (auto *reason = std::get_if<std::string>(&answer)) die("phone answer: " + *reason);
     auto &phone = std::get<sylk::sdp::PhoneDescription>(answer);
     spec.lines = bridged(phone.lines, phone.peers, spec.ports);
+    spec.negotiated = true;  // the browser answer goes out next
     engine->update(spec);
     sylk::sdp::GatewayWebRtc webrtc{engine->media_address(), spec.ports.browser_port, spec.local_ice_ufrag,
                                     spec.local_ice_pwd, engine->fingerprint()};

@@ -48,4 +48,20 @@ BOOST_AUTO_TEST_CASE(a_retry_within_an_attempt_keeps_its_slot) {
     BOOST_TEST(other == 1);
 }
 
+BOOST_AUTO_TEST_CASE(abandoning_frees_the_slot_but_starts_nobody_until_asked) {
+    // What a Registration's destructor does: it must not run another binding's send.
+    SendWindow window(1);
+    std::vector<int> started;
+    window.acquire(1, [&] { started.push_back(1); });
+    window.acquire(2, [&] { started.push_back(2); });
+    window.abandon(1);
+    BOOST_TEST(started == (std::vector<int>{1}));
+    window.acquire(3, [&] { started.push_back(3); });  // behind 2, though a slot is free
+    BOOST_TEST(started == (std::vector<int>{1}));
+    window.start_waiting();
+    BOOST_TEST(started == (std::vector<int>{1, 2}));
+    window.release(2);
+    BOOST_TEST(started == (std::vector<int>{1, 2, 3}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

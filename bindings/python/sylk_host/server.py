@@ -2,6 +2,7 @@
 application, starts them, and stops them on SIGINT/SIGTERM."""
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -73,7 +74,7 @@ def main(argv=None):
 
     # Module threads inherit this mask, so the signals reach only sigwait below.
     stop_signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals | {signal.SIGUSR1})
     started = []
     exit_code = EXIT_OK
     try:
@@ -89,7 +90,9 @@ def main(argv=None):
                 return exit_code
             started.append((name, app))
         log.info("running: %s", ", ".join(name for name, _ in started) or "no applications enabled")
-        received = signal.sigwait(stop_signals)
+        while (received := signal.sigwait(stop_signals | {signal.SIGUSR1})) == signal.SIGUSR1:
+            for name, app in started:  # SIGUSR1: each application's counters into the log
+                log.info("stats %s: %s", name, json.dumps(app.stats(), sort_keys=True))
         log.info("received %s, stopping", signal.Signals(received).name)
     finally:
         for name, app in reversed(started):

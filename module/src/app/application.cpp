@@ -100,8 +100,8 @@ void Application::shut_down() {
     // finish (bounded), then stop the media.
     sip_agent_.reset();  // its destructor stops it and never throws
     media_.reset();      // likewise
-    if (std::size_t late = relay_->dropped_after_stop())
-        logger_.debug(std::to_string(late) + " SIP and media reports came after their clients had gone");
+    if (std::size_t late = relay_->undelivered())
+        logger_.info(std::to_string(late) + " SIP and media reports were not delivered: the web side had stopped");
     gateway_.reset();
     endpoint_.reset();
     relay_.reset();

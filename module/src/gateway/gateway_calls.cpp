@@ -145,6 +145,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     session.answered = true;
     session.media.browser = browser.peer;
     session.media.lines = bridged_lines(session.offered, &browser.lines, session.phone_peers, session.media.ports);
+    session.media.negotiated = true;
     media_->update(session.media);
     calls_.answer_call(known->second,
                        sdp::serialize(sdp::write_phone_answer(session.offered, browser.lines, gateway_rtp(session),
@@ -184,7 +185,9 @@ void Gateway::call_changed(const sip::CallUpdate &update) {
     case sip::CallUpdate::Kind::confirmed:
         return;  // `established` comes from the media side once ICE and DTLS are done
     case sip::CallUpdate::Kind::ended:
-        if (session.incoming && !session.answered && client != clients_.end())
+        // Missed: the caller gave up (or the call failed) before the browser answered;
+        // a call the browser declined itself is not missed.
+        if (session.incoming && !session.answered && !session.ending && client != clients_.end())
             send(client->first, client->second, protocol::encode_missed_session(session.account, session.id, session.originator));
         return end_session(update.id, update.reason);
     case sip::CallUpdate::Kind::incoming:
@@ -208,6 +211,7 @@ void Gateway::call_answered(Session &session, const std::string &phone_sdp) {
     }
     session.answered = true;
     session.media.lines = bridged_lines(session.offered, &phone->lines, phone->peers, session.media.ports);
+    session.media.negotiated = true;
     media_->update(session.media);
     auto client = clients_.find(session.client);
     if (client == clients_.end()) return;

@@ -14,7 +14,11 @@ void WebThreadRelay::post(Handler handler) {
         dropped_after_stop_.fetch_add(1);
         return;
     }
-    boost::asio::post(web_thread_, std::move(handler));
+    in_flight_.fetch_add(1);
+    boost::asio::post(web_thread_, [this, handler = std::move(handler)] {
+        in_flight_.fetch_sub(1);
+        handler();
+    });
 }
 
 void WebThreadRelay::registration_changed(const sip::RegistrationUpdate &update) {

@@ -1,8 +1,8 @@
 // The hop onto the web thread: what the SIP thread and the media workers report is
 // posted onto the web thread's io_context, where the gateway owns all client state.
-// asio::post queues without a bound, so nothing is refused; once the web side has
-// stopped (every client is gone by then) reports are counted and dropped on purpose,
-// and the application logs how many.
+// asio::post queues without a bound, so nothing is refused. Reports that can no longer
+// reach a client are counted, and the application logs how many: those arriving after
+// the web side stopped, and those still queued on the web thread when it stopped.
 #pragma once
 
 #include "media/media_engine.hpp"
@@ -32,8 +32,9 @@ public:
 
     // Any thread, once the web thread no longer runs: later reports have no client to reach.
     void web_side_stopped();
-    // How many reports arrived after that.
-    std::size_t dropped_after_stop() const { return dropped_after_stop_.load(); }
+    // How many reports were not handed to the gateway: arrived after that, or posted
+    // and never run. Exact once the SIP and media sides have stopped too.
+    std::size_t undelivered() const { return dropped_after_stop_.load() + in_flight_.load(); }
 
 private:
     template <typename Handler>
@@ -43,6 +44,7 @@ private:
     Gateway *gateway_ = nullptr;
     std::atomic<bool> web_side_running_{true};
     std::atomic<std::size_t> dropped_after_stop_{0};
+    std::atomic<std::size_t> in_flight_{0};  // posted, not yet run
 };
 
 }  // namespace sylk::gateway

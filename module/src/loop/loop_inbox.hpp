@@ -9,8 +9,10 @@
 #include "loop/loop_wakeup.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,8 +21,8 @@ namespace sylk::loop {
 enum class PostResult {
     delivered_later,  // queued; the loop will handle it
     closed,           // the loop has ended: the message was not taken
-    wake_failed,      // queued, but the loop could not be woken (a broken pipe): it
-                      // runs at the next post that wakes it; the sender must say so
+    wake_failed,      // queued, but the loop could not be woken for a second (a broken
+                      // pipe): it runs at the next post that wakes it; the sender must say so
 };
 
 template <typename Message>
@@ -46,14 +48,21 @@ public:
         return std::exchange(pending_, {});
     }
 
-    // Any thread.
+    // Any thread. A wake-up that fails is tried again for about a second (a stop that
+    // was never heard would wait for good) before wake_failed is returned.
     PostResult post(Message message) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!open_) return PostResult::closed;
-        pending_.push_back(std::move(message));
-        // One wake-up in the pipe at a time, so the pipe never fills.
-        if (!wake_pending_) wake_pending_ = wakeup_.wake() == 0;
-        return wake_pending_ ? PostResult::delivered_later : PostResult::wake_failed;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!open_) return PostResult::closed;
+            pending_.push_back(std::move(message));
+            if (wake_locked()) return PostResult::delivered_later;
+        }
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!open_ || wake_locked()) return PostResult::delivered_later;  // closed: close() returned it
+        }
+        return PostResult::wake_failed;
     }
 
     // On the loop's thread: handles everything queued so far, in order.
@@ -68,6 +77,12 @@ public:
     }
 
 private:
+    // One wake-up in the pipe at a time, so the pipe never fills.
+    bool wake_locked() {
+        if (!wake_pending_) wake_pending_ = wakeup_.wake() == 0;
+        return wake_pending_;
+    }
+
     static void drain_from_loop(void *self) { static_cast<LoopInbox *>(self)->drain(); }
 
     std::mutex mutex_;

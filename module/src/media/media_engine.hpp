@@ -42,6 +42,9 @@ struct MediaSessionSpec {
     std::string local_ice_pwd;
     std::optional<sdp::WebRtcParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
     std::vector<BridgedLine> lines;
+    // The browser holds both SDPs (outgoing: our answer went out; incoming: its answer
+    // came): it can finish ICE and DTLS now, and the deadline for them starts.
+    bool negotiated = false;
 };
 
 // What a session reports. `established`: ICE and DTLS are done and SRTP keys are set.

@@ -48,6 +48,7 @@ void MediaSession::update(const MediaSessionSpec &spec) {
     // Ports and ICE credentials stay as opened; the browser's parameters, the phones'
     // addresses and the payload type pairs may come now.
     spec_.browser = spec.browser;
+    spec_.negotiated = spec.negotiated;
     for (std::size_t line = 0; line < spec_.lines.size() && line < spec.lines.size(); ++line) {
         spec_.lines[line].payload_types = spec.lines[line].payload_types;
         spec_.lines[line].phone = spec.lines[line].phone;
@@ -57,10 +58,11 @@ void MediaSession::update(const MediaSessionSpec &spec) {
 
 void MediaSession::apply(const MediaSessionSpec &spec) {
     std::uint64_t now = tmr_jiffies();
-    if (spec.browser && !browser_known_ms_) {
-        browser_known_ms_ = now;
+    if (spec.browser && !browser_known_) {
+        browser_known_ = true;
         browser_.set_browser(*spec.browser);
     }
+    if (spec.browser && spec.negotiated && !negotiated_ms_) negotiated_ms_ = now;
     bool all_phones_known = !phones_.empty();
     for (std::size_t line = 0; line < phones_.size(); ++line) {
         phones_[line]->set_phone(spec.lines[line].phone);
@@ -75,7 +77,7 @@ std::uint64_t MediaSession::relay_start_ms() const {
 
 std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
     if (failed_) return std::nullopt;
-    if (browser_known_ms_ && !secured_ms_ && now_ms - *browser_known_ms_ > timeouts_.dtls_ms) {
+    if (negotiated_ms_ && !secured_ms_ && now_ms - *negotiated_ms_ > timeouts_.dtls_ms) {
         if (!browser_.last_check_ms()) return "ICE failed: no connectivity check in " + seconds(timeouts_.dtls_ms);
         return "DTLS failed: handshake not completed in " + seconds(timeouts_.dtls_ms);
     }

@@ -22,7 +22,7 @@ namespace sylk::media {
 
 struct SessionTimeouts {
     std::uint64_t rtp_ms = 30000;      // no RTP from the phone this long: "RTP timeout"
-    std::uint64_t dtls_ms = 30000;     // browser known but not secured this long: DTLS failed
+    std::uint64_t dtls_ms = 30000;     // negotiated but not secured this long: ICE or DTLS failed
     std::uint64_t consent_ms = 30000;  // no ICE check this long: "ICE consent expired" (RFC 7675)
 };
 
@@ -75,7 +75,8 @@ private:
     BrowserTransport browser_;
     std::vector<std::unique_ptr<PhoneTransport>> phones_;
     std::unordered_map<std::uint32_t, std::size_t> line_of_ssrc_;  // browser's sending SSRCs
-    std::optional<std::uint64_t> browser_known_ms_;
+    bool browser_known_ = false;
+    std::optional<std::uint64_t> negotiated_ms_;  // when the ICE and DTLS deadline started
     std::optional<std::uint64_t> secured_ms_;
     std::optional<std::uint64_t> phone_known_ms_;
     std::optional<std::uint64_t> last_phone_rtp_ms_;

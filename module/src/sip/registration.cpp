@@ -48,12 +48,25 @@ const char *to_string(RegistrationState state) {
     return "failed";
 }
 
+bool decode_route(RegistrationContext &context) {
+    if (!context.settings.route) return true;
+    struct pl text;
+    pl_set_str(&text, context.settings.route->c_str());
+    struct uri route;
+    if (uri_decode(&route, &text)) return false;
+    context.route_uri = route;
+    context.udp_proxy = fixed_udp_destination(route);
+    return true;
+}
+
 Registration::Registration(const RegistrationContext &context, BindingSpec spec)
     : context_(context), spec_(std::move(spec)), expires_(context.settings.expires), call_id_(rand_u64()),
       from_tag_(rand_u64()), cseq_(rand_u16()), contact_user_("gw-" + random_hex()) {}
 
 Registration::~Registration() {
-    context_.window.release(spec_.id);
+    // Only frees the window's slot: starting the next binding's REGISTER from a
+    // destructor could throw; the agent starts waiting ones after erasing this.
+    context_.window.abandon(spec_.id);
     context_.deadlines.cancel(spec_.id);
     mem_deref(request_);
     if (context_.udp) context_.udp->cancel(call_id_);
@@ -104,23 +117,16 @@ void Registration::start_attempt() {
 void Registration::end_attempt() { context_.window.release(spec_.id); }
 
 void Registration::send() {
-    struct uri route;
-    if (context_.settings.route) {
-        struct pl text;
-        pl_set_str(&text, context_.settings.route->c_str());
-        if (uri_decode(&route, &text)) return failed("cannot build the request: bad outbound proxy", false);
-        auto destination = fixed_udp_destination(route);
-        struct sa local;
-        if (destination && context_.udp && context_.udp->listening() &&
-            !sip_transp_laddr(context_.stack, &local, SIP_TRANSP_UDP, &*destination)) {
-            if (int err = send_over_udp(*destination, local)) failed(local_failure_reason(err), true);
-            return;
-        }
+    struct sa local;
+    if (context_.udp_proxy && context_.udp && context_.udp->listening() &&
+        !sip_transp_laddr(context_.stack, &local, SIP_TRANSP_UDP, &*context_.udp_proxy)) {
+        if (int err = send_over_udp(*context_.udp_proxy, local)) failed(local_failure_reason(err), true);
+        return;
     }
     // libre's transaction: TCP or TLS, or the domain's own servers found by DNS (RFC 3263).
     std::string registrar = "sip:" + spec_.domain;
     int err = sip_requestf(&request_, context_.stack, true, "REGISTER", registrar.c_str(),
-                           context_.settings.route ? &route : nullptr, nullptr, send_handler, response_handler, this,
+                           context_.route_uri ? &*context_.route_uri : nullptr, nullptr, send_handler, response_handler, this,
                            "%s", request_headers().c_str());
     if (err) failed(local_failure_reason(err), true);
 }

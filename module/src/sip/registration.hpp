@@ -44,7 +44,15 @@ struct RegistrationContext {
     // REGISTERs over UDP to an outbound proxy given as an IP address go through these
     // rather than libre's client transactions (see udp_transactions.hpp).
     std::unique_ptr<UdpTransactions> udp = std::make_unique<UdpTransactions>(stack);
+    // settings.route decoded once by decode_route() (it points into that string), and
+    // the proxy's address when REGISTERs can go to it over UDP without DNS.
+    std::optional<struct uri> route_uri{};
+    std::optional<struct sa> udp_proxy{};
 };
+
+// Fills route_uri and udp_proxy from settings.route. Returns false when the route is
+// not a SIP URI (the configuration has validated it, so this is a programming error).
+bool decode_route(RegistrationContext &context);
 
 class Registration {
 public:

@@ -14,9 +14,16 @@ void SendWindow::acquire(BindingId binding, std::function<void()> start) {
 }
 
 void SendWindow::release(BindingId binding) {
-    if (starts_.erase(binding)) return;  // still waiting: its place in line is skipped below
-    if (!holding_.erase(binding)) return;
-    ++free_;
+    abandon(binding);
+    start_waiting();
+}
+
+void SendWindow::abandon(BindingId binding) noexcept {
+    if (starts_.erase(binding)) return;  // still waiting: its place in line is skipped later
+    if (holding_.erase(binding)) ++free_;
+}
+
+void SendWindow::start_waiting() {
     while (free_ > 0 && !waiting_.empty()) {
         BindingId next = waiting_.front();
         waiting_.pop_front();

@@ -20,8 +20,13 @@ public:
 
     // Runs `start` now if a slot is free, else when one frees. A binding waits at most once.
     void acquire(BindingId binding, std::function<void()> start);
-    // The binding's attempt is over (or will never start): frees its slot or its place in line.
+    // The binding's attempt is over (or will never start): frees its slot or its place in
+    // line, and starts waiting bindings that now fit.
     void release(BindingId binding);
+    // The same without starting anyone: for destructors, which must not run other
+    // bindings' sends. Call start_waiting() afterwards.
+    void abandon(BindingId binding) noexcept;
+    void start_waiting();
 
 private:
     std::size_t free_;

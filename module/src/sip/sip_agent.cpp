@@ -126,6 +126,8 @@ private:
         if (configuration_.outbound_sip_proxy) settings.route = configuration_.outbound_sip_proxy->route_uri();
         RegistrationSink sink = [this](const RegistrationUpdate &update) { listener_.registration_changed(update); };
         context_.emplace(RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_});
+        if (!decode_route(*context_))
+            throw config::SettingError("outbound_sip_proxy", "'" + *settings.route + "' is not a SIP URI");
         set_up_transports();
         err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
         if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
@@ -228,7 +230,10 @@ private:
     }
 
     void handle(RegisterBinding &command) {
-        if (shutting_down_) return;  // the web side has closed every connection by now
+        if (shutting_down_) {  // the web side has closed every connection by now; say so all the same
+            listener_.registration_changed({command.spec.id, RegistrationState::failed, "503 gateway stopping"});
+            return;
+        }
         BindingId id = command.spec.id;
         auto &slot = registrations_[id];
         if (!slot) {
@@ -250,12 +255,19 @@ private:
         if (auto it = registrations_.find(command.binding); it != registrations_.end())
             binding_by_contact_.erase(it->second->contact_user());
         registrations_.erase(command.binding);
+        window_.start_waiting();  // its slot was freed as it went
         removing_.erase(command.binding);
         if (shutting_down_ && removing_.empty()) re_cancel();
     }
 
     void handle(PlaceCall &command) {
-        if (shutting_down_) return;
+        if (shutting_down_) {  // every call ends with exactly one `ended`, this one too
+            CallUpdate ended;
+            ended.id = command.spec.id;
+            ended.reason = "503 gateway stopping";
+            call_listener_.call_changed(ended);
+            return;
+        }
         CallId id = command.spec.id;
         auto binding = registrations_.find(command.spec.binding);
         std::string contact_user = binding != registrations_.end() ? binding->second->contact_user()
@@ -360,8 +372,18 @@ SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger
 SipAgent::~SipAgent() {
     try {
         stop();
-    } catch (const std::exception &error) {
-        loop_->logger().error(std::string("stopping the SIP side failed: ") + error.what());
+    } catch (...) {
+        try {  // even the log line may fail to allocate; nothing may leave a destructor
+            std::string what = "unknown error";
+            try {
+                throw;
+            } catch (const std::exception &error) {
+                what = error.what();
+            } catch (...) {
+            }
+            loop_->logger().error("stopping the SIP side failed: " + what);
+        } catch (...) {
+        }
     }
 }
 

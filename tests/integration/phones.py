@@ -1,0 +1,165 @@
+"""SIP phones for call tests, on loopback: sipp (Debian's sip-tester) running a built-in or
+scripted scenario, and baresip (Debian's baresip-core) driven over its ctrl_tcp socket."""
+
+import json
+import math
+import pathlib
+import socket
+import struct
+import subprocess
+import time
+import wave
+
+from conftest import free_port, free_sip_port
+
+CALL_SCENARIOS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "sipp" / "calls"
+
+
+class SippPhone:
+    """One sipp process. `scenario` is a built-in name ("uas", "uac_pcap") or a file in
+    tests/fixtures/sipp/calls. Exit code 0 means every step of it happened as written."""
+
+    def __init__(self, directory, scenario, calls=1, echo_rtp=True, extra=()):
+        self.directory = pathlib.Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port, self.media_port = free_sip_port(), free_sip_port()
+        source = ["-sn", scenario] if not scenario.endswith(".xml") else ["-sf", str(CALL_SCENARIOS / scenario)]
+        self.command = ["sipp", *source, "-i", "127.0.0.1", "-p", str(self.port), "-mi", "127.0.0.1",
+                        "-mp", str(self.media_port), "-m", str(calls), "-nostdin", "-timeout", "60s",
+                        "-trace_err", *(["-rtp_echo"] if echo_rtp else []), *extra]
+        self.process = None
+
+    def start(self, target=None):
+        """Starts it; a calling scenario sends its INVITE to `target` ("host:port")."""
+        self._log = open(self.directory / "sipp.log", "w")
+        self.process = subprocess.Popen(self.command + ([target] if target else []), cwd=self.directory,
+                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def uri(self, user="service"):
+        return f"{user}@127.0.0.1:{self.port}"
+
+    def wait(self, timeout=30):
+        """The exit code, with sipp's own account of what went wrong when it is not 0."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        finally:
+            self._log.close()
+        return code
+
+    def errors(self):
+        logs = sorted(self.directory.glob("*_errors.log")) + [self.directory / "sipp.log"]
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in logs if p.exists())
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def write_tone(path, seconds=30, rate=8000):
+    """440 Hz, mono 16-bit WAV at 8 kHz: what G.711 carries without resampling."""
+    samples = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                       for i in range(seconds * rate))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples)
+
+
+class Baresip:
+    """baresip with one local account and G.711, a 440 Hz tone as its microphone, what it
+    hears written to a file. Listens on loopback only; `answermode=auto` answers every call.
+    Commands and events go over ctrl_tcp (netstring-framed JSON)."""
+
+    def __init__(self, directory, user="phone"):
+        self.directory = pathlib.Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.user, self.port, self.control_port = user, free_sip_port(), free_port()
+        self.received_audio = self.directory / "heard.wav"
+        self.tone = self.directory / "tone.wav"
+        write_tone(self.tone)
+        (self.directory / "config").write_text("\n".join([
+            f"sip_listen 127.0.0.1:{self.port}",
+            "net_interface 127.0.0.1",
+            "module_path /usr/lib/baresip/modules",
+            "module g711.so", "module aufile.so",
+            "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+            f"audio_source aufile,{self.tone}",
+            f"audio_player aufile,{self.received_audio}",
+            "audio_alert aufile,/dev/null",
+            f"ctrl_tcp_listen 127.0.0.1:{self.control_port}",
+            "rtp_stats yes",
+        ]) + "\n")
+        (self.directory / "accounts").write_text(f"<sip:{user}@127.0.0.1>;regint=0;answermode=auto\n")
+        self.process = None
+        self._control = None
+        self._buffer = b""
+
+    def start(self):
+        self._log = open(self.directory / "baresip.log", "w")
+        self.process = subprocess.Popen(["baresip", "-f", str(self.directory), "-v"], cwd=self.directory,
+                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._control = socket.create_connection(("127.0.0.1", self.control_port), timeout=1)
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"baresip did not start:\n{self.log()}")
+                time.sleep(0.1)
+
+    def uri(self):
+        return f"{self.user}@127.0.0.1:{self.port}"
+
+    def log(self):
+        return (self.directory / "baresip.log").read_text(errors="replace")
+
+    def command(self, command, params=""):
+        body = json.dumps({"command": command, "params": params, "token": command}).encode()
+        self._control.sendall(str(len(body)).encode() + b":" + body + b",")
+
+    def event(self, wanted, timeout=15):
+        """Reads ctrl_tcp messages until an event of type `wanted`; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b":" in self._buffer:
+                length, _, rest = self._buffer.partition(b":")
+                if len(rest) < int(length) + 1:
+                    break
+                message, self._buffer = json.loads(rest[:int(length)]), rest[int(length) + 1:]
+                if message.get("event") and message.get("type") == wanted:
+                    return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"baresip sent no {wanted} event in {timeout} s:\n{self.log()[-3000:]}")
+            self._control.settimeout(remaining)
+            try:
+                chunk = self._control.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError(f"baresip closed its control socket:\n{self.log()[-3000:]}")
+            self._buffer += chunk
+
+    def rtp_packets(self):
+        """(sent, received) RTP packets of its last call, from the stats baresip prints
+        when a call ends (rtp_stats); fails when it printed none."""
+        import re
+        counts = re.findall(r"^packets:\s+(\d+)\s+(\d+)", self.log(), re.M)
+        assert counts, f"baresip printed no RTP stats:\n{self.log()[-3000:]}"
+        return int(counts[-1][0]), int(counts[-1][1])
+
+    def stop(self):
+        if self._control:
+            self._control.close()
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()

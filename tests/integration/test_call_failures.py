@@ -1,0 +1,308 @@
+"""How calls end when they do not simply succeed: a busy phone, a call cancelled while it
+rings, the phone hanging up, the browser's WebSocket closing mid-call, a browser that
+never finishes DTLS, SDP that is not SDP, calls that cannot be bridged, a declined and a
+missed incoming call, and two calls at once on one account. Real peers throughout:
+Kamailio as the proxy (it challenges alice's INVITEs with 407), sipp as the phone,
+aiortc as the browser."""
+
+import asyncio
+import hashlib
+import socket
+import time
+
+import pytest
+from aiortc import RTCSessionDescription
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+
+from conftest import Client, add_account_request
+from kamailio import Kamailio
+from phones import SippPhone
+from test_registration import registration_events
+from webrtc_peer import Browser, events_until
+
+ALICE = "alice@example.com"
+ALICE_HA1 = hashlib.md5(b"alice:example.com:failure secret").hexdigest()
+RTP_TIMEOUT = 4  # [RTP] timeout: also how long a browser has to finish ICE and DTLS
+
+
+@pytest.fixture
+def registrar(tmp_path):
+    kamailio = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, log_requests=True).start()
+    yield kamailio
+    kamailio.stop()
+
+
+@pytest.fixture
+def phones(tmp_path):
+    """phones(scenario, ...) -> a SippPhone, not started; every one is stopped at the end."""
+    made = []
+
+    def make(scenario, **options):
+        made.append(SippPhone(tmp_path / f"phone{len(made)}", scenario, **options))
+        return made[-1]
+
+    yield make
+    for phone in made:
+        phone.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway, registrar):
+    return start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")}, rtp={"timeout": str(RTP_TIMEOUT)})
+
+
+async def connected(gateway, register=False):
+    client = await Client.connect(gateway.url)
+    assert (await client.request(add_account_request(ALICE, ALICE_HA1)))["sylkrtc"] == "ack"
+    if register:
+        await client.request({"sylkrtc": "register", "account": ALICE})
+        await registration_events(client, ALICE, {"registered"})
+    return client
+
+
+async def place_call(client, browser, uri, session="S1"):
+    ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": session, "uri": uri,
+                                "sdp": await browser.offer()})
+    assert ack["sylkrtc"] == "ack", ack
+
+
+async def until_audible(browser, frames=25, timeout=10):
+    deadline = time.monotonic() + timeout
+    while browser.audible_frames < frames:
+        assert time.monotonic() < deadline, f"only {browser.audible_frames} audible frames came back"
+        await asyncio.sleep(0.05)
+
+
+async def account_events_until_terminated(client, timeout=15):
+    """Every message up to the session's `terminated` state event, in order."""
+    seen = []
+    while True:
+        message = await client.receive(timeout=timeout)
+        seen.append(message)
+        if message["sylkrtc"] == "session_event" and message["data"]["state"] == "terminated":
+            return seen
+
+
+def invites(registrar):
+    return [r for r in registrar.requests() if r["method"] == "INVITE"]
+
+
+def test_a_busy_phone_ends_the_call_with_its_486(gateway, phones):
+    phone = phones("uas_busy.xml").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        end = await events_until(client, "terminated")
+        assert end[-1]["reason"] == "486 Busy Here", end
+        assert "accepted" not in [e["state"] for e in end]
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()
+
+
+def test_a_ringing_call_cancelled_by_the_browser_sends_cancel(gateway, phones):
+    phone = phones("uas_ring_until_cancel.xml").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        assert [e["state"] for e in await events_until(client, "progress")] == ["progress"]
+        assert (await client.request({"sylkrtc": "session-terminate", "session": "S1"}))["sylkrtc"] == "ack"
+        end = await events_until(client, "terminated")
+        assert end[-1]["reason"] == "487 Request Terminated", end
+        answer = await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+        assert answer == {"sylkrtc": "error", "transaction": answer["transaction"], "error": "unknown session: S1"}
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # it saw the CANCEL and the ACK of its 487
+
+
+def test_the_phone_hanging_up_ends_the_session(gateway, phones):
+    phone = phones("uas_answer_then_hang_up.xml").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await until_audible(browser)
+        end = await events_until(client, "terminated", timeout=20)  # the phone's BYE after 3 s
+        assert end[-1]["reason"] == "200 Call completed", end
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # its BYE was answered 200
+
+
+def test_closing_the_websocket_mid_call_sends_the_phone_a_bye(gateway, phones):
+    phone = phones("uas").start()  # sipp's built-in answering phone: it expects one BYE
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await until_audible(browser)
+        await client.close()
+        await browser.pc.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()
+    assert gateway.stats()["sessions"] == 0
+
+
+def test_a_browser_that_never_finishes_dtls_ends_the_call_and_frees_its_ports(gateway, phones, monkeypatch):
+    async def never(self, remote_parameters):  # ICE completes; the DTLS handshake never starts
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(RTCDtlsTransport, "start", never)
+    phone = phones("uas").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        states = await events_until(client, "accepted")
+        answer = states[-1]["sdp"]
+        await browser.accept(answer)
+        end = await events_until(client, "terminated", timeout=RTP_TIMEOUT + 10)
+        assert end[-1]["reason"] == f"DTLS failed: handshake not completed in {RTP_TIMEOUT} s", end
+        assert "established" not in [e["state"] for e in end]
+        await browser.pc.close()
+        await client.close()
+        return answer
+
+    answer = asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # it got its BYE
+    # The browser port of the call is free again: nothing of the call is left in the gateway.
+    port = int(next(line for line in answer.splitlines() if line.startswith("m=audio")).split()[1])
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"port {port} still held after the call ended"
+        time.sleep(0.1)
+    assert gateway.stats()["sessions"] == 0
+
+
+@pytest.mark.parametrize("sdp, reason", [
+    ("this is not SDP", "invalid SDP"),
+    ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n", "invalid SDP"),
+])
+def test_sdp_that_a_browser_cannot_have_sent_is_refused_and_nothing_reaches_sip(gateway, registrar, phones, sdp,
+                                                                                  reason):
+    phone = phones("uas")
+
+    async def call():
+        client = await connected(gateway)
+        answer = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                       "uri": phone.uri(), "sdp": sdp})
+        assert answer["sylkrtc"] == "error" and answer["error"].startswith(reason), answer
+        await client.expect_silence(2)  # an INVITE would go out at once
+        gone = await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+        assert gone["error"] == "unknown session: S1"
+        await client.close()
+
+    asyncio.run(call())
+    assert invites(registrar) == []
+    assert gateway.stats()["sessions"] == 0
+
+
+def test_two_calls_at_once_on_one_account_both_carry_audio(gateway, phones):
+    phone = phones("uas", calls=2).start()
+
+    async def call():
+        client, browsers = await connected(gateway), [Browser(), Browser()]
+        for index, browser in enumerate(browsers):
+            await place_call(client, browser, phone.uri(), session=f"S{index}")
+        accepted = {}
+        while len(accepted) < 2:
+            event = await client.receive(timeout=15)
+            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "accepted":
+                accepted[event["session"]] = event["data"]["sdp"]
+            assert event["data"]["state"] != "terminated", event
+        for index, browser in enumerate(browsers):
+            await browser.accept(accepted[f"S{index}"])
+        await asyncio.gather(*(until_audible(browser) for browser in browsers))
+        assert gateway.stats()["sessions"] == 2
+        for index in range(2):
+            await client.request({"sylkrtc": "session-terminate", "session": f"S{index}"})
+        ended = set()
+        while len(ended) < 2:
+            event = await client.receive(timeout=15)
+            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "terminated":
+                assert event["data"]["reason"] == "200 Call completed", event
+                ended.add(event["session"])
+        for browser in browsers:
+            await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # both calls, each with its BYE
+
+
+def test_an_incoming_call_the_caller_cancels_is_a_missed_session(gateway, registrar, phones):
+    phone = phones("uac_cancel.xml", echo_rtp=False, extra=("-s", "alice"))
+
+    async def call():
+        client = await connected(gateway, register=True)
+        phone.start(f"127.0.0.1:{registrar.udp_port}")
+        incoming = await client.receive(timeout=15)
+        assert incoming["event"] == "incoming_session", incoming
+        assert incoming["data"]["originator"] == "carol@127.0.0.1"
+        assert incoming["data"]["display_name"] == "Carol"
+        rest = await account_events_until_terminated(client)
+        missed = [m for m in rest if m.get("event") == "missed_session"]
+        assert len(missed) == 1 and missed[0]["data"]["originator"] == "carol@127.0.0.1", rest
+        assert missed[0]["account"] == ALICE
+        assert rest[-1]["session"] == incoming["session"]
+        assert rest[-1]["data"]["reason"] == "487 Request Terminated", rest
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()
+    assert gateway.stats()["sessions"] == 0
+
+
+def test_declining_an_incoming_call_answers_486(gateway, registrar, phones):
+    phone = phones("uac_declined.xml", echo_rtp=False, extra=("-s", "alice"))
+
+    async def call():
+        client = await connected(gateway, register=True)
+        phone.start(f"127.0.0.1:{registrar.udp_port}")
+        incoming = await client.receive(timeout=15)
+        assert incoming["event"] == "incoming_session", incoming
+        await client.request({"sylkrtc": "session-terminate", "session": incoming["session"]})
+        rest = await account_events_until_terminated(client)
+        assert rest[-1]["data"]["reason"] == "486 Busy Here", rest
+        assert not [m for m in rest if m.get("event") == "missed_session"], rest
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()
+
+
+@pytest.mark.parametrize("scenario", ["uac_no_sdp.xml", "uac_fax_only.xml"])
+def test_an_incoming_call_that_cannot_be_bridged_gets_488_and_the_browser_hears_nothing(gateway, registrar, phones,
+                                                                                           scenario):
+    phone = phones(scenario, echo_rtp=False, extra=("-s", "alice"))
+
+    async def call():
+        client = await connected(gateway, register=True)
+        phone.start(f"127.0.0.1:{registrar.udp_port}")
+        assert phone.wait() == 0, phone.errors()  # its 488 came
+        await client.expect_silence(1)
+        await client.close()
+
+    asyncio.run(call())
+    assert gateway.stats()["sessions"] == 0

@@ -1,0 +1,79 @@
+"""aiortc (Debian's python3-aiortc) as the browser in call tests: an RTCPeerConnection with
+a tone as its microphone, counting the audible frames it decodes from what comes back.
+Loopback only: aioice is handed 127.0.0.1, which it otherwise leaves out of its host
+candidates."""
+
+import asyncio
+import math
+import struct
+
+import aioice.ice
+import av
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+class Tone(AudioStreamTrack):
+    """440 Hz, 20 ms frames in real time: what the phone echoes back must not be silence."""
+
+    def __init__(self):
+        super().__init__()
+        self._sample = 0
+
+    async def recv(self):
+        paced = await super().recv()
+        frame = av.AudioFrame(format="s16", layout="mono", samples=paced.samples)
+        samples = [int(8000 * math.sin(2 * math.pi * 440 * (self._sample + i) / paced.sample_rate))
+                   for i in range(paced.samples)]
+        self._sample += paced.samples
+        frame.planes[0].update(struct.pack(f"<{len(samples)}h", *samples))
+        frame.pts, frame.sample_rate, frame.time_base = paced.pts, paced.sample_rate, paced.time_base
+        return frame
+
+
+class Browser:
+    """aiortc with one audio track; counts the audible frames it decodes."""
+
+    def __init__(self):
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(Tone())
+        self.audible_frames = 0
+        self.frames = 0
+        self.loudest = 0
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track):
+        async def consume():
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:
+                    return
+                samples = struct.unpack(f"<{len(bytes(frame.planes[0])) // 2}h", bytes(frame.planes[0]))
+                self.frames += 1
+                self.loudest = max(self.loudest, max(abs(s) for s in samples))
+                if max(abs(s) for s in samples) > 1000:
+                    self.audible_frames += 1
+        asyncio.ensure_future(consume())
+
+    async def offer(self):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def accept(self, sdp):
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+
+async def events_until(client, state, timeout=15):
+    """The session's state events up to and including `state`."""
+    seen = []
+    while True:
+        event = await client.receive(timeout=timeout)
+        if event["sylkrtc"] != "session_event":
+            continue
+        seen.append(event["data"])
+        if event["data"]["state"] == state:
+            return seen
+        assert event["data"]["state"] != "terminated", seen
