@@ -1,7 +1,7 @@
-"""A whole call through the gateway: aiortc plays the browser (ICE, DTLS-SRTP, a tone),
-Kamailio is the proxy (challenging the INVITE with 407), sipp the SIP phone (its
-built-in answering scenario, echoing RTP). Loopback only: aioice is handed 127.0.0.1,
-which it otherwise leaves out of its host candidates."""
+"""Whole calls through the gateway, both ways: aiortc plays the browser (ICE, DTLS-SRTP, a
+tone), Kamailio is the proxy (challenging alice's INVITEs with 407), and the SIP phone is
+sipp (its built-in scenarios: echoing RTP, or calling with a G.711 pcap) or baresip
+(answering on its own, or calling; a 440 Hz tone each way). Loopback only."""
 
 import asyncio
 import hashlib
@@ -14,6 +14,7 @@ from aiortc import RTCSessionDescription
 from conftest import Client, add_account_request, free_sip_port
 from test_registration import registration_events
 from kamailio import Kamailio
+from phones import Baresip
 from webrtc_peer import Browser, events_until
 
 SECRET = "call secret"
@@ -135,3 +136,77 @@ def test_a_phone_calls_the_browser_which_answers(start_gateway, registrar, calli
     relayed = re.search(r"relayed (\d+) packets to the phone, (\d+) to the browser", gateway.log())
     assert relayed, gateway.log()
     assert int(relayed.group(1)) >= 100 and int(relayed.group(2)) >= 200, relayed.group(0)
+
+
+@pytest.fixture
+def baresip(tmp_path):
+    phone = Baresip(tmp_path / "baresip").start()
+    yield phone
+    phone.stop()
+
+
+async def until_audible(browser, frames=50, timeout=10):
+    for _ in range(int(timeout / 0.05)):
+        if browser.audible_frames >= frames:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"only {browser.audible_frames} audible frames decoded")
+
+
+def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registrar, baresip):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+    async def call():
+        browser = Browser()
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "B1",
+                              "uri": baresip.uri(), "sdp": await browser.offer()})
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await until_audible(browser)  # baresip's 440 Hz tone, decoded by aiortc
+        baresip.event("CALL_ESTABLISHED")
+        await asyncio.sleep(1)
+        await client.request({"sylkrtc": "session-terminate", "session": "B1"})
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    baresip.event("CALL_CLOSED")
+    sent, received = baresip.rtp_packets()
+    assert sent >= 50 and received >= 50, (sent, received)  # the browser's tone reached the phone
+
+
+def test_baresip_calls_the_browser_which_answers(start_gateway, registrar, baresip):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+    async def call():
+        browser = Browser()
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
+        baresip.command("dial", f"sip:alice@127.0.0.1:{registrar.udp_port}")
+        incoming = await client.receive(timeout=15)
+        assert incoming["event"] == "incoming_session", incoming
+        assert incoming["data"]["originator"] == "phone@127.0.0.1"
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["data"]["sdp"], type="offer"))
+        await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+        await client.request({"sylkrtc": "session-answer", "session": incoming["session"],
+                              "sdp": browser.pc.localDescription.sdp})
+        await events_until(client, "established")
+        baresip.event("CALL_ESTABLISHED")
+        await until_audible(browser)
+        await asyncio.sleep(1)
+        baresip.command("hangup")
+        end = await events_until(client, "terminated")
+        assert end[-1]["reason"] == "200 Call completed", end
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    baresip.event("CALL_CLOSED")
+    sent, received = baresip.rtp_packets()
+    assert sent >= 50 and received >= 50, (sent, received)
