@@ -14,6 +14,7 @@ test_packages=(
   kamailio sip-tester socat python3-dnslib   # real SIP peers: registrar, scripted peers, TLS front, DNS
   clang libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (fuzz/)
   python3-aiortc   # the browser in tests/media (ICE, DTLS-SRTP, audio codecs; brings python3-aioice, python3-av)
+  baresip-core chromium   # a second SIP phone; a real browser for the demo page (tests/integration/test_browser.py)
 )
 
 packages=("${build_packages[@]}")

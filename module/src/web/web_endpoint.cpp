@@ -1,5 +1,7 @@
 #include "web/web_endpoint.hpp"
 
+#include "web/demo_page.hpp"
+
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
@@ -186,13 +188,34 @@ private:
         return true;
     }
 
-    // Plain HTTP (no upgrade): only the WebSocket endpoint exists.
+    // Plain HTTP (no upgrade): the demo page under /webrtcgateway/, 426 on the
+    // WebSocket endpoint, 404 elsewhere.
     void plain_http(ws::connection_hdl handle) {
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
-        if (on_endpoint_path(connection->get_resource())) {
+        std::string_view path(connection->get_resource());
+        path = path.substr(0, path.find('?'));
+        if (path == kEndpointPath) {
             connection->set_status(ws::http::status_code::upgrade_required);
             connection->append_header("Upgrade", "websocket");
             connection->set_body("WebSocket (subprotocol sylkRTC-1) only\n");
+        } else if (path == kDemoPath || path == std::string(kDemoPath) + "index.html") {
+            if (connection->get_request().get_method() != "GET" && connection->get_request().get_method() != "HEAD") {
+                connection->set_status(ws::http::status_code::method_not_allowed);
+                connection->append_header("Allow", "GET, HEAD");
+                return;
+            }
+            connection->set_status(ws::http::status_code::ok);
+            connection->append_header("Content-Type", "text/html; charset=utf-8");
+            connection->append_header("Cache-Control", "no-cache");
+            connection->append_header("X-Content-Type-Options", "nosniff");
+            // The page talks only to this server, and never frames or is framed.
+            connection->append_header("Content-Security-Policy",
+                                      "default-src 'self'; connect-src 'self' ws: wss:; script-src 'unsafe-inline'; "
+                                      "style-src 'unsafe-inline'; media-src 'self' blob: mediastream:; frame-ancestors 'none'");
+            connection->set_body(std::string(demo_page_html()));
+        } else if (path == std::string_view(kDemoPath).substr(0, std::string_view(kDemoPath).size() - 1)) {
+            connection->set_status(ws::http::status_code::moved_permanently);
+            connection->append_header("Location", std::string(kDemoPath));
         } else {
             connection->set_status(ws::http::status_code::not_found);
             connection->set_body("Not found\n");

@@ -18,6 +18,7 @@
 namespace sylk::web {
 
 inline constexpr std::string_view kEndpointPath = "/webrtcgateway/ws";
+inline constexpr std::string_view kDemoPath = "/webrtcgateway/";  // the demo page
 inline constexpr std::string_view kSubprotocol = "sylkRTC-1";
 
 class WebEndpoint : public gateway::ClientTransport {
