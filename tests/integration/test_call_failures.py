@@ -306,3 +306,49 @@ def test_an_incoming_call_that_cannot_be_bridged_gets_488_and_the_browser_hears_
 
     asyncio.run(call())
     assert gateway.stats()["sessions"] == 0
+
+
+def test_a_browser_that_stops_answering_consent_checks_ends_the_call(start_gateway, registrar, phones):
+    # The RTP timeout is set longer than the 30 s of consent, so that consent is what ends it.
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")}, rtp={"timeout": "60"})
+    phone = phones("uas").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await until_audible(browser)
+        browser.vanish()
+        end = await events_until(client, "terminated", timeout=45)
+        assert end[-1]["reason"] == "ICE consent expired", end
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # it got its BYE
+    assert gateway.stats()["sessions"] == 0
+
+
+def test_stopping_the_application_ends_every_call(gateway, phones):
+    phone = phones("uas", calls=2).start()
+
+    async def call():
+        client, browsers = await connected(gateway), [Browser(), Browser()]
+        for index, browser in enumerate(browsers):
+            await place_call(client, browser, phone.uri(), session=f"S{index}")
+        answered = 0
+        while answered < 2:
+            event = await client.receive(timeout=15)
+            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "accepted":
+                await browsers[int(event["session"][1:])].accept(event["data"]["sdp"])
+                answered += 1
+        await asyncio.gather(*(until_audible(browser) for browser in browsers))
+        code = await asyncio.get_running_loop().run_in_executor(None, gateway.stop)
+        assert code == 0, gateway.log()
+        for browser in browsers:
+            await browser.pc.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # both calls got their BYE before the gateway stopped

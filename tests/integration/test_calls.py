@@ -57,9 +57,16 @@ def test_a_browser_calls_an_echoing_phone_through_a_challenging_proxy(start_gate
         ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
                                     "uri": f"service@127.0.0.1:{phone_port}", "sdp": offer})
         assert ack["sylkrtc"] == "ack", ack
+        # Trickled candidates are acknowledged before and after the answer, an empty list too.
+        candidate = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0",
+                     "sdpMLineIndex": 0}
+        trickle = await client.request({"sylkrtc": "session-trickle", "session": "S1", "candidates": [candidate]})
+        assert trickle["sylkrtc"] == "ack", trickle
         states = await events_until(client, "accepted")
         assert [s["state"] for s in states] == ["progress", "accepted"]
         await browser.accept(states[-1]["sdp"])
+        trickle = await client.request({"sylkrtc": "session-trickle", "session": "S1", "candidates": []})
+        assert trickle["sylkrtc"] == "ack", trickle
         await events_until(client, "established")
         for _ in range(200):  # the tone goes out, the phone echoes it, it comes back decoded
             if browser.audible_frames >= 50:

@@ -58,6 +58,16 @@ class Browser:
                     self.audible_frames += 1
         asyncio.ensure_future(consume())
 
+    def vanish(self):
+        """Drops off the network without a word, as a browser whose machine sleeps: consent
+        checks stop, RTP and DTLS stop, no close_notify, no ICE goodbye."""
+        for transceiver in self.pc.getTransceivers():
+            connection = transceiver.sender.transport.transport._connection
+            if connection._query_consent_handle:
+                connection._query_consent_handle.cancel()
+            for protocol in connection._protocols:
+                protocol.transport.close()
+
     async def offer(self):
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return self.pc.localDescription.sdp
