@@ -18,7 +18,9 @@ bool is_rtcp(const struct mbuf *packet) {
     return type >= 192 && type <= 223;
 }
 
-std::size_t key_size(enum srtp_suite suite) {
+}  // namespace
+
+std::size_t srtp_key_size(enum srtp_suite suite) {
     switch (suite) {
     case SRTP_AES_CM_128_HMAC_SHA1_32:
     case SRTP_AES_CM_128_HMAC_SHA1_80: return 16 + 14;
@@ -30,7 +32,6 @@ std::size_t key_size(enum srtp_suite suite) {
     return 0;
 }
 
-}  // namespace
 
 BrowserTransport::BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag,
                                    std::string local_pwd)
@@ -155,9 +156,9 @@ void BrowserTransport::secure() {
         return;
     }
     struct srtp *from = nullptr, *to = nullptr;
-    err = srtp_alloc(&from, suite, client_key, key_size(suite), 0);
+    err = srtp_alloc(&from, suite, client_key, srtp_key_size(suite), 0);
     if (!err) from_browser_.reset(from);
-    if (!err) err = srtp_alloc(&to, suite, server_key, key_size(suite), 0);
+    if (!err) err = srtp_alloc(&to, suite, server_key, srtp_key_size(suite), 0);
     if (!err) to_browser_.reset(to);
     if (err) {
         fail(std::string("DTLS failed: cannot set SRTP keys: ") + std::strerror(err));

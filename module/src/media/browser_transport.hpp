@@ -19,6 +19,9 @@
 
 namespace sylk::media {
 
+// Bytes of master key and salt that an SRTP suite takes (what tls_srtp_keyinfo fills).
+std::size_t srtp_key_size(enum srtp_suite suite);
+
 class BrowserTransport {
 public:
     class Events {

@@ -100,11 +100,15 @@ void SipCall::connect(const std::string &credentials) {
 // libre's sipsess cannot resend with our header, so the retry is a new dialog
 // (registrars and proxies such as Kamailio check the nonce, not the Call-ID).
 bool SipCall::answer_challenge(const struct sip_msg *message) {
-    if (!outgoing_ || challenge_answered_ || !message || (message->scode != 401 && message->scode != 407)) return false;
+    if (!outgoing_ || !message || (message->scode != 401 && message->scode != 407)) return false;
     bool proxy = message->scode == 407;
     const struct sip_hdr *header = sip_msg_hdr(message, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
     auto challenge = header ? parse_digest_challenge(std::string_view(header->val.p, header->val.l)) : std::nullopt;
     if (!challenge || !can_answer(*challenge)) return false;
+    // A second challenge means wrong credentials, unless it says our nonce was stale
+    // (RFC 2617 3.2.1): that one is answered once more with the fresh nonce.
+    if (challenge_answered_ && !(challenge->stale && !stale_answered_)) return false;
+    if (challenge_answered_) stale_answered_ = true;
     challenge_answered_ = true;
     DigestInput input{spec_->user, spec_->ha1, "INVITE", spec_->target, 1, random_hex()};
     std::string credentials = std::string(proxy ? "Proxy-Authorization: " : "Authorization: ") +

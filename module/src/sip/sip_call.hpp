@@ -65,6 +65,7 @@ private:
     std::string local_sdp_;              // our answer (incoming)
     bool answered_ = false;
     bool challenge_answered_ = false;
+    bool stale_answered_ = false;
     bool finished_ = false;
 };
 

@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Calls through the gateway, measured: setups per second end to end, then N concurrent
+audio calls at 50 packets/s each way: relayed packets/s, the gateway's CPU per 1,000
+relayed packets, loss, and the one-way latency the gateway adds. Prints numbers;
+asserts nothing.
+
+Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W]   (default: 50 200, 10 s, 1)
+(after a build in build/, or BUILD_DIR=...; needs kamailio, sipp)
+
+For each N, one fresh gateway (host process, `media_workers` W) with Kamailio as its
+outbound proxy (alice's INVITEs challenged with 407 and answered from the HA1), and one
+sipp answering every call and echoing RTP (-rtp_echo, one media port for all calls).
+bench/call_load plays the N browsers: its SDP offers go out as session-create over 10
+calls per WebSocket connection, all at once; each call is timed from session-create to
+`accepted` (SIP signalling, SDP translation, media ports) and to `established` (then
+ICE and the DTLS handshake, done by call_load). Then every call sends 50 SRTP packets/s
+carrying their send time; the gateway decrypts, relays to sipp, which echoes, and the
+gateway encrypts back; call_load measures each round trip on one clock. The same load
+straight from call_load to sipp's echo gives the round trip without the gateway; half
+the difference is the one-way latency the gateway adds (one pass through it, plus one
+more loopback hop). Relayed packets/s counts both directions (2 per echoed packet).
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import websockets
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILD = pathlib.Path(os.environ.get("BUILD_DIR", ROOT / "build"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+os.environ.setdefault("SYLK_APPLICATIONS_DIR", str(BUILD / "module"))
+os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' / 'python'}"
+
+from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
+from kamailio import Kamailio  # noqa: E402
+
+ALICE, PASSWORD = "alice@example.com", "bench secret"
+HA1 = hashlib.md5(f"alice:example.com:{PASSWORD}".encode()).hexdigest()
+CALLS_PER_CONNECTION = 10
+
+
+def cpu_seconds(pid):
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def browser_offer(index, port, ufrag, pwd, fingerprint):
+    return "\r\n".join([
+        "v=0", f"o=- {index + 1} 1 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS",
+        f"m=audio {port} UDP/TLS/RTP/SAVPF 0", "c=IN IP4 127.0.0.1", f"a=rtcp:{port} IN IP4 127.0.0.1",
+        f"a=candidate:1 1 udp 2130706431 127.0.0.1 {port} typ host", f"a=ice-ufrag:{ufrag}", f"a=ice-pwd:{pwd}",
+        f"a=fingerprint:sha-256 {fingerprint}", "a=setup:actpass", "a=mid:0", "a=sendrecv", "a=rtcp-mux",
+        "a=rtpmap:0 PCMU/8000", ""])
+
+
+def gateway_side(sdp):
+    """(ip, port, ufrag, pwd) of the gateway's answer."""
+    port = re.search(r"^m=audio (\d+)", sdp, re.M).group(1)
+    ip = re.search(r"^c=IN IP4 (\S+)", sdp, re.M).group(1)
+    ufrag = re.search(r"^a=ice-ufrag:(\S+)", sdp, re.M).group(1)
+    pwd = re.search(r"^a=ice-pwd:(\S+)", sdp, re.M).group(1)
+    return ip, port, ufrag, pwd
+
+
+class Load:
+    """bench/call_load as a subprocess, line by line."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([str(BUILD / "bench" / "call_load")], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.fingerprint = self.expect("FINGERPRINT").split()[1]
+
+    def send(self, line):
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def expect(self, prefix):
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("call_load exited")
+            if line.startswith("FAILED"):
+                raise RuntimeError(line.strip())
+            if line.startswith(prefix):
+                return line.strip()
+
+    def result(self):
+        fields = dict(item.split("=") for item in self.expect("RESULT").split()[1:])
+        return {key: int(value) for key, value in fields.items()}
+
+    def stop(self):
+        self.send("quit")
+        self.process.wait(timeout=10)
+
+
+async def run_calls(host, load, count, seconds, phone):
+    opened = []
+    load.send(f"open {count}")
+    while len(opened) < count:
+        line = load.expect("CALL")
+        _, index, port, ufrag, pwd = line.split()
+        opened.append((int(index), int(port), ufrag, pwd))
+    load.expect("OPENED")
+
+    connections = []
+    for _ in range((count + CALLS_PER_CONNECTION - 1) // CALLS_PER_CONNECTION):
+        ws = await websockets.connect(host.url, subprotocols=["sylkRTC-1"], max_queue=None)
+        assert json.loads(await ws.recv())["event"] == "ready"
+        await ws.send(json.dumps({"sylkrtc": "account-add", "transaction": "a", "account": ALICE, "password": HA1}))
+        assert json.loads(await ws.recv())["sylkrtc"] == "ack"
+        connections.append(ws)
+
+    started, accepted_at, established_at = {}, {}, {}
+    secured = 0
+
+    async def reader(ws):
+        async for text in ws:
+            message = json.loads(text)
+            if message["sylkrtc"] == "error":
+                raise RuntimeError(message)
+            if message["sylkrtc"] != "session_event":
+                continue
+            index, state = int(message["session"][1:]), message["data"]["state"]
+            if state == "accepted":
+                accepted_at[index] = time.monotonic()
+                ip, port, ufrag, pwd = gateway_side(message["data"]["sdp"])
+                load.send(f"connect {index} {ip} {port} {ufrag} {pwd}")
+            elif state == "established":
+                established_at[index] = time.monotonic()
+            elif state == "terminated" and index not in ended:
+                ended[index] = message["data"]["reason"]
+
+    ended = {}
+    readers = [asyncio.ensure_future(reader(ws)) for ws in connections]
+    burst = time.monotonic()
+    for index, port, ufrag, pwd in opened:
+        ws = connections[index // CALLS_PER_CONNECTION]
+        started[index] = time.monotonic()
+        await ws.send(json.dumps({"sylkrtc": "session-create", "transaction": f"c{index}", "account": ALICE,
+                                  "session": f"S{index}", "uri": phone,
+                                  "sdp": browser_offer(index, port, ufrag, pwd, load.fingerprint)}))
+    deadline = time.monotonic() + 60
+    while len(established_at) < count:
+        if ended or time.monotonic() > deadline:
+            raise RuntimeError(f"{len(established_at)} of {count} calls established; ended: {list(ended.items())[:5]}")
+        await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    while secured < count:  # call_load's own word that each call has its SRTP keys
+        await loop.run_in_executor(None, load.expect, "SECURED")
+        secured += 1
+
+    setup = {
+        "to_accepted_per_s": count / (max(accepted_at.values()) - burst),
+        "to_established_per_s": count / (max(established_at.values()) - burst),
+        "accepted_p50_ms": 1000 * statistics.median(accepted_at[i] - started[i] for i in started),
+        "established_p50_ms": 1000 * statistics.median(established_at[i] - started[i] for i in started),
+    }
+
+    rss_before = rss_kib(host.process.pid)
+    cpu_before = cpu_seconds(host.process.pid)
+    load.send(f"media {seconds}")
+    media = await loop.run_in_executor(None, load.result)
+    cpu = cpu_seconds(host.process.pid) - cpu_before
+    rss_calls = rss_kib(host.process.pid)
+
+    for index in range(count):
+        await connections[index // CALLS_PER_CONNECTION].send(
+            json.dumps({"sylkrtc": "session-terminate", "transaction": f"t{index}", "session": f"S{index}"}))
+    deadline = time.monotonic() + 30
+    while len(ended) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for task in readers:
+        task.cancel()
+    if len(ended) < count:
+        raise RuntimeError(f"only {len(ended)} of {count} calls ended after session-terminate")
+    for ws in connections:
+        await ws.close()
+    reasons = {reason for reason in ended.values()}
+    return setup, media, cpu, rss_before, rss_calls, reasons
+
+
+def bench(count, seconds, workers, work):
+    # Kamailio's nonce-count replay check refuses some correct answers with hundreds of nonces
+    # in flight (as in bench/register-bench.py): off here only.
+    registrar = Kamailio(work / f"kamailio-{count}", {ALICE: HA1}, shared_memory_mb=256, check_nonce_count=False).start()
+    phone_port, media_port = free_sip_port(), free_sip_port()
+    sipp_log = open(work / f"sipp-{count}.log", "w")
+    sipp = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(phone_port), "-mi", "127.0.0.1",
+                             "-mp", str(media_port), "-rtp_echo", "-nostdin", "-m", "1000000"],
+                            cwd=work, stdout=sipp_log, stderr=subprocess.STDOUT)
+    port = free_port()
+    config = write_config(work / f"gateway-{count}", port, general={"outbound_sip_proxy": registrar.proxy("udp"),
+                                                                     "media_workers": str(workers)},
+                          rtp={"port_range": "20000:59998"})
+    host = HostProcess(config, port).start()
+    load = Load()
+    try:
+        setup, media, cpu, rss_before, rss_calls, reasons = asyncio.run(
+            run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}"))
+        load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds}")
+        direct = load.result()
+    finally:
+        load.stop()
+        host.stop()
+        sipp.kill()
+        sipp_log.close()
+        registrar.stop()
+    relayed = 2 * media["received"] / seconds
+    loss = 1 - media["received"] / max(1, media["sent"])
+    print(f"\n{count} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: {sorted(reasons)})")
+    print(f"  setups: {setup['to_accepted_per_s']:.0f}/s to accepted (median {setup['accepted_p50_ms']:.1f} ms), "
+          f"{setup['to_established_per_s']:.0f}/s to established (median {setup['established_p50_ms']:.1f} ms)")
+    print(f"  relayed: {relayed:,.0f} packets/s (sent {media['sent']:,}, echoed back {media['received']:,}, "
+          f"loss {100 * loss:.3f} %)")
+    print(f"  gateway CPU: {cpu:.2f} s over {seconds} s = {100 * cpu / seconds:.1f} % of a core, "
+          f"{1000 * cpu / max(1, relayed * seconds / 1000):.3f} ms per 1,000 relayed packets")
+    print(f"  round trip p50/p99: {media['p50_us']} / {media['p99_us']} us through the gateway, "
+          f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
+    print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
+          f"{(media['p99_us'] - direct['p99_us']) / 2:.0f} us")
+    print(f"  gateway RSS: {rss_calls - rss_before:+,} KiB while media flowed ({rss_calls:,} KiB in all)")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1)
+    arguments = parser.parse_args()
+    keep = os.environ.get("CALL_BENCH_KEEP")  # a directory: the logs of every run stay there
+    with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch:
+        work = pathlib.Path(keep or scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        for count in arguments.counts:
+            bench(count, arguments.seconds, arguments.workers, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,409 @@
+// The browser side of many calls at once, for bench/call-bench.py: per call one UDP
+// socket doing what a browser does towards the gateway (ICE Binding requests with
+// USE-CANDIDATE and consent refreshes, a DTLS client handshake, SRTP with the keys it
+// yields), then 50 audio packets/s that carry their send time. The phone echoes them
+// (sipp -rtp_echo), so each packet crosses the gateway twice and its round trip is
+// measured here, on one clock. A `baseline` run sends the same load straight to the
+// echo, for the round trip without the gateway. One libre loop, one thread.
+//
+// Driven line by line on stdin; answers on stdout:
+//   open N                          -> CALL i port ufrag pwd   (N lines), then OPENED
+//   connect i ip port ufrag pwd     -> SECURED i  (or FAILED i reason)
+//   media SECONDS                   -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=..
+//   baseline N ip port SECONDS      -> the same RESULT, plain RTP straight to ip:port
+//   quit
+#include "media/browser_transport.hpp"
+#include "media/dtls_certificate.hpp"
+#include "media/re_ptr.hpp"
+
+#include <re.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using sylk::media::RePtr;
+
+namespace {
+
+constexpr std::size_t kPayloadBytes = 160;  // 20 ms of G.711
+constexpr std::uint64_t kPacketIntervalMs = 20;
+const char *kPassword = "benchbrowserpasswordbenchbrowser";
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+struct Measurement {
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    std::vector<std::uint32_t> round_trips_us;
+    bool recording = false;
+    std::uint64_t window_start_ns = 0, window_end_ns = UINT64_MAX;  // send times that count
+
+    void record(std::uint64_t sent_ns) {
+        if (sent_ns < window_start_ns || sent_ns > window_end_ns) return;  // sent outside the window
+        ++received;
+        round_trips_us.push_back(static_cast<std::uint32_t>((now_ns() - sent_ns) / 1000));
+    }
+    std::string summary() {
+        std::sort(round_trips_us.begin(), round_trips_us.end());
+        auto at = [&](double q) {
+            return round_trips_us.empty() ? 0u : round_trips_us[std::min(round_trips_us.size() - 1,
+                                                                         static_cast<std::size_t>(q * round_trips_us.size()))];
+        };
+        std::ostringstream out;
+        out << "RESULT sent=" << sent << " received=" << received << " p50_us=" << at(0.5) << " p99_us=" << at(0.99)
+            << " max_us=" << (round_trips_us.empty() ? 0 : round_trips_us.back());
+        return out.str();
+    }
+};
+
+Measurement measurement;
+
+// Writes an RTP packet with the send time in its payload: 12-byte header, then 160 bytes.
+void write_rtp(struct mbuf *packet, std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp) {
+    packet->pos = packet->end = 0;
+    mbuf_write_u8(packet, 0x80);
+    mbuf_write_u8(packet, 0);  // PCMU
+    mbuf_write_u16(packet, htons(sequence));
+    mbuf_write_u32(packet, htonl(timestamp));
+    mbuf_write_u32(packet, htonl(ssrc));
+    std::uint64_t sent = now_ns();
+    mbuf_write_mem(packet, reinterpret_cast<const std::uint8_t *>(&sent), sizeof sent);
+    mbuf_fill(packet, 0xff, kPayloadBytes - sizeof sent);
+    packet->pos = 0;
+}
+
+std::uint64_t read_send_time(const struct mbuf *packet) {
+    std::uint64_t sent = 0;
+    if (mbuf_get_left(packet) >= 12 + sizeof sent) std::memcpy(&sent, mbuf_buf(packet) + 12, sizeof sent);
+    return sent;
+}
+
+class Call {
+public:
+    Call(std::size_t index, struct tls *dtls) : index_(index), dtls_(dtls), ufrag_("b" + std::to_string(index) + "x") {}
+
+    int open() {
+        struct sa local;
+        sa_set_str(&local, "127.0.0.1", 0);
+        struct udp_sock *socket = nullptr;
+        if (int err = udp_listen(&socket, &local, &Call::on_packet, this)) return err;
+        socket_.reset(socket);
+        udp_sockbuf_set(socket, 1 << 20);
+        struct dtls_sock *helper = nullptr;
+        if (int err = dtls_listen(&helper, nullptr, socket, 2, 4, &Call::on_dtls_incoming, this)) return err;
+        dtls_socket_.reset(helper);
+        return udp_local_get(socket, &local_) ? EINVAL : 0;
+    }
+
+    std::uint16_t port() const { return sa_port(&local_); }
+    const std::string &ufrag() const { return ufrag_; }
+    bool secured() const { return tx_ != nullptr; }
+
+    void connect(const struct sa &gateway, std::string gateway_ufrag, std::string gateway_pwd) {
+        gateway_ = gateway;
+        gateway_ufrag_ = std::move(gateway_ufrag);
+        gateway_pwd_ = std::move(gateway_pwd);
+        send_check();
+    }
+
+    // Called every ms by the shared timer: ICE retransmissions and consent, and media
+    // in this call's 1 ms slot of every 20.
+    void tick(std::uint64_t now_ms, bool media) {
+        if (!gateway_ufrag_.empty() && !checked_ && now_ms - last_check_ms_ >= 100) send_check();
+        if (checked_ && now_ms - last_check_ms_ >= 5000) send_check();  // consent freshness
+        if (!media || !tx_) return;
+        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % kPacketIntervalMs;  // calls spread over 20 ms
+        if (now_ms >= next_send_ms_) {
+            send_media();
+            next_send_ms_ += kPacketIntervalMs;
+        }
+    }
+    void stop_media() { next_send_ms_ = 0; }
+
+private:
+    void send_check() {
+        last_check_ms_ = tmr_jiffies();
+        RePtr<struct mbuf> request(mbuf_alloc(256));
+        std::uint8_t tid[STUN_TID_SIZE];
+        rand_bytes(tid, sizeof tid);
+        std::string username = gateway_ufrag_ + ":" + ufrag_;
+        std::uint32_t priority = 2130706431;
+        std::uint64_t tiebreaker = rand_u64();
+        if (stun_msg_encode(request.get(), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid, nullptr,
+                            reinterpret_cast<const std::uint8_t *>(gateway_pwd_.data()), gateway_pwd_.size(), true,
+                            0x20, 4, STUN_ATTR_USERNAME, username.c_str(), STUN_ATTR_PRIORITY, &priority,
+                            STUN_ATTR_CONTROLLING, &tiebreaker, STUN_ATTR_USE_CAND, &priority) != 0)
+            return;
+        request->pos = 0;
+        (void)udp_send(socket_.get(), &gateway_, request.get());
+    }
+
+    void send_media() {
+        if (!packet_) packet_.reset(mbuf_alloc(256));
+        write_rtp(packet_.get(), 0x1000 + static_cast<std::uint32_t>(index_), sequence_++, timestamp_ += 160);
+        if (srtp_encrypt(tx_.get(), packet_.get()) != 0) return;
+        if (udp_send(socket_.get(), &gateway_, packet_.get()) == 0 && measurement.recording) ++measurement.sent;
+    }
+
+    static void on_packet(const struct sa *, struct mbuf *packet, void *arg) {
+        auto *self = static_cast<Call *>(arg);
+        if (mbuf_get_left(packet) < 2) return;
+        std::uint8_t first = mbuf_buf(packet)[0];
+        if (first < 4) return self->on_stun(packet);
+        if (first >= 128 && first < 192 && self->rx_) {
+            std::uint8_t type = mbuf_buf(packet)[1];
+            if (type >= 192 && type <= 223) return;  // RTCP
+            if (srtp_decrypt(self->rx_.get(), packet) != 0) return;
+            if (measurement.recording) measurement.record(read_send_time(packet));
+        }
+    }
+
+    void on_stun(struct mbuf *packet) {
+        struct stun_msg *message = nullptr;
+        if (stun_msg_decode(&message, packet, nullptr) != 0) return;
+        RePtr<struct stun_msg> owned(message);
+        if (stun_msg_class(message) != STUN_CLASS_SUCCESS_RESP || checked_) return;
+        checked_ = true;
+        struct tls_conn *connection = nullptr;
+        int err = dtls_connect(&connection, dtls_, dtls_socket_.get(), &gateway_, &Call::on_secured,
+                               &Call::on_dtls_data, &Call::on_dtls_closed, this);
+        if (err) {
+            std::printf("FAILED %zu dtls_connect: %s\n", index_, std::strerror(err));
+            std::fflush(stdout);
+            return;
+        }
+        connection_.reset(connection);
+    }
+
+    static void on_secured(void *arg) {
+        auto *self = static_cast<Call *>(arg);
+        enum srtp_suite suite {};
+        std::uint8_t client_key[46], server_key[46];
+        int err = tls_srtp_keyinfo(self->connection_.get(), &suite, client_key, sizeof client_key, server_key,
+                                   sizeof server_key);
+        struct srtp *tx = nullptr, *rx = nullptr;
+        if (!err) err = srtp_alloc(&tx, suite, client_key, sylk::media::srtp_key_size(suite), 0);
+        if (!err) err = srtp_alloc(&rx, suite, server_key, sylk::media::srtp_key_size(suite), 0);
+        if (err) {
+            mem_deref(tx);
+            std::printf("FAILED %zu srtp: %s\n", self->index_, std::strerror(err));
+        } else {
+            self->tx_.reset(tx);
+            self->rx_.reset(rx);
+            std::printf("SECURED %zu\n", self->index_);
+        }
+        std::fflush(stdout);
+    }
+
+    static void on_dtls_data(struct mbuf *, void *) {}
+    static void on_dtls_closed(int err, void *arg) {
+        std::printf("CLOSED %zu %s\n", static_cast<Call *>(arg)->index_, std::strerror(err));  // at hang-up
+        std::fflush(stdout);
+    }
+    static void on_dtls_incoming(const struct sa *, void *) {}  // we are the client
+
+    std::size_t index_;
+    struct tls *dtls_;
+    std::string ufrag_;
+    RePtr<struct udp_sock> socket_;
+    RePtr<struct dtls_sock> dtls_socket_;
+    RePtr<struct tls_conn> connection_;
+    RePtr<struct srtp> tx_, rx_;
+    RePtr<struct mbuf> packet_;
+    struct sa local_ {}, gateway_ {};
+    std::string gateway_ufrag_, gateway_pwd_;
+    bool checked_ = false;
+    std::uint64_t last_check_ms_ = 0;
+    std::uint64_t next_send_ms_ = 0;
+    std::uint16_t sequence_ = 1;
+    std::uint32_t timestamp_ = 0;
+};
+
+// Plain RTP streams straight to the echo: the same load without the gateway.
+class BaselineStream {
+public:
+    int open(std::size_t index, const struct sa &echo) {
+        index_ = index;
+        echo_ = echo;
+        struct sa local;
+        sa_set_str(&local, "127.0.0.1", 0);
+        struct udp_sock *socket = nullptr;
+        int err = udp_listen(&socket, &local, &BaselineStream::on_packet, this);
+        socket_.reset(socket);
+        packet_.reset(mbuf_alloc(256));
+        return err;
+    }
+    void tick(std::uint64_t now_ms) {
+        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % kPacketIntervalMs;
+        if (now_ms < next_send_ms_) return;
+        next_send_ms_ += kPacketIntervalMs;
+        write_rtp(packet_.get(), 0x2000 + static_cast<std::uint32_t>(index_), sequence_++, timestamp_ += 160);
+        if (udp_send(socket_.get(), &echo_, packet_.get()) == 0 && measurement.recording) ++measurement.sent;
+    }
+
+private:
+    static void on_packet(const struct sa *, struct mbuf *packet, void *) {
+        if (measurement.recording) measurement.record(read_send_time(packet));
+    }
+    std::size_t index_ = 0;
+    struct sa echo_ {};
+    RePtr<struct udp_sock> socket_;
+    RePtr<struct mbuf> packet_;
+    std::uint16_t sequence_ = 1;
+    std::uint32_t timestamp_ = 0;
+    std::uint64_t next_send_ms_ = 0;
+};
+
+struct Generator {
+    RePtr<struct tls> dtls;
+    std::vector<std::unique_ptr<Call>> calls;
+    std::vector<std::unique_ptr<BaselineStream>> baseline;
+    struct tmr ticker {};
+    struct tmr window {};
+    std::string input;
+    bool media = false;
+    std::uint64_t media_until_ms = 0;
+    std::uint64_t warmup_until_ms = 0;
+
+    void start_ticking() { tmr_start(&ticker, 1, &Generator::on_tick, this); }
+
+    static void on_tick(void *arg) {
+        auto *self = static_cast<Generator *>(arg);
+        std::uint64_t now = tmr_jiffies();
+        for (auto &call : self->calls) call->tick(now, self->media);
+        if (self->media) {
+            for (auto &stream : self->baseline) stream->tick(now);
+            if (!measurement.recording && now >= self->warmup_until_ms) {
+                measurement.recording = true;
+                measurement.window_start_ns = now_ns();
+            }
+            if (now >= self->media_until_ms) self->finish_window();
+        }
+        tmr_start(&self->ticker, 1, &Generator::on_tick, self);
+    }
+
+    void start_window(unsigned seconds) {
+        measurement = Measurement{};
+        measurement.round_trips_us.reserve(seconds * 1000 * 60);
+        media = true;
+        warmup_until_ms = tmr_jiffies() + 1000;  // the first second fills queues and is not counted
+        media_until_ms = warmup_until_ms + seconds * 1000ull;
+    }
+
+    void finish_window() {
+        media = false;
+        measurement.window_end_ns = now_ns();
+        for (auto &call : calls) call->stop_media();
+        // Late echoes of the last packets: wait a little before the summary.
+        tmr_start(&window, 200, &Generator::on_window_end, this);
+    }
+
+    static void on_window_end(void *arg) {
+        measurement.recording = false;
+        std::puts(measurement.summary().c_str());
+        std::fflush(stdout);
+        static_cast<Generator *>(arg)->baseline.clear();
+    }
+
+    void command(const std::string &line) {
+        std::istringstream words(line);
+        std::string verb;
+        words >> verb;
+        if (verb == "open") {
+            std::size_t count = 0;
+            words >> count;
+            for (std::size_t i = 0; i < count; ++i) {
+                auto call = std::make_unique<Call>(calls.size(), dtls.get());
+                if (int err = call->open()) {
+                    std::printf("FAILED %zu open: %s\n", calls.size(), std::strerror(err));
+                    break;
+                }
+                std::printf("CALL %zu %u %s %s\n", calls.size(), call->port(), call->ufrag().c_str(), kPassword);
+                calls.push_back(std::move(call));
+            }
+            std::puts("OPENED");
+        } else if (verb == "connect") {
+            std::size_t index = 0;
+            std::string ip, ufrag, pwd;
+            unsigned port = 0;
+            words >> index >> ip >> port >> ufrag >> pwd;
+            struct sa gateway;
+            if (index >= calls.size() || sa_set_str(&gateway, ip.c_str(), static_cast<std::uint16_t>(port)) != 0) {
+                std::printf("FAILED %zu bad connect line\n", index);
+            } else {
+                calls[index]->connect(gateway, ufrag, pwd);
+            }
+        } else if (verb == "media") {
+            unsigned seconds = 10;
+            words >> seconds;
+            start_window(seconds);
+        } else if (verb == "baseline") {
+            std::size_t count = 0;
+            std::string ip;
+            unsigned port = 0, seconds = 10;
+            words >> count >> ip >> port >> seconds;
+            struct sa echo;
+            sa_set_str(&echo, ip.c_str(), static_cast<std::uint16_t>(port));
+            for (std::size_t i = 0; i < count; ++i) {
+                baseline.push_back(std::make_unique<BaselineStream>());
+                baseline.back()->open(i, echo);
+            }
+            start_window(seconds);
+        } else if (verb == "quit") {
+            re_cancel();
+        }
+        std::fflush(stdout);
+    }
+
+    static void on_stdin(int flags, void *arg) {
+        auto *self = static_cast<Generator *>(arg);
+        if (!(flags & FD_READ)) return;
+        char buffer[4096];
+        ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n <= 0) return re_cancel();
+        self->input.append(buffer, static_cast<std::size_t>(n));
+        std::size_t end;
+        while ((end = self->input.find('\n')) != std::string::npos) {
+            std::string line = self->input.substr(0, end);
+            self->input.erase(0, end + 1);
+            self->command(line);
+        }
+    }
+};
+
+}  // namespace
+
+int main() {
+    if (libre_init() != 0) return 1;
+    fd_setsize(16384);
+    int status = 0;
+    {
+        Generator generator;
+        auto certificate = sylk::media::DtlsCertificate::generate();
+        struct tls *tls = nullptr;
+        if (certificate.make_dtls_context(&tls) != 0) return 1;
+        generator.dtls.reset(tls);
+        std::printf("FINGERPRINT %s\n", certificate.fingerprint().c_str());
+        std::fflush(stdout);
+        fd_listen(STDIN_FILENO, FD_READ, &Generator::on_stdin, &generator);
+        generator.start_ticking();
+        status = re_main(nullptr);
+        fd_close(STDIN_FILENO);
+        tmr_cancel(&generator.ticker);
+        tmr_cancel(&generator.window);
+    }
+    libre_close();
+    return status;
+}
