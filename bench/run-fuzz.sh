@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-300}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(decode_message configuration account_address digest_challenge register_answer)
+((${#targets[@]})) || targets=(decode_message configuration account_address digest_challenge register_answer sdp)
 build=${SYLK_FUZZ_BUILD:-$root/build-fuzz}
 
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
