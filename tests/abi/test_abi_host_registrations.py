@@ -1,7 +1,8 @@
 """The module in the plain C host (abi_host --serve), driven over WebSocket into a real
 Kamailio: registrations that succeed, fail, are refreshed by a second register, are
 unregistered, removed, dropped with their connection and left for stop to remove, over
-UDP, TCP and TLS. In the sanitizer build (SYLK_LEAK_CHECK=1) nothing but instrumented code
+UDP, TCP and TLS; and calls over wss (aiortc as the browser, sipp as the phone) that
+end every way a call ends, one left for stop to end. In the sanitizer build (SYLK_LEAK_CHECK=1) nothing but instrumented code
 and its libraries runs in that process, and LeakSanitizer is on: any allocation the
 module's WebSocket or SIP paths lose is reported at exit and fails the test.
 
@@ -21,6 +22,8 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integration"))
 from conftest import Client, add_account_request, certificate, free_port, free_sip_port  # noqa: E402,F401
 from kamailio import Kamailio  # noqa: E402
+from phones import SippPhone  # noqa: E402
+from webrtc_peer import Browser, events_until  # noqa: E402
 
 ABI_HOST = os.environ.get("SYLK_ABI_HOST", "")
 MODULE = os.environ.get("SYLK_MODULE", "")
@@ -175,4 +178,98 @@ def test_every_registration_path_in_the_c_host_ends_clean(tmp_path, certificate,
         assert "abi_host: stopped" in log, log
         assert registrar.contact_count() == 0, log  # stopping unregistered alice
     finally:
+        registrar.stop()
+
+
+async def call_paths(url, ssl_context, registrar, phones):
+    """Every way a call ends, on one wss connection and a second one that drops."""
+    client = await Client.connect(url, ssl=ssl_context)
+    await client.request(add_account_request("alice@example.com", ha1("alice")))
+    await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+    await registration_states(client, "alice@example.com", {"registered"})
+
+    async def answered_call(session, phone):
+        browser = Browser()
+        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": session,
+                                    "uri": phone.uri(), "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await wait_until(lambda: browser.audible_frames >= 20)
+        return browser
+
+    # Hung up by the browser.
+    browser = await answered_call("S1", phones["echo"])
+    await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+    assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+    await browser.pc.close()
+    # Busy.
+    busy = Browser()
+    await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S2",
+                          "uri": phones["busy"].uri(), "sdp": await busy.offer()})
+    assert (await events_until(client, "terminated"))[-1]["reason"] == "486 Busy Here"
+    await busy.pc.close()
+    # Incoming, cancelled by the caller: missed.
+    phones["caller"].start(f"127.0.0.1:{registrar.udp_port}")
+    incoming = await client.receive(timeout=15)
+    assert incoming["event"] == "incoming_session", incoming
+    while (message := await client.receive(timeout=15))["sylkrtc"] != "session_event":
+        assert message["event"] == "missed_session", message
+    assert message["data"]["state"] == "terminated"
+    # One left for the dropped connection to end, one for stop.
+    second = await Client.connect(url, ssl=ssl_context)
+    await second.request(add_account_request("bob@example.com", ha1("bob")))
+    dropped = Browser()
+    await second.request({"sylkrtc": "session-create", "account": "bob@example.com", "session": "D1",
+                          "uri": phones["dropped"].uri(), "sdp": await dropped.offer()})
+    states = await events_until(second, "accepted")
+    await dropped.accept(states[-1]["sdp"])
+    await events_until(second, "established")
+    await second.ws.close()
+    await dropped.pc.close()
+    left = await answered_call("S3", phones["left"])
+    return client, left
+
+
+def test_calls_in_the_c_host_over_wss_end_clean(tmp_path, certificate):
+    import ssl
+    combined, cert = certificate
+    accounts = {f"{user}@example.com": ha1(user) for user in ("alice", "bob")}
+    registrar = Kamailio(tmp_path / "kamailio", accounts).start()
+    phones = {"echo": SippPhone(tmp_path / "echo", "uas"), "busy": SippPhone(tmp_path / "busy", "uas_busy.xml"),
+              "caller": SippPhone(tmp_path / "caller", "uac_cancel.xml", echo_rtp=False, extra=("-s", "alice")),
+              "dropped": SippPhone(tmp_path / "dropped", "uas"), "left": SippPhone(tmp_path / "left", "uas")}
+    for name, phone in phones.items():
+        if name != "caller":
+            phone.start()
+    try:
+        port = free_port()
+        configuration = {
+            "web_listen_address": "127.0.0.1", "web_listen_port": port, "tls_certificate": str(combined),
+            "sip_listen_address": "127.0.0.1", "sip_udp_port": free_sip_port(), "sip_tcp_port": 0, "sip_tls_port": 0,
+            "dns_servers": [f"127.0.0.1:{free_sip_port()}"], "outbound_sip_proxy": registrar.proxy("udp"),
+            "rtp_port_range": "42000:42999", "unregister_timeout": 5}
+        context = ssl.create_default_context(cafile=str(cert))
+        with ServingHost(tmp_path, configuration) as host:
+            async def conversation():
+                client, browser = await call_paths(f"wss://127.0.0.1:{port}/webrtcgateway/ws", context, registrar,
+                                                   phones)
+                code = await asyncio.get_running_loop().run_in_executor(None, host.stop)
+                await browser.pc.close()
+                await client.close()
+                return code
+
+            code = asyncio.run(conversation())
+            log = host.log()
+        assert code == 0, log
+        for report in SANITIZER_REPORTS:
+            assert report not in log, log
+        assert "abi_host: stopped" in log, log
+        for name, phone in phones.items():  # each saw its whole call, the BYEs included
+            assert phone.wait() == 0, f"{name}: {phone.errors()}"
+        assert registrar.contact_count() == 0, log
+    finally:
+        for phone in phones.values():
+            phone.stop()
         registrar.stop()
