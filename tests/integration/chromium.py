@@ -5,6 +5,7 @@ outside (no background networking, no component updates, no mDNS candidates)."""
 import asyncio
 import base64
 import json
+import os
 import pathlib
 import subprocess
 import tempfile
@@ -34,8 +35,12 @@ class Chromium:
 
     async def start(self, url):
         self._log = open(self.directory / "chromium.log", "w")
+        # The sanitizer build preloads the ASan runtime into the test's processes; the
+        # browser is not ours to check and does not start under it.
+        environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
         self.process = subprocess.Popen(["chromium", *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=environment)
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text().strip():
