@@ -352,3 +352,26 @@ def test_stopping_the_application_ends_every_call(gateway, phones):
 
     asyncio.run(call())
     assert phone.wait() == 0, phone.errors()  # both calls got their BYE before the gateway stopped
+
+
+def test_a_stale_nonce_on_an_invite_is_answered_again(start_gateway, phones):
+    # sipp is the outbound proxy and the phone; it checks both digests with the password.
+    phone = phones("uas_stale_nonce.xml", calls=3).start()
+    secret_ha1 = hashlib.md5(b"alice:example.com:secret").hexdigest()
+    gateway = start_gateway(general={"outbound_sip_proxy": f"127.0.0.1:{phone.port};transport=udp"})
+
+    async def call():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request(ALICE, secret_ha1))
+        browser = Browser()
+        await place_call(client, browser, "phone@example.com")
+        states = await events_until(client, "accepted")
+        await browser.accept(states[-1]["sdp"])
+        await events_until(client, "established")
+        await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()
