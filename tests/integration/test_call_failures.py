@@ -375,3 +375,43 @@ def test_a_stale_nonce_on_an_invite_is_answered_again(start_gateway, phones):
 
     asyncio.run(call())
     assert phone.wait() == 0, phone.errors()
+
+
+def test_two_incoming_calls_at_once_on_one_account_are_both_answered(gateway, registrar, tmp_path, phones):
+    callers = []
+    for index in range(2):
+        phone = phones("uac_pcap", echo_rtp=False, extra=("-s", "alice"))
+        (phone.directory / "pcap").symlink_to("/usr/share/sip-tester")
+        callers.append(phone)
+
+    async def call():
+        client = await connected(gateway, register=True)
+        for phone in callers:
+            phone.start(f"127.0.0.1:{registrar.udp_port}")
+        offers = {}
+        while len(offers) < 2:
+            message = await client.receive(timeout=15)
+            assert message.get("event") == "incoming_session", message
+            offers[message["session"]] = message["data"]["sdp"]
+        browsers = {}
+        for session, offer in offers.items():
+            browser = browsers[session] = Browser()
+            await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+            answer = await client.request({"sylkrtc": "session-answer", "session": session,
+                                           "sdp": browser.pc.localDescription.sdp})
+            assert answer["sylkrtc"] == "ack", answer
+        states = {session: [] for session in offers}
+        while sum(1 for seen in states.values() if "terminated" in seen) < 2:  # each phone hangs up after its pcap
+            message = await client.receive(timeout=30)
+            assert message["sylkrtc"] == "session_event", message
+            states[message["session"]].append(message["data"]["state"])
+        for session, seen in states.items():
+            assert seen == ["accepted", "established", "terminated"], (session, seen)
+        for browser in browsers.values():
+            await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    for phone in callers:
+        assert phone.wait() == 0, phone.errors()

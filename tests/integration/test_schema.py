@@ -47,7 +47,7 @@ def test_every_example_in_the_protocol_documents_validates(document):
     ("server-message.json", {"sylkrtc": "account_event", "account": "a@b.c", "event": "registration_state",
                              "data": {"state": "failed"}}),
     ("server-message.json", {"sylkrtc": "session_event", "session": "S", "event": "state",
-                             "data": {"state": "accepted"}}),
+                             "data": {"state": "terminated"}}),
     ("client-message.json", {"sylkrtc": "add_account", "transaction": "t", "account": "a@b.c", "password": "plain"}),
     ("client-message.json", {"sylkrtc": "add_account", "transaction": "t", "account": "sip:a@b.c",
                              "password": "0" * 32}),

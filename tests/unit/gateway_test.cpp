@@ -223,6 +223,15 @@ BOOST_AUTO_TEST_CASE(an_incoming_call_is_offered_answered_and_a_missed_one_is_re
     BOOST_TEST(f.calls.answered[0].second.find("m=audio 50002 RTP/AVP 0") != std::string::npos);
     BOOST_TEST_REQUIRE(f.media.updated.size() == 1u);
     BOOST_TEST(f.media.updated[0].browser->fingerprint == "11:22:33");
+    BOOST_TEST(f.media.updated[0].negotiated);  // the ICE and DTLS deadline starts now
+
+    // The phone's ACK: `accepted` (once); then the media's `established`.
+    std::size_t answered_at = f.transport.sent.size();
+    f.gateway.call_changed(call_update(incoming.id, sip::CallUpdate::Kind::confirmed));
+    BOOST_TEST(f.state_of_last() == "accepted");
+    f.gateway.media_changed({incoming.id, media::MediaEvent::Kind::established, {}});
+    BOOST_TEST(f.state_of_last() == "established");
+    BOOST_TEST(f.transport.sent.size() == answered_at + 2);
 
     // A second call that ends before anyone answers: missed, then terminated.
     incoming.id = sip::kIncomingCallBit | 2;

@@ -60,6 +60,7 @@ private:
         std::string account;  // user@domain
         bool incoming = false;
         bool answered = false;
+        bool accepted_told = false;  // the client has had `accepted` (incoming: once the call is up)
         bool ending = false;  // terminate asked; the SIP side's `ended` is awaited
         std::string end_reason;  // when the gateway ended it (media), told instead of the SIP reason
         std::string originator;           // incoming: user@domain of the caller
@@ -85,6 +86,7 @@ private:
     // gateway_calls.cpp
     void incoming_call(const sip::CallUpdate &update);
     void call_answered(Session &session, const std::string &phone_sdp);
+    void tell_accepted(Session &session);  // incoming calls: `accepted` once, before `established`
     void end_session(sip::CallId call, const std::string &reason);  // tells the client, frees the media
     void end_calls_of(Client &client);
     std::optional<media::PortReservation> reserve_media(const std::vector<sdp::MediaLine> &lines);

@@ -183,7 +183,9 @@ void Gateway::call_changed(const sip::CallUpdate &update) {
     case sip::CallUpdate::Kind::answered:
         return call_answered(session, update.sdp);
     case sip::CallUpdate::Kind::confirmed:
-        return;  // `established` comes from the media side once ICE and DTLS are done
+        // The ACK for our 200 OK: an incoming call is up. `established` comes from the
+        // media side once ICE and DTLS are done.
+        return tell_accepted(session);
     case sip::CallUpdate::Kind::ended:
         // Missed: the caller gave up (or the call failed) before the browser answered;
         // a call the browser declined itself is not missed.
@@ -217,7 +219,15 @@ void Gateway::call_answered(Session &session, const std::string &phone_sdp) {
     if (client == clients_.end()) return;
     std::string browser_answer = sdp::serialize(
         sdp::write_browser_answer(session.offered, phone->lines, gateway_webrtc(session), std::to_string(session.media.id)));
+    session.accepted_told = true;
     send(client->first, client->second, protocol::encode_session_state(session.id, "accepted", browser_answer));
+}
+
+void Gateway::tell_accepted(Session &session) {
+    if (!session.incoming || !session.answered || session.accepted_told || session.ending) return;
+    session.accepted_told = true;
+    auto client = clients_.find(session.client);
+    if (client != clients_.end()) send(client->first, client->second, protocol::encode_session_state(session.id, "accepted"));
 }
 
 void Gateway::incoming_call(const sip::CallUpdate &update) {
@@ -265,6 +275,7 @@ void Gateway::media_changed(const media::MediaEvent &event) {
     if (found == sessions_.end()) return;
     Session &session = found->second;
     if (event.kind == media::MediaEvent::Kind::established) {
+        tell_accepted(session);  // media may be up before the phone's ACK arrives
         auto client = clients_.find(session.client);
         if (client != clients_.end())
             send(client->first, client->second, protocol::encode_session_state(session.id, "established"));
