@@ -32,8 +32,17 @@ class Chromium:
         self.ws = None
         self._next = 0
         self.console = []  # the page's console lines and uncaught exceptions
+        self._log = None
 
     async def start(self, url):
+        """Starts the browser on `url`; a browser that fails to come up is killed, never left behind."""
+        try:
+            return await self._start(url)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, url):
         self._log = open(self.directory / "chromium.log", "w")
         # The sanitizer build preloads the ASan runtime into the test's processes; the
         # browser is not ours to check and does not start under it.
@@ -102,6 +111,7 @@ class Chromium:
     async def stop(self):
         if self.ws:
             await self.ws.close()
+            self.ws = None
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -109,4 +119,5 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
+        if self._log and not self._log.closed:
+            self._log.close()

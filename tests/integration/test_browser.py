@@ -38,8 +38,8 @@ def page_url(gateway):
     return gateway.url.replace("ws://", "http://").replace("/webrtcgateway/ws", "/webrtcgateway/")
 
 
-async def logged_in(tmp_path, gateway):
-    browser = await Chromium(tmp_path).start(page_url(gateway))
+async def logged_in(browser, gateway):
+    await browser.start(page_url(gateway))
     await browser.fill("account", ALICE)
     await browser.fill("password", PASSWORD)
     await browser.fill("display-name", "Alice")
@@ -73,8 +73,9 @@ def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway,
     phone = SippPhone(tmp_path / "phone", "uas_echo_audio_video.xml").start()
 
     async def scenario():
-        browser = await logged_in(tmp_path, gateway)
+        browser = Chromium(tmp_path)
         try:
+            await logged_in(browser, gateway)
             await browser.fill("target", phone.uri())
             await browser.click("call")
             await browser.wait_for("document.getElementById('call-state').textContent === 'established'")
@@ -101,8 +102,9 @@ def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
     phone = SippPhone(tmp_path / "phone", "uac_pcap", echo_rtp=False, extra=("-s", "alice"))
 
     async def scenario():
-        browser = await logged_in(tmp_path, gateway)
+        browser = Chromium(tmp_path)
         try:
+            await logged_in(browser, gateway)
             phone.start(f"127.0.0.1:{registrar.udp_port}")
             await browser.wait_for("document.getElementById('incoming').style.display === 'block'")
             assert "sipp@127.0.0.1" in await browser.text("incoming-from")
