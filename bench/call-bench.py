@@ -44,6 +44,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
+from process_stats import cpu_seconds, rss_kib, udp_receive_drops  # noqa: E402
 
 ALICE, PASSWORD = "alice@example.com", "bench secret"
 HA1 = hashlib.md5(f"alice:example.com:{PASSWORD}".encode()).hexdigest()
@@ -52,24 +53,6 @@ CALLS_PER_CONNECTION = 10
 # burst of 500 INVITEs overflows sipp's and Kamailio's UDP receive buffers on this
 # machine, and some calls then end in 408 (see README).
 SETUP_WINDOW = 100
-
-
-def cpu_seconds(pid):
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def udp_receive_drops():
-    """Datagrams this machine dropped for a full socket receive buffer (all sockets)."""
-    lines = [line.split() for line in pathlib.Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
-    return int(lines[1][lines[0].index("RcvbufErrors")])
 
 
 def browser_offer(index, port, ufrag, pwd, fingerprint):

@@ -36,6 +36,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
+from process_stats import cpu_seconds, rss_kib, udp_receive_drops  # noqa: E402
 
 ACCOUNTS, CONNECTIONS, PASSWORD, DOMAIN = 1000, 100, "secret", "example.com"
 # sipp's REGISTERs in flight: its best on this machine. Over UDP more than about 50 overflow
@@ -45,24 +46,6 @@ ACCOUNTS, CONNECTIONS, PASSWORD, DOMAIN = 1000, 100, "secret", "example.com"
 # 7,715/s at 50. (The gateway keeps 100 in flight, SendWindow.)
 SIPP_IN_FLIGHT = {"udp": 50, "tcp": 100}
 SPACING_MS = 6000  # long enough for anything a burst leaves in flight to end (RFC 3261 timer K is 5 s)
-
-
-def rss_kib(pid):
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def udp_receive_drops():
-    """Datagrams this machine dropped for a full socket receive buffer (all sockets)."""
-    lines = [line.split() for line in pathlib.Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
-    return int(lines[1][lines[0].index("RcvbufErrors")])
-
-
-def cpu_seconds(pid):
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class Sipp:

@@ -14,6 +14,8 @@ import urllib.request
 
 import websockets
 
+from conftest import stop_process
+
 FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
@@ -112,12 +114,6 @@ class Chromium:
         if self.ws:
             await self.ws.close()
             self.ws = None
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self._log and not self._log.closed:
             self._log.close()

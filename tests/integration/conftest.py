@@ -105,6 +105,17 @@ class HostProcess:
         return self.wait_exit()
 
 
+def stop_process(process, timeout=10):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout`; a process already gone is fine."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def teardown_problems(host):
     """Stops a host still running and lists what went wrong with it: an exit nobody asked
     for (a crash), a non-zero exit code, a sanitizer report in its log."""

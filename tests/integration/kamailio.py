@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from conftest import free_port, free_sip_port
+from conftest import free_port, free_sip_port, stop_process
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "kamailio.cfg.in"
 
@@ -98,13 +98,7 @@ class Kamailio:
         if self.tls_front:
             self.tls_front.terminate()
             self.tls_front.wait()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
     def rpc(self, *command, check=True):

@@ -10,7 +10,7 @@ import subprocess
 import time
 import wave
 
-from conftest import free_port, free_sip_port
+from conftest import free_port, free_sip_port, stop_process
 
 CALL_SCENARIOS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "sipp" / "calls"
 
@@ -155,11 +155,5 @@ class Baresip:
     def stop(self):
         if self._control:
             self._control.close()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()

@@ -218,22 +218,31 @@ def test_sdp_that_a_browser_cannot_have_sent_is_refused_and_nothing_reaches_sip(
     assert gateway.stats()["sessions"] == 0
 
 
+async def two_answered_calls(client, phone):
+    """Two browsers call `phone` at once on the one account; returns them once both hear
+    their echo, or fails on any call that ends first."""
+    browsers = [Browser(), Browser()]
+    for index, browser in enumerate(browsers):
+        await place_call(client, browser, phone.uri(), session=f"S{index}")
+    answered = 0
+    while answered < 2:
+        event = await client.receive(timeout=15)
+        if event["sylkrtc"] != "session_event":
+            continue
+        assert event["data"]["state"] != "terminated", event
+        if event["data"]["state"] == "accepted":
+            await browsers[int(event["session"][1:])].accept(event["data"]["sdp"])
+            answered += 1
+    await asyncio.gather(*(until_audible(browser) for browser in browsers))
+    return browsers
+
+
 def test_two_calls_at_once_on_one_account_both_carry_audio(gateway, phones):
     phone = phones("uas", calls=2).start()
 
     async def call():
-        client, browsers = await connected(gateway), [Browser(), Browser()]
-        for index, browser in enumerate(browsers):
-            await place_call(client, browser, phone.uri(), session=f"S{index}")
-        accepted = {}
-        while len(accepted) < 2:
-            event = await client.receive(timeout=15)
-            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "accepted":
-                accepted[event["session"]] = event["data"]["sdp"]
-            assert event["data"]["state"] != "terminated", event
-        for index, browser in enumerate(browsers):
-            await browser.accept(accepted[f"S{index}"])
-        await asyncio.gather(*(until_audible(browser) for browser in browsers))
+        client = await connected(gateway)
+        browsers = await two_answered_calls(client, phone)
         assert gateway.stats()["sessions"] == 2
         for index in range(2):
             await client.request({"sylkrtc": "session-terminate", "session": f"S{index}"})
@@ -335,16 +344,8 @@ def test_stopping_the_application_ends_every_call(gateway, phones):
     phone = phones("uas", calls=2).start()
 
     async def call():
-        client, browsers = await connected(gateway), [Browser(), Browser()]
-        for index, browser in enumerate(browsers):
-            await place_call(client, browser, phone.uri(), session=f"S{index}")
-        answered = 0
-        while answered < 2:
-            event = await client.receive(timeout=15)
-            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "accepted":
-                await browsers[int(event["session"][1:])].accept(event["data"]["sdp"])
-                answered += 1
-        await asyncio.gather(*(until_audible(browser) for browser in browsers))
+        client = await connected(gateway)
+        browsers = await two_answered_calls(client, phone)
         code = await asyncio.get_running_loop().run_in_executor(None, gateway.stop)
         assert code == 0, gateway.log()
         for browser in browsers:
