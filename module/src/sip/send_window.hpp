@@ -1,7 +1,8 @@
-// Caps how many REGISTER transactions are in flight at once. A burst of thousands (every
-// account of a busy gateway registering together) would overflow the UDP buffers on both
-// sides and turn into 500 ms retransmissions; queued attempts go out as slots free up.
-// Libre thread only.
+// Caps how many transactions of one kind are in flight at once: REGISTERs (keyed by
+// binding), and the INVITEs of calls being set up (keyed by call id). A burst of thousands
+// (every account of a busy gateway registering together) would overflow the UDP buffers
+// on both sides and turn into 500 ms retransmissions; queued attempts go out as slots free
+// up. Libre thread only.
 #pragma once
 
 #include "sip/registration_types.hpp"

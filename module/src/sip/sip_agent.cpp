@@ -34,6 +34,10 @@ namespace {
 
 // REGISTER transactions in flight at once (see SendWindow).
 constexpr std::size_t kRegistrationsInFlight = 100;
+// Outgoing INVITEs being set up at once (the same SendWindow): a burst of 500 at once
+// overflowed the proxy's and the phone's UDP receive buffers on the test machine, and
+// calls that lost their retransmissions too ended in 408. A slot frees at the final answer.
+constexpr std::size_t kCallSetupsInFlight = 100;
 constexpr std::uint32_t kClientTransactionBuckets = 8192;
 
 const char *command_name(const SipCommand &command) {
@@ -132,7 +136,7 @@ private:
         err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
         if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
         call_context_.emplace(CallContext{stack_, sessions_, settings.route,
-                                          [this](const CallUpdate &update) { call_listener_.call_changed(update); },
+                                          [this](const CallUpdate &update) { call_reported(update); },
                                           [this](CallId call) { post(ForgetCall{call}); }, logger_});
     }
 
@@ -261,18 +265,40 @@ private:
     }
 
     void handle(PlaceCall &command) {
-        if (shutting_down_) {  // every call ends with exactly one `ended`, this one too
-            CallUpdate ended;
-            ended.id = command.spec.id;
-            ended.reason = "503 gateway stopping";
-            call_listener_.call_changed(ended);
-            return;
-        }
         CallId id = command.spec.id;
-        auto binding = registrations_.find(command.spec.binding);
+        if (shutting_down_) return end_unplaced(id, "503 gateway stopping");  // one `ended`, this one too
+        waiting_calls_.insert(id);
+        invite_window_.acquire(id, [this, spec = std::move(command.spec)]() mutable { start_call(std::move(spec)); });
+    }
+
+    void start_call(OutgoingCallSpec spec) {
+        CallId id = spec.id;
+        waiting_calls_.erase(id);
+        if (shutting_down_) {
+            invite_window_.release(id);
+            return end_unplaced(id, "503 gateway stopping");
+        }
+        auto binding = registrations_.find(spec.binding);
         std::string contact_user = binding != registrations_.end() ? binding->second->contact_user()
                                                                    : "gw-call-" + std::to_string(id);
-        calls_[id] = std::make_unique<SipCall>(*call_context_, std::move(command.spec), std::move(contact_user));
+        auto call = std::make_unique<SipCall>(*call_context_, std::move(spec), std::move(contact_user));
+        calls_[id] = std::move(call);
+    }
+
+    // Every call report goes to the web side; an outgoing call's final answer (or its
+    // end) frees its setup slot for the next waiting INVITE.
+    void call_reported(const CallUpdate &update) {
+        call_listener_.call_changed(update);
+        if (update.kind == CallUpdate::Kind::answered || update.kind == CallUpdate::Kind::ended)
+            invite_window_.release(update.id);
+    }
+
+    // A call that never got as far as its INVITE still ends with exactly one `ended`.
+    void end_unplaced(CallId id, const char *reason) {
+        CallUpdate ended;
+        ended.id = id;
+        ended.reason = reason;
+        call_listener_.call_changed(ended);
     }
 
     void handle(AnswerCall &command) {
@@ -280,6 +306,10 @@ private:
     }
 
     void handle(const EndCall &command) {
+        if (waiting_calls_.erase(command.call)) {  // still waiting for a setup slot: nothing was sent
+            invite_window_.release(command.call);
+            return end_unplaced(command.call, "487 Request Terminated");
+        }
         if (auto it = calls_.find(command.call); it != calls_.end()) it->second->end(command.decline_code);
     }
 
@@ -319,6 +349,12 @@ private:
     void handle(const StopAgent &) {
         if (shutting_down_) return;
         shutting_down_ = true;
+        // Calls still waiting for a setup slot end without an INVITE.
+        for (CallId id : std::vector<CallId>(waiting_calls_.begin(), waiting_calls_.end())) {
+            invite_window_.release(id);
+            end_unplaced(id, "503 gateway stopping");
+        }
+        waiting_calls_.clear();
         // Every call ends first (CANCEL, BYE or 486): their clients are gone.
         std::vector<CallId> open_calls;
         for (const auto &[id, call] : calls_) open_calls.push_back(id);
@@ -347,6 +383,8 @@ private:
     RegistrationListener &listener_;
     CallListener &call_listener_;
     SendWindow window_{kRegistrationsInFlight};
+    SendWindow invite_window_{kCallSetupsInFlight};  // keyed by CallId
+    std::unordered_set<CallId> waiting_calls_;       // placed, waiting for a slot in it
     // Freed in tear_down, on the SIP thread: its libre timer belongs to that thread's loop.
     std::unique_ptr<DeadlineQueue> deadlines_ = std::make_unique<DeadlineQueue>();
     std::optional<RegistrationContext> context_;
