@@ -23,7 +23,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "integratio
 from conftest import Client, add_account_request, certificate, free_port, free_sip_port  # noqa: E402,F401
 from kamailio import Kamailio  # noqa: E402
 from phones import SippPhone  # noqa: E402
-from webrtc_peer import Browser, events_until  # noqa: E402
+from webrtc_peer import Browser, call_until_established, events_until, until_audible  # noqa: E402
 
 ABI_HOST = os.environ.get("SYLK_ABI_HOST", "")
 MODULE = os.environ.get("SYLK_MODULE", "")
@@ -190,13 +190,8 @@ async def call_paths(url, ssl_context, registrar, phones):
 
     async def answered_call(session, phone):
         browser = Browser()
-        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": session,
-                                    "uri": phone.uri(), "sdp": await browser.offer()})
-        assert ack["sylkrtc"] == "ack", ack
-        states = await events_until(client, "accepted")
-        await browser.accept(states[-1]["sdp"])
-        await events_until(client, "established")
-        await wait_until(lambda: browser.audible_frames >= 20)
+        await call_until_established(client, browser, "alice@example.com", phone.uri(), session)
+        await until_audible(browser, frames=20, timeout=15)
         return browser
 
     # Hung up by the browser.
@@ -221,11 +216,7 @@ async def call_paths(url, ssl_context, registrar, phones):
     second = await Client.connect(url, ssl=ssl_context)
     await second.request(add_account_request("bob@example.com", ha1("bob")))
     dropped = Browser()
-    await second.request({"sylkrtc": "session-create", "account": "bob@example.com", "session": "D1",
-                          "uri": phones["dropped"].uri(), "sdp": await dropped.offer()})
-    states = await events_until(second, "accepted")
-    await dropped.accept(states[-1]["sdp"])
-    await events_until(second, "established")
+    await call_until_established(second, dropped, "bob@example.com", phones["dropped"].uri(), "D1")
     await second.ws.close()
     await dropped.pc.close()
     left = await answered_call("S3", phones["left"])

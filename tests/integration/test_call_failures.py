@@ -18,7 +18,7 @@ from conftest import Client, add_account_request
 from kamailio import Kamailio
 from phones import SippPhone
 from test_registration import registration_events
-from webrtc_peer import Browser, events_until
+from webrtc_peer import Browser, call_until_established, events_until, until_audible
 
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(b"alice:example.com:failure secret").hexdigest()
@@ -64,13 +64,6 @@ async def place_call(client, browser, uri, session="S1"):
     ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": session, "uri": uri,
                                 "sdp": await browser.offer()})
     assert ack["sylkrtc"] == "ack", ack
-
-
-async def until_audible(browser, frames=25, timeout=10):
-    deadline = time.monotonic() + timeout
-    while browser.audible_frames < frames:
-        assert time.monotonic() < deadline, f"only {browser.audible_frames} audible frames came back"
-        await asyncio.sleep(0.05)
 
 
 async def account_events_until_terminated(client, timeout=15):
@@ -127,10 +120,7 @@ def test_the_phone_hanging_up_ends_the_session(gateway, phones):
 
     async def call():
         client, browser = await connected(gateway), Browser()
-        await place_call(client, browser, phone.uri())
-        states = await events_until(client, "accepted")
-        await browser.accept(states[-1]["sdp"])
-        await events_until(client, "established")
+        await call_until_established(client, browser, ALICE, phone.uri())
         await until_audible(browser)
         end = await events_until(client, "terminated", timeout=20)  # the phone's BYE after 3 s
         assert end[-1]["reason"] == "200 Call completed", end
@@ -146,10 +136,7 @@ def test_closing_the_websocket_mid_call_sends_the_phone_a_bye(gateway, phones):
 
     async def call():
         client, browser = await connected(gateway), Browser()
-        await place_call(client, browser, phone.uri())
-        states = await events_until(client, "accepted")
-        await browser.accept(states[-1]["sdp"])
-        await events_until(client, "established")
+        await call_until_established(client, browser, ALICE, phone.uri())
         await until_audible(browser)
         await client.close()
         await browser.pc.close()
@@ -324,10 +311,7 @@ def test_a_browser_that_stops_answering_consent_checks_ends_the_call(start_gatew
 
     async def call():
         client, browser = await connected(gateway), Browser()
-        await place_call(client, browser, phone.uri())
-        states = await events_until(client, "accepted")
-        await browser.accept(states[-1]["sdp"])
-        await events_until(client, "established")
+        await call_until_established(client, browser, ALICE, phone.uri())
         await until_audible(browser)
         browser.vanish()
         end = await events_until(client, "terminated", timeout=45)

@@ -15,7 +15,7 @@ from conftest import Client, add_account_request, free_sip_port
 from test_registration import registration_events
 from kamailio import Kamailio
 from phones import Baresip
-from webrtc_peer import Browser, events_until
+from webrtc_peer import Browser, call_until_established, events_until, until_audible
 
 SECRET = "call secret"
 ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
@@ -68,11 +68,7 @@ def test_a_browser_calls_an_echoing_phone_through_a_challenging_proxy(start_gate
         trickle = await client.request({"sylkrtc": "session-trickle", "session": "S1", "candidates": []})
         assert trickle["sylkrtc"] == "ack", trickle
         await events_until(client, "established")
-        for _ in range(200):  # the tone goes out, the phone echoes it, it comes back decoded
-            if browser.audible_frames >= 50:
-                break
-            await asyncio.sleep(0.05)
-        assert browser.audible_frames >= 50, browser.audible_frames
+        await until_audible(browser, frames=50)  # the tone goes out, the phone echoes it, it comes back decoded
         await client.request({"sylkrtc": "session-terminate", "session": "S1"})
         end = await events_until(client, "terminated")
         assert end[-1]["reason"] == "200 Call completed"
@@ -152,14 +148,6 @@ def baresip(tmp_path):
     phone.stop()
 
 
-async def until_audible(browser, frames=50, timeout=10):
-    for _ in range(int(timeout / 0.05)):
-        if browser.audible_frames >= frames:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"only {browser.audible_frames} audible frames decoded")
-
-
 def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registrar, baresip):
     gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
 
@@ -167,12 +155,8 @@ def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registr
         browser = Browser()
         client = await Client.connect(gateway.url)
         await client.request(add_account_request("alice@example.com", ALICE_HA1))
-        await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "B1",
-                              "uri": baresip.uri(), "sdp": await browser.offer()})
-        states = await events_until(client, "accepted")
-        await browser.accept(states[-1]["sdp"])
-        await events_until(client, "established")
-        await until_audible(browser)  # baresip's 440 Hz tone, decoded by aiortc
+        await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
+        await until_audible(browser, frames=50)  # baresip's 440 Hz tone, decoded by aiortc
         baresip.event("CALL_ESTABLISHED")
         await asyncio.sleep(1)
         await client.request({"sylkrtc": "session-terminate", "session": "B1"})
@@ -205,7 +189,7 @@ def test_baresip_calls_the_browser_which_answers(start_gateway, registrar, bares
                               "sdp": browser.pc.localDescription.sdp})
         await events_until(client, "established")
         baresip.event("CALL_ESTABLISHED")
-        await until_audible(browser)
+        await until_audible(browser, frames=50)
         await asyncio.sleep(1)
         baresip.command("hangup")
         end = await events_until(client, "terminated")

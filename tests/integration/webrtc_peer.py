@@ -87,3 +87,22 @@ async def events_until(client, state, timeout=15):
         if event["data"]["state"] == state:
             return seen
         assert event["data"]["state"] != "terminated", seen
+
+
+async def until_audible(browser, frames=25, timeout=10):
+    """Waits until the browser has decoded `frames` audible frames; fails after `timeout` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while browser.audible_frames < frames:
+        assert asyncio.get_running_loop().time() < deadline, f"only {browser.audible_frames} audible frames decoded"
+        await asyncio.sleep(0.05)
+
+
+async def call_until_established(client, browser, account, uri, session="S1"):
+    """session-create with the browser's offer, its answer applied on `accepted`; returns
+    once the session is `established` (fails on `terminated` before)."""
+    ack = await client.request({"sylkrtc": "session-create", "account": account, "session": session, "uri": uri,
+                                "sdp": await browser.offer()})
+    assert ack["sylkrtc"] == "ack", ack
+    states = await events_until(client, "accepted")
+    await browser.accept(states[-1]["sdp"])
+    await events_until(client, "established")
