@@ -1,12 +1,12 @@
 #include "sip/register_answer.hpp"
 
+#include "sip/sip_text.hpp"
+
 #include <re.h>
 
 namespace sylk::sip {
 
 namespace {
-
-std::string text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
 
 struct ContactSearch {
     struct pl ours;
@@ -28,7 +28,7 @@ bool find_our_contact(const struct sip_hdr *header, const struct sip_msg *, void
 RegisterAnswer read_register_answer(const struct sip_msg &message, std::string_view contact_uri) {
     RegisterAnswer answer;
     answer.status = message.scode;
-    answer.reason = text(message.reason);
+    answer.reason = pl_text(message.reason);
 
     if (pl_isset(&message.expires)) answer.granted = pl_u32(&message.expires);
     ContactSearch search{{contact_uri.data(), contact_uri.size()}, std::nullopt};

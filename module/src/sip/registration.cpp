@@ -1,5 +1,6 @@
 #include "sip/registration.hpp"
 
+#include "sip/sip_text.hpp"
 #include "sip/tls_verification.hpp"
 
 #include <algorithm>
@@ -12,12 +13,6 @@ namespace {
 
 constexpr std::uint64_t kFirstRetryMs = 5000;
 constexpr std::uint64_t kLongestRetryMs = 300000;
-
-std::string random_hex() {
-    char buffer[17];
-    re_snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rand_u64()));
-    return buffer;
-}
 
 // The outbound proxy's address when REGISTERs can go over UDP to it without DNS: an IP
 // address, transport=udp or no transport (libre's first choice, UDP when it listens on

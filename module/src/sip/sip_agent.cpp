@@ -7,6 +7,7 @@
 #include "sip/send_window.hpp"
 #include "sip/sip_call.hpp"
 #include "sip/sip_commands.hpp"
+#include "sip/sip_text.hpp"
 #include "sip/tls_verification.hpp"
 
 #include <openssl/ssl.h>
@@ -330,10 +331,7 @@ private:
         }
         // Only what can be bridged is offered to a browser: an INVITE without SDP, or with
         // no audio/video over RTP/AVP, gets 488 and leaves nothing behind.
-        std::string body = message->mb && mbuf_get_left(message->mb)
-                               ? std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)),
-                                             mbuf_get_left(message->mb))
-                               : std::string();
+        std::string body = message_body(message);
         auto parsed = sdp::parse(body);
         const auto *description = std::get_if<sdp::SessionDescription>(&parsed);
         if (body.empty() || !description || !std::holds_alternative<sdp::PhoneDescription>(sdp::read_phone_offer(*description))) {

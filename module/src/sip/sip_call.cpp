@@ -1,6 +1,7 @@
 #include "sip/sip_call.hpp"
 
 #include "sip/digest.hpp"
+#include "sip/sip_text.hpp"
 
 #include <cstring>
 
@@ -8,24 +9,11 @@ namespace sylk::sip {
 
 namespace {
 
-std::string text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
-
-std::string body_of(const struct sip_msg *message) {
-    if (!message || !message->mb || mbuf_get_left(message->mb) == 0) return {};
-    return std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)), mbuf_get_left(message->mb));
-}
-
 struct mbuf *sdp_buffer(const std::string &sdp) {
     struct mbuf *buffer = mbuf_alloc(sdp.size() + 1);
     if (!buffer) return nullptr;
     mbuf_write_str(buffer, sdp.c_str());
     buffer->pos = 0;
-    return buffer;
-}
-
-std::string random_hex() {
-    char buffer[17];
-    re_snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rand_u64()));
     return buffer;
 }
 
@@ -66,9 +54,9 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
     update.id = id_;
     update.kind = CallUpdate::Kind::incoming;
     update.binding = binding;
-    update.originator = text(invite->from.uri.user) + "@" + text(invite->from.uri.host);
-    if (pl_isset(&invite->from.dname)) update.display_name = text(invite->from.dname);
-    update.sdp = body_of(invite);
+    update.originator = pl_text(invite->from.uri.user) + "@" + pl_text(invite->from.uri.host);
+    if (pl_isset(&invite->from.dname)) update.display_name = pl_text(invite->from.dname);
+    update.sdp = message_body(invite);
     context_.sink(update);
 }
 
@@ -170,13 +158,13 @@ int SipCall::offer_handler(struct mbuf **descp, const struct sip_msg *, void *ar
 }
 
 int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
-    static_cast<SipCall *>(arg)->remote_sdp_ = body_of(message);
+    static_cast<SipCall *>(arg)->remote_sdp_ = message_body(message);
     return 0;
 }
 
 void SipCall::progress_handler(const struct sip_msg *message, void *arg) {
     auto *self = static_cast<SipCall *>(arg);
-    if (message->scode > 100 && message->scode < 200) self->report(CallUpdate::Kind::progress, body_of(message));
+    if (message->scode > 100 && message->scode < 200) self->report(CallUpdate::Kind::progress, message_body(message));
 }
 
 void SipCall::established_handler(const struct sip_msg *, void *arg) {
@@ -197,7 +185,7 @@ void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {
         // The far end ended it: a BYE after the answer, a CANCEL before it.
         reason = pl_strcmp(&message->met, "CANCEL") == 0 ? "487 Request Terminated" : "200 Call completed";
     } else if (message) {
-        reason = std::to_string(message->scode) + " " + text(message->reason);
+        reason = std::to_string(message->scode) + " " + pl_text(message->reason);
     } else if (err == ECONNRESET) {
         // libre's word for "the far end ended it": a BYE once answered, a CANCEL before.
         reason = self->answered_ ? "200 Call completed" : "487 Request Terminated";

@@ -1,0 +1,27 @@
+// Small conversions the SIP side uses in several places: libre's pointer-length strings
+// and message bodies as std::string, and the random hex used for cnonces and Contact users.
+// Libre thread only (rand_u64 is libre's).
+#pragma once
+
+#include <re.h>
+
+#include <string>
+
+namespace sylk::sip {
+
+inline std::string pl_text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
+
+// The body of a SIP message (the SDP of an INVITE or of its answer); empty when it has none.
+inline std::string message_body(const struct sip_msg *message) {
+    if (!message || !message->mb || mbuf_get_left(message->mb) == 0) return {};
+    return std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)), mbuf_get_left(message->mb));
+}
+
+// 16 lowercase hex digits of libre's random generator.
+inline std::string random_hex() {
+    char buffer[17];
+    re_snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(rand_u64()));
+    return buffer;
+}
+
+}  // namespace sylk::sip
