@@ -161,7 +161,11 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
                                "local_tcp_port": str(sip_port), "local_tls_port": str(free_port()),
                                "nameservers": f"127.0.0.1:{free_sip_port()}", **(sip or {})},
                        "TLS": dict(tls or {}),
-                       "RTP": dict(rtp or {})},
+                       # Media ports below Linux's ephemeral range (32768-60999): the
+                       # default 50000:50500 sits inside it, where the test's own peers
+                       # (aiortc, sipp, Chromium) take ports too, and a call that finds
+                       # its port taken ends with "cannot bind".
+                       "RTP": {"port_range": "20000:29998", **(rtp or {})}},
         "webrtcgateway.ini": {"General": dict(general or {})},
     }
     for name, content in sections.items():
