@@ -24,7 +24,7 @@ DtlsCertificate make_certificate() {
 LibreMediaEngine::LibreMediaEngine(const config::Configuration &configuration, const log::Logger &logger,
                                    MediaListener &listener)
     : logger_(logger), certificate_(make_certificate()), media_address_(configuration.advertised_media_address()),
-      ports_(configuration.rtp_port_first, configuration.rtp_port_last) {
+      ports_(configuration.rtp_port_first, configuration.rtp_port_last, configuration.sip_listen_address) {
     if (media_address_ == "0.0.0.0" || media_address_ == "::")
         throw config::SettingError("media_address", "must be set when the SIP side listens on " + media_address_ +
                                                         ": it is the address written in SDPs");

@@ -4,12 +4,19 @@
 // was opened with (the media worker, when that session's sockets are closed), so a
 // port is never freed while another session holds it. Thread-safe: gateway threads
 // reserve, media workers release.
+//
+// Other programs may hold ports of the range (it often lies in the kernel's ephemeral
+// range, where any client socket can take one): a pair is probed before it is handed
+// out, and a pair that cannot be bound is skipped this time round, so a call is not
+// given ports that its sockets then fail to bind.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -17,24 +24,37 @@ namespace sylk::media {
 
 class RtpPortAllocator {
 public:
-    // [first, last], both included; first is rounded up and last down to whole pairs.
-    RtpPortAllocator(std::uint16_t first, std::uint16_t last);
+    // Whether UDP port `port` can be bound now (by the process that asks).
+    using PortProbe = std::function<bool(std::uint16_t port)>;
 
-    // `count` even ports, or nothing when the range has not that many free pairs.
+    // [first, last], both included; first is rounded up and last down to whole pairs.
+    // Pairs are probed with `probe`; without one, with a UDP bind on `bind_address`.
+    RtpPortAllocator(std::uint16_t first, std::uint16_t last, PortProbe probe);
+    RtpPortAllocator(std::uint16_t first, std::uint16_t last, const std::string &bind_address = "127.0.0.1");
+
+    // `count` even ports whose pairs could be bound, or nothing when the range has not
+    // that many free pairs that can.
     std::optional<std::vector<std::uint16_t>> reserve(std::size_t count);
     // Frees the reservation whose first port is `first_port`; nothing when none is held.
     void release(std::uint16_t first_port);
 
     std::size_t free_pairs() const;
     std::size_t total_pairs() const { return in_use_.size(); }
+    // Pairs skipped so far because something else held one of their ports.
+    std::uint64_t skipped_pairs() const;
 
 private:
     mutable std::mutex mutex_;
+    PortProbe probe_;
     std::uint16_t first_ = 0;
     std::vector<bool> in_use_;  // one per pair
     std::size_t free_ = 0;
     std::size_t cursor_ = 0;  // next pair to try: ports are reused as late as possible
+    std::uint64_t skipped_ = 0;
     std::unordered_map<std::uint16_t, std::vector<std::uint16_t>> held_;  // by first port
 };
+
+// A probe binding a UDP socket to `bind_address`:port and closing it at once.
+RtpPortAllocator::PortProbe udp_bind_probe(const std::string &bind_address);
 
 }  // namespace sylk::media
