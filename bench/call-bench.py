@@ -1,24 +1,36 @@
 #!/usr/bin/python3
 """Calls through the gateway, measured: setups per second end to end, then N concurrent
-audio calls at 50 packets/s each way: relayed packets/s, the gateway's CPU per 1,000
-relayed packets, loss, and the one-way latency the gateway adds. Prints numbers;
+calls at 50 audio packets/s each way (or video-shaped: --video): relayed packets/s, the
+gateway's CPU, loss, the one-way latency the gateway adds, its memory and descriptors
+per call; and the same load through a bare UDP relay (the floor), with the gateway's
+packets/s per core as a ratio of the floor's. Prints numbers (and an SVG with --plot);
 asserts nothing.
 
-Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W]   (default: 50 200, 10 s, 1)
-(after a build in build/, or BUILD_DIR=...; needs kamailio, sipp)
+Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--plot FILE.svg]
+(default: 50 200, 10 s, 1 worker, audio; after a build in build/, or BUILD_DIR=...; needs
+kamailio, sipp)
 
 For each N, one fresh gateway (host process, `media_workers` W) with Kamailio as its
 outbound proxy (alice's INVITEs challenged with 407 and answered from the HA1), and one
-sipp answering every call and echoing RTP (-rtp_echo, one media port for all calls).
-bench/call_load plays the N browsers: its SDP offers go out as session-create over 10
-calls per WebSocket connection, at most 100 being set up at a time; each call is timed from session-create to
-`accepted` (SIP signalling, SDP translation, media ports) and to `established` (then
-ICE and the DTLS handshake, done by call_load). Then every call sends 50 SRTP packets/s
-carrying their send time; the gateway decrypts, relays to sipp, which echoes, and the
-gateway encrypts back; call_load measures each round trip on one clock. The same load
-straight from call_load to sipp's echo gives the round trip without the gateway; half
-the difference is the one-way latency the gateway adds (one pass through it, plus one
-more loopback hop). Relayed packets/s counts both directions (2 per echoed packet).
+sipp answering every call and echoing RTP (-rtp_echo, one media port for all calls: sipp
+plays the N phones, a shortcut that still runs the gateway's whole media path, one port
+pair per call on the phone side). bench/call_load plays the N browsers: its SDP offers go
+out as session-create over 10 calls per WebSocket connection, at most 100 being set up at
+a time; each call is timed from session-create to `accepted` (SIP signalling, SDP
+translation, media ports) and to `established` (then ICE and the DTLS handshake, done by
+call_load). Then every call sends SRTP packets carrying their send time; the gateway
+decrypts, relays to sipp, which echoes, and the gateway encrypts back; call_load measures
+each round trip on one clock. The same load straight from call_load to sipp's echo gives
+the round trip without the gateway; half the difference is the one-way latency the
+gateway adds (one pass through it, plus one more loopback hop). Relayed packets/s counts
+both directions (2 per echoed packet).
+
+The floor: after the gateway has stopped, bench/udp_relay (two sockets per call, one
+recvfrom and one sendto per packet, no SRTP) carries the same streams to the same echo.
+Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
+close the gateway's relay is to the least any relay of these calls costs here.
+Memory and descriptors per call: the host's RSS and open descriptors with every call up,
+less those of the idle host, over N (WebSocket connections included).
 """
 
 import argparse
@@ -44,7 +56,8 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_seconds, rss_kib, udp_receive_drops  # noqa: E402
+from process_stats import cpu_seconds, open_descriptors, rss_kib, udp_receive_drops  # noqa: E402
+from svg_plot import write_plot  # noqa: E402
 
 ALICE, PASSWORD = "alice@example.com", "bench secret"
 HA1 = hashlib.md5(f"alice:example.com:{PASSWORD}".encode()).hexdigest()
@@ -53,6 +66,7 @@ CALLS_PER_CONNECTION = 10
 # burst of 500 INVITEs overflows sipp's and Kamailio's UDP receive buffers on this
 # machine, and some calls then end in 408 (see README).
 SETUP_WINDOW = 100
+SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for the other
 
 
 def browser_offer(index, port, ufrag, pwd, fingerprint):
@@ -105,6 +119,7 @@ class Load:
 
 
 async def run_calls(host, load, count, seconds, phone):
+    idle = {"rss_kib": rss_kib(host.process.pid), "descriptors": open_descriptors(host.process.pid)}
     opened = []
     load.send(f"open {count}")
     while len(opened) < count:
@@ -173,11 +188,13 @@ async def run_calls(host, load, count, seconds, phone):
         "established_p50_ms": 1000 * statistics.median(established_at[i] - started[i] for i in started),
         "established_max_ms": 1000 * max(established_at[i] - started[i] for i in started),
         "udp_drops": udp_receive_drops() - drops_before,
+        "idle": idle,
     }
 
     rss_before = rss_kib(host.process.pid)
+    descriptors_calls = open_descriptors(host.process.pid)
     cpu_before = cpu_seconds(host.process.pid)
-    load.send(f"media {seconds}")
+    load.send(f"media {seconds} {SHAPE}")
     media = await loop.run_in_executor(None, load.result)
     cpu = cpu_seconds(host.process.pid) - cpu_before
     rss_calls = rss_kib(host.process.pid)
@@ -195,7 +212,7 @@ async def run_calls(host, load, count, seconds, phone):
     for ws in connections:
         await ws.close()
     reasons = {reason for reason in ended.values()}
-    return setup, media, cpu, rss_before, rss_calls, reasons
+    return setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons
 
 
 def bench(count, seconds, workers, work):
@@ -216,19 +233,26 @@ def bench(count, seconds, workers, work):
     host = HostProcess(config, port).start()
     load = Load()
     try:
-        setup, media, cpu, rss_before, rss_calls, reasons = asyncio.run(
+        setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}"))
-        load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds}")
+        load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
+        host.stop()
+        floor, floor_cpu = floor_run(load, count, seconds, media_port)
     finally:
         load.stop()
-        host.stop()
+        if host.process.poll() is None:
+            host.stop()
         sipp.kill()
         sipp_log.close()
         registrar.stop()
     relayed = 2 * media["received"] / seconds
     loss = 1 - media["received"] / max(1, media["sent"])
-    print(f"\n{count} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: {sorted(reasons)})")
+    floor_relayed = 2 * floor["received"] / seconds
+    per_core = relayed * seconds / max(cpu, 1e-9)
+    floor_per_core = floor_relayed * seconds / max(floor_cpu, 1e-9)
+    idle = setup["idle"]
+    print(f"\n{count} {SHAPE} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: {sorted(reasons)})")
     print(f"  setups: {setup['to_accepted_per_s']:.0f}/s to accepted (median {setup['accepted_p50_ms']:.1f} ms), "
           f"{setup['to_established_per_s']:.0f}/s to established (median {setup['established_p50_ms']:.1f} ms, "
           f"slowest {setup['established_max_ms']:.0f} ms); UDP datagrams dropped meanwhile: {setup['udp_drops']}")
@@ -240,7 +264,40 @@ def bench(count, seconds, workers, work):
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
     print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
           f"{(media['p99_us'] - direct['p99_us']) / 2:.0f} us")
-    print(f"  gateway RSS: {rss_calls - rss_before:+,} KiB while media flowed ({rss_calls:,} KiB in all)")
+    print(f"  floor (bench/udp_relay, recvfrom/sendto, no SRTP): {floor_relayed:,.0f} packets/s, "
+          f"loss {100 * (1 - floor['received'] / max(1, floor['sent'])):.3f} %, CPU {100 * floor_cpu / seconds:.1f} % of a core, "
+          f"added one-way latency p50/p99 {(floor['p50_us'] - direct['p50_us']) / 2:.0f} / "
+          f"{(floor['p99_us'] - direct['p99_us']) / 2:.0f} us")
+    print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
+          f"ratio {per_core / floor_per_core:.2f}")
+    per_call_kib = (rss_before - idle["rss_kib"]) / count
+    per_call_fds = (descriptors_calls - idle["descriptors"]) / count
+    print(f"  gateway RSS: {idle['rss_kib']:,} KiB idle, {rss_before:,} KiB with the calls up "
+          f"({1024 * per_call_kib:,.0f} B per call), {rss_calls - rss_before:+,} KiB while media flowed")
+    print(f"  descriptors: {idle['descriptors']} idle, {descriptors_calls} with the calls up "
+          f"({per_call_fds:.2f} per call, WebSocket connections included: {CALLS_PER_CONNECTION} calls each)")
+    return {"calls": count, "relayed": relayed, "loss": loss, "per_core": per_core, "floor_per_core": floor_per_core,
+            "floor_relayed": floor_relayed, "p99_added_us": (media["p99_us"] - direct["p99_us"]) / 2,
+            "floor_p99_added_us": (floor["p99_us"] - direct["p99_us"]) / 2, "cpu_share": cpu / seconds,
+            "floor_cpu_share": floor_cpu / seconds}
+
+
+def floor_run(load, count, seconds, media_port):
+    """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds)."""
+    first_port = 20000  # the gateway has stopped: its range is free again
+    relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
+                              str(media_port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ready = relay.stdout.readline()
+        if not ready.startswith("READY"):
+            raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
+        before = cpu_seconds(relay.pid)
+        load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
+        result = load.result()
+        return result, cpu_seconds(relay.pid) - before
+    finally:
+        relay.stdin.close()
+        relay.wait(timeout=10)
 
 
 def main():
@@ -248,13 +305,20 @@ def main():
     parser.add_argument("counts", nargs="*", type=int, default=[50, 200])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--plot", help="write an SVG of packets/s and p99 latency against calls here")
+    parser.add_argument("--video", action="store_true",
+                        help="video-shaped streams: 3 packets of 1,100 bytes per frame, 30 frames/s")
     arguments = parser.parse_args()
+    global SHAPE
+    SHAPE = "video" if arguments.video else "audio"
     keep = os.environ.get("CALL_BENCH_KEEP")  # a directory: the logs of every run stay there
     with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch:
         work = pathlib.Path(keep or scratch)
         work.mkdir(parents=True, exist_ok=True)
-        for count in arguments.counts:
-            bench(count, arguments.seconds, arguments.workers, work)
+        rows = [bench(count, arguments.seconds, arguments.workers, work) for count in arguments.counts]
+    if arguments.plot:
+        write_plot(arguments.plot, rows, f"{SHAPE}, {arguments.workers} media worker(s), {arguments.seconds} s per point")
+        print(f"\nplot: {arguments.plot}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // The browser side of many calls at once, for bench/call-bench.py: per call one UDP
 // socket doing what a browser does towards the gateway (ICE Binding requests with
 // USE-CANDIDATE and consent refreshes, a DTLS client handshake, SRTP with the keys it
-// yields), then 50 audio packets/s that carry their send time. The phone echoes them
+// yields), then 50 audio packets/s (or a video-shaped stream) that carry their send time. The phone echoes them
 // (sipp -rtp_echo), so each packet crosses the gateway twice and its round trip is
 // measured here, on one clock. A `baseline` run sends the same load straight to the
 // echo, for the round trip without the gateway. One libre loop, one thread.
@@ -9,8 +9,10 @@
 // Driven line by line on stdin; answers on stdout:
 //   open N                          -> CALL i port ufrag pwd   (N lines), then OPENED
 //   connect i ip port ufrag pwd     -> SECURED i  (or FAILED i reason)
-//   media SECONDS                   -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=..
-//   baseline N ip port SECONDS      -> the same RESULT, plain RTP straight to ip:port
+//   media SECONDS [video]           -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=..
+//   baseline N ip port SECONDS [video] -> the same RESULT, plain RTP straight to ip:port
+//   floor N ip first_port SECONDS [video] -> the same, plain RTP, stream i to ip:first_port+i
+//                                      (bench/udp_relay's sockets: the relay without the gateway)
 //   quit
 #include "media/browser_transport.hpp"
 #include "media/dtls_certificate.hpp"
@@ -34,8 +36,20 @@ using sylk::media::RePtr;
 
 namespace {
 
-constexpr std::size_t kPayloadBytes = 160;  // 20 ms of G.711
-constexpr std::uint64_t kPacketIntervalMs = 20;
+// What each stream sends: audio is one 160-byte G.711 packet every 20 ms; video is a
+// 30 frames/s camera's shape, each frame a burst of 3 packets of 1,100 bytes
+// (about 90 packets/s and 800 kbit/s each way).
+struct StreamShape {
+    std::size_t payload_bytes = 160;
+    unsigned packets_per_burst = 1;
+    std::uint64_t interval_ms = 20;
+};
+StreamShape shape;
+
+StreamShape shape_named(const std::string &name) {
+    if (name == "video") return {1100, 3, 33};
+    return {};
+}
 const char *kPassword = "benchbrowserpasswordbenchbrowser";
 
 std::uint64_t now_ns() {
@@ -80,7 +94,7 @@ void write_rtp(struct mbuf *packet, std::uint32_t ssrc, std::uint16_t sequence, 
     mbuf_write_u32(packet, htonl(ssrc));
     std::uint64_t sent = now_ns();
     mbuf_write_mem(packet, reinterpret_cast<const std::uint8_t *>(&sent), sizeof sent);
-    mbuf_fill(packet, 0xff, kPayloadBytes - sizeof sent);
+    mbuf_fill(packet, 0xff, shape.payload_bytes - sizeof sent);
     packet->pos = 0;
 }
 
@@ -124,10 +138,10 @@ public:
         if (!gateway_ufrag_.empty() && !checked_ && now_ms - last_check_ms_ >= 100) send_check();
         if (checked_ && now_ms - last_check_ms_ >= 5000) send_check();  // consent freshness
         if (!media || !tx_) return;
-        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % kPacketIntervalMs;  // calls spread over 20 ms
+        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % shape.interval_ms;  // calls spread over the interval
         if (now_ms >= next_send_ms_) {
-            send_media();
-            next_send_ms_ += kPacketIntervalMs;
+            for (unsigned i = 0; i < shape.packets_per_burst; ++i) send_media();
+            next_send_ms_ += shape.interval_ms;
         }
     }
     void stop_media() { next_send_ms_ = 0; }
@@ -246,14 +260,18 @@ public:
         return err;
     }
     void tick(std::uint64_t now_ms) {
-        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % kPacketIntervalMs;
+        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % shape.interval_ms;
         if (now_ms < next_send_ms_) return;
-        next_send_ms_ += kPacketIntervalMs;
+        next_send_ms_ += shape.interval_ms;
+        for (unsigned i = 0; i < shape.packets_per_burst; ++i) send_one();
+    }
+
+private:
+    void send_one() {
         write_rtp(packet_.get(), 0x2000 + static_cast<std::uint32_t>(index_), sequence_++, timestamp_ += 160);
         if (udp_send(socket_.get(), &echo_, packet_.get()) == 0 && measurement.recording) ++measurement.sent;
     }
 
-private:
     static void on_packet(const struct sa *, struct mbuf *packet, void *) {
         if (measurement.recording) measurement.record(read_send_time(packet));
     }
@@ -274,6 +292,7 @@ struct Generator {
     struct tmr window {};
     std::string input;
     bool media = false;
+    bool calls_send = false;  // the calls' own media: off while baseline or floor streams run
     std::uint64_t media_until_ms = 0;
     std::uint64_t warmup_until_ms = 0;
 
@@ -282,7 +301,7 @@ struct Generator {
     static void on_tick(void *arg) {
         auto *self = static_cast<Generator *>(arg);
         std::uint64_t now = tmr_jiffies();
-        for (auto &call : self->calls) call->tick(now, self->media);
+        for (auto &call : self->calls) call->tick(now, self->media && self->calls_send);
         if (self->media) {
             for (auto &stream : self->baseline) stream->tick(now);
             if (!measurement.recording && now >= self->warmup_until_ms) {
@@ -347,18 +366,39 @@ struct Generator {
             }
         } else if (verb == "media") {
             unsigned seconds = 10;
-            words >> seconds;
+            std::string shape_name;
+            words >> seconds >> shape_name;
+            shape = shape_named(shape_name);
+            calls_send = true;
             start_window(seconds);
         } else if (verb == "baseline") {
             std::size_t count = 0;
             std::string ip;
             unsigned port = 0, seconds = 10;
-            words >> count >> ip >> port >> seconds;
+            std::string shape_name;
+            words >> count >> ip >> port >> seconds >> shape_name;
+            shape = shape_named(shape_name);
+            calls_send = false;
             struct sa echo;
             sa_set_str(&echo, ip.c_str(), static_cast<std::uint16_t>(port));
             for (std::size_t i = 0; i < count; ++i) {
                 baseline.push_back(std::make_unique<BaselineStream>());
                 baseline.back()->open(i, echo);
+            }
+            start_window(seconds);
+        } else if (verb == "floor") {
+            std::size_t count = 0;
+            std::string ip;
+            unsigned first_port = 0, seconds = 10;
+            std::string shape_name;
+            words >> count >> ip >> first_port >> seconds >> shape_name;
+            shape = shape_named(shape_name);
+            calls_send = false;
+            for (std::size_t i = 0; i < count; ++i) {
+                struct sa relay;
+                sa_set_str(&relay, ip.c_str(), static_cast<std::uint16_t>(first_port + i));
+                baseline.push_back(std::make_unique<BaselineStream>());
+                baseline.back()->open(i, relay);
             }
             start_window(seconds);
         } else if (verb == "quit") {

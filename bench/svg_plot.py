@@ -1,0 +1,71 @@
+"""The picture README shows for bench/call-bench.py: relayed packets/s and p99 added
+one-way latency against concurrent calls, the gateway's and the floor's (bench/udp_relay),
+as a dependency-free SVG."""
+
+import math
+
+WIDTH, HEIGHT = 760, 360
+PANEL_W, PANEL_H = 300, 240
+LEFT, TOP = 70, 40
+GAP = 80
+COLOURS = {"gateway": "#1f77b4", "floor": "#ff7f0e"}
+
+
+def _nice_max(value):
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _panel(x0, title, unit, series, max_calls):
+    top = max(v for points in series.values() for _, v in points)
+    y_max = _nice_max(top * 1.05)
+    out = [f'<text x="{x0 + PANEL_W / 2}" y="{TOP - 12}" text-anchor="middle" font-size="14">{title}</text>',
+           f'<rect x="{x0}" y="{TOP}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#888"/>']
+    for i in range(5):
+        value = y_max * i / 4
+        y = TOP + PANEL_H - PANEL_H * i / 4
+        out.append(f'<line x1="{x0}" y1="{y}" x2="{x0 + PANEL_W}" y2="{y}" stroke="#eee"/>')
+        out.append(f'<text x="{x0 - 6}" y="{y + 4}" text-anchor="end" font-size="11">{value:,.0f}</text>')
+    for i in range(5):
+        calls = max_calls * i / 4
+        x = x0 + PANEL_W * i / 4
+        out.append(f'<text x="{x}" y="{TOP + PANEL_H + 16}" text-anchor="middle" font-size="11">{calls:,.0f}</text>')
+    out.append(f'<text x="{x0 + PANEL_W / 2}" y="{TOP + PANEL_H + 34}" text-anchor="middle" font-size="12">'
+               f'concurrent calls</text>')
+    out.append(f'<text x="{x0 - 52}" y="{TOP + PANEL_H / 2}" text-anchor="middle" font-size="12" '
+               f'transform="rotate(-90 {x0 - 52} {TOP + PANEL_H / 2})">{unit}</text>')
+    for name, points in series.items():
+        coords = [(x0 + PANEL_W * c / max_calls, TOP + PANEL_H - PANEL_H * min(v, y_max) / y_max) for c, v in points]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{COLOURS[name]}" stroke-width="2"/>')
+        out.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLOURS[name]}"/>' for x, y in coords)
+    return out
+
+
+def write_plot(path, rows, subtitle):
+    """rows: call-bench results, each with calls, relayed, floor_relayed, p99_added_us, floor_p99_added_us."""
+    rows = sorted(rows, key=lambda row: row["calls"])
+    max_calls = _nice_max(max(row["calls"] for row in rows))
+    rate = {"gateway": [(r["calls"], r["relayed"]) for r in rows],
+            "floor": [(r["calls"], r["floor_relayed"]) for r in rows]}
+    latency = {"gateway": [(r["calls"], max(0, r["p99_added_us"])) for r in rows],
+               "floor": [(r["calls"], max(0, r["floor_p99_added_us"])) for r in rows]}
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif">',
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+    parts += _panel(LEFT, "relayed packets/s", "packets/s", rate, max_calls)
+    parts += _panel(LEFT + PANEL_W + GAP, "p99 added one-way latency", "microseconds", latency, max_calls)
+    legend_y = HEIGHT - 14
+    for i, (name, label) in enumerate((("gateway", "gateway (SRTP <-> RTP)"), ("floor", "floor: bare UDP relay"))):
+        x = LEFT + i * 220
+        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="14" height="4" fill="{COLOURS[name]}"/>')
+        parts.append(f'<text x="{x + 20}" y="{legend_y - 5}" font-size="12">{label}</text>')
+    parts.append(f'<text x="{WIDTH - 10}" y="{legend_y - 5}" text-anchor="end" font-size="11" fill="#555">'
+                 f'{subtitle}</text>')
+    parts.append("</svg>")
+    with open(path, "w") as out:
+        out.write("\n".join(parts) + "\n")
