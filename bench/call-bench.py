@@ -57,6 +57,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
 from process_stats import cpu_seconds, open_descriptors, rss_kib, udp_receive_drops  # noqa: E402
+from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
 ALICE, PASSWORD = "alice@example.com", "bench secret"
@@ -90,8 +91,9 @@ def gateway_side(sdp):
 class Load:
     """bench/call_load as a subprocess, line by line."""
 
-    def __init__(self):
-        self.process = subprocess.Popen([str(BUILD / "bench" / "call_load")], stdin=subprocess.PIPE,
+    def __init__(self, srtp):
+        options = ["--srtp", "aes-cm"] if srtp == "aes-cm" else []
+        self.process = subprocess.Popen([str(BUILD / "bench" / "call_load"), *options], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, bufsize=1)
         self.fingerprint = self.expect("FINGERPRINT").split()[1]
 
@@ -215,7 +217,7 @@ async def run_calls(host, load, count, seconds, phone):
     return setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons
 
 
-def bench(count, seconds, workers, work):
+def bench(count, seconds, workers, work, srtp, reference):
     # Kamailio's nonce-count replay check refuses some correct answers with hundreds of nonces
     # in flight (as in bench/register-bench.py): off here only.
     registrar = Kamailio(work / f"kamailio-{count}", {ALICE: HA1}, shared_memory_mb=256, check_nonce_count=False).start()
@@ -231,7 +233,8 @@ def bench(count, seconds, workers, work):
                           # the default 30 s without RTP must not end them.
                           rtp={"port_range": "20000:59998", "timeout": "300"})
     host = HostProcess(config, port).start()
-    load = Load()
+    load = Load(srtp)
+    reference_result = None
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}"))
@@ -239,6 +242,8 @@ def bench(count, seconds, workers, work):
         direct = load.result()
         host.stop()
         floor, floor_cpu = floor_run(load, count, seconds, media_port)
+        if reference == "rtpengine":
+            reference_result = rtpengine_run(load, count, seconds, media_port, workers, work)
     finally:
         load.stop()
         if host.process.poll() is None:
@@ -270,6 +275,15 @@ def bench(count, seconds, workers, work):
           f"{(floor['p99_us'] - direct['p99_us']) / 2:.0f} us")
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
+    if reference_result:
+        engine, engine_cpu = reference_result
+        engine_relayed = 2 * engine["received"] / seconds
+        engine_per_core = engine_relayed * seconds / max(engine_cpu, 1e-9)
+        print(f"  rtpengine (user space, {workers} thread(s), SDES AES_CM_128_HMAC_SHA1_80): {engine_relayed:,.0f} "
+              f"packets/s, loss {100 * (1 - engine['received'] / max(1, engine['sent'])):.3f} %, CPU "
+              f"{100 * engine_cpu / seconds:.1f} % of a core, {engine_per_core:,.0f} packets/s per core "
+              f"(gateway/rtpengine {per_core / engine_per_core:.2f}), added one-way latency p50/p99 "
+              f"{(engine['p50_us'] - direct['p50_us']) / 2:.0f} / {(engine['p99_us'] - direct['p99_us']) / 2:.0f} us")
     per_call_kib = (rss_before - idle["rss_kib"]) / count
     per_call_fds = (descriptors_calls - idle["descriptors"]) / count
     print(f"  gateway RSS: {idle['rss_kib']:,} KiB idle, {rss_before:,} KiB with the calls up "
@@ -280,6 +294,33 @@ def bench(count, seconds, workers, work):
             "floor_relayed": floor_relayed, "p99_added_us": (media["p99_us"] - direct["p99_us"]) / 2,
             "floor_p99_added_us": (floor["p99_us"] - direct["p99_us"]) / 2, "cpu_share": cpu / seconds,
             "floor_cpu_share": floor_cpu / seconds}
+
+
+def rtpengine_run(load, count, seconds, media_port, threads, work):
+    """The same streams through rtpengine, keyed by SDES: (call_load's RESULT, rtpengine's CPU seconds)."""
+    engine = RtpEngine(work, free_sip_port(), threads).start()
+    try:
+        load.send(f"sdes_open {count}")
+        streams = []
+        while len(streams) < count:
+            _, index, port, key = load.expect("SDES").split()
+            streams.append((int(index), int(port), key))
+        load.expect("OPENED")
+        for index, port, key in streams:
+            call = {"call-id": f"bench-{index}", "from-tag": "browser"}
+            engine.command({**call, "command": "offer", "sdp": sdes_offer(index, port, key),
+                            "transport-protocol": "RTP/AVP"})
+            answer = engine.command({**call, "command": "answer", "to-tag": "phone",
+                                     "sdp": phone_answer(index, media_port), "transport-protocol": "RTP/SAVP"})
+            relay_port = re.search(r"^m=audio (\d+)", answer["sdp"], re.M).group(1)
+            relay_key = re.search(r"inline:([A-Za-z0-9+/=]+)", answer["sdp"]).group(1)
+            load.send(f"sdes_connect {index} 127.0.0.1 {relay_port} {relay_key}")
+        before = cpu_seconds(engine.process.pid)
+        load.send(f"sdes_media {seconds} {SHAPE}")
+        result = load.result()
+        return result, cpu_seconds(engine.process.pid) - before
+    finally:
+        engine.stop()
 
 
 def floor_run(load, count, seconds, media_port):
@@ -308,6 +349,10 @@ def main():
     parser.add_argument("--plot", help="write an SVG of packets/s and p99 latency against calls here")
     parser.add_argument("--video", action="store_true",
                         help="video-shaped streams: 3 packets of 1,100 bytes per frame, 30 frames/s")
+    parser.add_argument("--srtp", choices=["gcm", "aes-cm"], default="gcm",
+                        help="the SRTP suite call_load offers in DTLS (default: AES-GCM first, as Chromium)")
+    parser.add_argument("--reference", choices=["rtpengine"],
+                        help="also run the same streams through rtpengine (Debian's rtpengine-daemon)")
     arguments = parser.parse_args()
     global SHAPE
     SHAPE = "video" if arguments.video else "audio"
@@ -315,10 +360,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch:
         work = pathlib.Path(keep or scratch)
         work.mkdir(parents=True, exist_ok=True)
-        rows = [bench(count, arguments.seconds, arguments.workers, work) for count in arguments.counts]
+        rows = [bench(count, arguments.seconds, arguments.workers, work, arguments.srtp, arguments.reference)
+                for count in arguments.counts]
     if arguments.plot:
         write_plot(arguments.plot, rows, f"{SHAPE}, {arguments.workers} media worker(s), {arguments.seconds} s per point")
-        print(f"\nplot: {arguments.plot}")
+        rows_file = pathlib.Path(arguments.plot).with_suffix(".json")
+        rows_file.write_text(json.dumps(rows, indent=1) + "\n")
+        print(f"\nplot: {arguments.plot} (its rows: {rows_file})")
 
 
 if __name__ == "__main__":

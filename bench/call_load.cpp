@@ -13,7 +13,12 @@
 //   baseline N ip port SECONDS [video] -> the same RESULT, plain RTP straight to ip:port
 //   floor N ip first_port SECONDS [video] -> the same, plain RTP, stream i to ip:first_port+i
 //                                      (bench/udp_relay's sockets: the relay without the gateway)
+//   sdes_open N                     -> SDES i port key   (N lines), then OPENED: SDES-keyed streams
+//   sdes_connect i ip port key      -> (nothing, or FAILED i ...): the relay's address and its key
+//   sdes_media SECONDS [video]      -> the same RESULT, the SDES streams through the relay
 //   quit
+// Argument: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS (default: the
+// gateway's choice, AES-GCM first).
 #include "media/browser_transport.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/re_ptr.hpp"
@@ -284,10 +289,82 @@ private:
     std::uint64_t next_send_ms_ = 0;
 };
 
+// One call's browser side keyed by SDES (a=crypto) instead of DTLS, for relays that take
+// SRTP keys in the SDP (rtpengine): SRTP with our key to the relay, SRTP back with the
+// relay's key. AES_CM_128_HMAC_SHA1_80, the suite every SDES peer has.
+class SdesStream {
+public:
+    int open(std::size_t index) {
+        index_ = index;
+        struct sa local;
+        sa_set_str(&local, "127.0.0.1", 0);
+        struct udp_sock *socket = nullptr;
+        int err = udp_listen(&socket, &local, &SdesStream::on_packet, this);
+        if (err) return err;
+        socket_.reset(socket);
+        udp_sockbuf_set(socket, 1 << 20);
+        packet_.reset(mbuf_alloc(256));
+        rand_bytes(key_, sizeof key_);
+        struct srtp *tx = nullptr;
+        if ((err = srtp_alloc(&tx, SRTP_AES_CM_128_HMAC_SHA1_80, key_, sizeof key_, 0))) return err;
+        tx_.reset(tx);
+        return udp_local_get(socket, &local_) ? EINVAL : 0;
+    }
+    std::uint16_t port() const { return sa_port(&local_); }
+    std::string key() const {
+        char text[64];
+        std::size_t size = sizeof text;
+        if (base64_encode(key_, sizeof key_, text, &size) != 0) return {};
+        return std::string(text, size);
+    }
+    // The relay's address and the key it encrypts with; 0 or an errno value.
+    int connect(const struct sa &relay, const std::string &relay_key) {
+        std::uint8_t key[64];
+        std::size_t size = sizeof key;
+        if (base64_decode(relay_key.data(), relay_key.size(), key, &size) != 0 || size != sizeof key_) return EINVAL;
+        struct srtp *rx = nullptr;
+        if (int err = srtp_alloc(&rx, SRTP_AES_CM_128_HMAC_SHA1_80, key, size, 0)) return err;
+        rx_.reset(rx);
+        relay_ = relay;
+        return 0;
+    }
+    void tick(std::uint64_t now_ms) {
+        if (!rx_) return;
+        if (!next_send_ms_) next_send_ms_ = now_ms + index_ % shape.interval_ms;
+        if (now_ms < next_send_ms_) return;
+        next_send_ms_ += shape.interval_ms;
+        for (unsigned i = 0; i < shape.packets_per_burst; ++i) {
+            write_rtp(packet_.get(), 0x3000 + static_cast<std::uint32_t>(index_), sequence_++, timestamp_ += 160);
+            if (srtp_encrypt(tx_.get(), packet_.get()) != 0) continue;
+            if (udp_send(socket_.get(), &relay_, packet_.get()) == 0 && measurement.recording) ++measurement.sent;
+        }
+    }
+
+private:
+    static void on_packet(const struct sa *, struct mbuf *packet, void *arg) {
+        auto *self = static_cast<SdesStream *>(arg);
+        if (!self->rx_ || mbuf_get_left(packet) < 12) return;
+        std::uint8_t type = mbuf_buf(packet)[1];
+        if (type >= 192 && type <= 223) return;  // RTCP
+        if (srtp_decrypt(self->rx_.get(), packet) != 0) return;
+        if (measurement.recording) measurement.record(read_send_time(packet));
+    }
+    std::size_t index_ = 0;
+    std::uint8_t key_[30] = {};
+    struct sa local_ {}, relay_ {};
+    RePtr<struct udp_sock> socket_;
+    RePtr<struct srtp> tx_, rx_;
+    RePtr<struct mbuf> packet_;
+    std::uint16_t sequence_ = 1;
+    std::uint32_t timestamp_ = 0;
+    std::uint64_t next_send_ms_ = 0;
+};
+
 struct Generator {
     RePtr<struct tls> dtls;
     std::vector<std::unique_ptr<Call>> calls;
     std::vector<std::unique_ptr<BaselineStream>> baseline;
+    std::vector<std::unique_ptr<SdesStream>> sdes;
     struct tmr ticker {};
     struct tmr window {};
     std::string input;
@@ -304,6 +381,7 @@ struct Generator {
         for (auto &call : self->calls) call->tick(now, self->media && self->calls_send);
         if (self->media) {
             for (auto &stream : self->baseline) stream->tick(now);
+            for (auto &stream : self->sdes) stream->tick(now);
             if (!measurement.recording && now >= self->warmup_until_ms) {
                 measurement.recording = true;
                 measurement.window_start_ns = now_ns();
@@ -334,6 +412,7 @@ struct Generator {
         std::puts(measurement.summary().c_str());
         std::fflush(stdout);
         static_cast<Generator *>(arg)->baseline.clear();
+        static_cast<Generator *>(arg)->sdes.clear();
     }
 
     void command(const std::string &line) {
@@ -401,6 +480,35 @@ struct Generator {
                 baseline.back()->open(i, relay);
             }
             start_window(seconds);
+        } else if (verb == "sdes_open") {
+            std::size_t count = 0;
+            words >> count;
+            for (std::size_t i = 0; i < count; ++i) {
+                auto stream = std::make_unique<SdesStream>();
+                if (int err = stream->open(i)) {
+                    std::printf("FAILED %zu open: %s\n", i, std::strerror(err));
+                    break;
+                }
+                std::printf("SDES %zu %u %s\n", i, stream->port(), stream->key().c_str());
+                sdes.push_back(std::move(stream));
+            }
+            std::puts("OPENED");
+        } else if (verb == "sdes_connect") {
+            std::size_t index = 0;
+            std::string ip, key;
+            unsigned port = 0;
+            words >> index >> ip >> port >> key;
+            struct sa relay;
+            if (index >= sdes.size() || sa_set_str(&relay, ip.c_str(), static_cast<std::uint16_t>(port)) != 0 ||
+                sdes[index]->connect(relay, key) != 0)
+                std::printf("FAILED %zu bad sdes_connect line\n", index);
+        } else if (verb == "sdes_media") {
+            unsigned seconds = 10;
+            std::string shape_name;
+            words >> seconds >> shape_name;
+            shape = shape_named(shape_name);
+            calls_send = false;
+            start_window(seconds);
         } else if (verb == "quit") {
             re_cancel();
         }
@@ -425,7 +533,12 @@ struct Generator {
 
 }  // namespace
 
-int main() {
+int main(int argc, char **argv) {
+    bool aes_cm_only = argc == 3 && std::string(argv[1]) == "--srtp" && std::string(argv[2]) == "aes-cm";
+    if (argc != 1 && !aes_cm_only) {
+        std::fprintf(stderr, "usage: call_load [--srtp aes-cm]\n");
+        return 2;
+    }
     if (libre_init() != 0) return 1;
     fd_setsize(16384);
     int status = 0;
@@ -435,6 +548,7 @@ int main() {
         struct tls *tls = nullptr;
         if (certificate.make_dtls_context(&tls) != 0) return 1;
         generator.dtls.reset(tls);
+        if (aes_cm_only && tls_set_srtp(tls, "SRTP_AES128_CM_SHA1_80") != 0) return 1;
         std::printf("FINGERPRINT %s\n", certificate.fingerprint().c_str());
         std::fflush(stdout);
         fd_listen(STDIN_FILENO, FD_READ, &Generator::on_stdin, &generator);

@@ -1,12 +1,15 @@
 """The picture README shows for bench/call-bench.py: relayed packets/s and p99 added
 one-way latency against concurrent calls, the gateway's and the floor's (bench/udp_relay),
-as a dependency-free SVG."""
+as a dependency-free SVG. Run alone, it redraws one from the rows call-bench.py saved."""
 
+import html
+import json
 import math
+import sys
 
 WIDTH, HEIGHT = 760, 360
 PANEL_W, PANEL_H = 300, 240
-LEFT, TOP = 70, 40
+LEFT, TOP = 70, 50
 GAP = 80
 COLOURS = {"gateway": "#1f77b4", "floor": "#ff7f0e"}
 
@@ -21,10 +24,13 @@ def _nice_max(value):
     return 10 * power
 
 
-def _panel(x0, title, unit, series, max_calls):
+def _panel(x0, title, unit, series, max_calls, cap=None):
+    """cap: the axis stops there; points above it sit on the top edge, marked as off scale."""
     top = max(v for points in series.values() for _, v in points)
     y_max = _nice_max(top * 1.05)
-    out = [f'<text x="{x0 + PANEL_W / 2}" y="{TOP - 12}" text-anchor="middle" font-size="14">{title}</text>',
+    if cap and y_max > cap:
+        y_max = cap
+    out = [f'<text x="{x0 + PANEL_W / 2}" y="{TOP - 22}" text-anchor="middle" font-size="14">{title}</text>',
            f'<rect x="{x0}" y="{TOP}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#888"/>']
     for i in range(5):
         value = y_max * i / 4
@@ -44,6 +50,8 @@ def _panel(x0, title, unit, series, max_calls):
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         out.append(f'<polyline points="{path}" fill="none" stroke="{COLOURS[name]}" stroke-width="2"/>')
         out.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLOURS[name]}"/>' for x, y in coords)
+        out.extend(f'<text x="{x:.1f}" y="{TOP - 2}" text-anchor="middle" font-size="9" fill="{COLOURS[name]}">'
+                   f'{v / 1000:,.0f} ms</text>' for (x, _), (_, v) in zip(coords, points) if v > y_max)
     return out
 
 
@@ -58,14 +66,22 @@ def write_plot(path, rows, subtitle):
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif">',
              f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
     parts += _panel(LEFT, "relayed packets/s", "packets/s", rate, max_calls)
-    parts += _panel(LEFT + PANEL_W + GAP, "p99 added one-way latency", "microseconds", latency, max_calls)
+    parts += _panel(LEFT + PANEL_W + GAP, "p99 added one-way latency", "microseconds", latency, max_calls,
+                    cap=5000)
     legend_y = HEIGHT - 14
-    for i, (name, label) in enumerate((("gateway", "gateway (SRTP <-> RTP)"), ("floor", "floor: bare UDP relay"))):
+    for i, (name, label) in enumerate((("gateway", "gateway (SRTP to RTP and back)"),
+                                       ("floor", "floor: bare UDP relay"))):
         x = LEFT + i * 220
         parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="14" height="4" fill="{COLOURS[name]}"/>')
         parts.append(f'<text x="{x + 20}" y="{legend_y - 5}" font-size="12">{label}</text>')
     parts.append(f'<text x="{WIDTH - 10}" y="{legend_y - 5}" text-anchor="end" font-size="11" fill="#555">'
-                 f'{subtitle}</text>')
+                 f'{html.escape(subtitle)}</text>')
     parts.append("</svg>")
     with open(path, "w") as out:
         out.write("\n".join(parts) + "\n")
+
+
+if __name__ == "__main__":
+    # Redraws a plot from the rows call-bench.py saved beside it: svg_plot.py ROWS.json OUT.svg SUBTITLE
+    with open(sys.argv[1]) as rows_file:
+        write_plot(sys.argv[2], json.load(rows_file), sys.argv[3])

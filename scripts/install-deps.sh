@@ -15,6 +15,7 @@ test_packages=(
   clang libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (fuzz/)
   python3-aiortc   # the browser in tests/media (ICE, DTLS-SRTP, audio codecs; brings python3-aioice, python3-av)
   baresip-core chromium   # a second SIP phone; a real browser for the demo page (tests/integration/test_browser.py)
+  rtpengine-daemon   # the reference relay that bench/call-bench.py --reference rtpengine measures beside ours
 )
 
 packages=("${build_packages[@]}")
