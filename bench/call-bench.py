@@ -68,6 +68,20 @@ CALLS_PER_CONNECTION = 10
 # machine, and some calls then end in 408 (see README).
 SETUP_WINDOW = 100
 SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for the other
+PIN = False  # --pin: the relay under test alone on CPU 1, everything else on CPU 0
+
+
+class relay_cpu:
+    """With --pin, processes started inside this block run on CPU 1 only (children inherit
+    the starting thread's affinity); everything else stays on CPU 0."""
+
+    def __enter__(self):
+        if PIN:
+            os.sched_setaffinity(0, {1})
+
+    def __exit__(self, *exc):
+        if PIN:
+            os.sched_setaffinity(0, {0})
 
 
 def browser_offer(index, port, ufrag, pwd, fingerprint):
@@ -232,7 +246,9 @@ def bench(count, seconds, workers, work, srtp, reference):
                           # Calls set up first wait for the last before media starts: more than
                           # the default 30 s without RTP must not end them.
                           rtp={"port_range": "20000:59998", "timeout": "300"})
-    host = HostProcess(config, port).start()
+    with relay_cpu():
+        host = HostProcess(config, port).start(wait_ready=False)
+    host.wait_for_log("sylk.host: running:")
     load = Load(srtp)
     reference_result = None
     try:
@@ -298,7 +314,8 @@ def bench(count, seconds, workers, work, srtp, reference):
 
 def rtpengine_run(load, count, seconds, media_port, threads, work):
     """The same streams through rtpengine, keyed by SDES: (call_load's RESULT, rtpengine's CPU seconds)."""
-    engine = RtpEngine(work, free_sip_port(), threads).start()
+    with relay_cpu():
+        engine = RtpEngine(work, free_sip_port(), threads).start()
     try:
         load.send(f"sdes_open {count}")
         streams = []
@@ -326,8 +343,9 @@ def rtpengine_run(load, count, seconds, media_port, threads, work):
 def floor_run(load, count, seconds, media_port):
     """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds)."""
     first_port = 20000  # the gateway has stopped: its range is free again
-    relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
-                              str(media_port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with relay_cpu():
+        relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
+                                  str(media_port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
@@ -353,8 +371,13 @@ def main():
                         help="the SRTP suite call_load offers in DTLS (default: AES-GCM first, as Chromium)")
     parser.add_argument("--reference", choices=["rtpengine"],
                         help="also run the same streams through rtpengine (Debian's rtpengine-daemon)")
+    parser.add_argument("--pin", action="store_true",
+                        help="run the relay under test (gateway, floor, rtpengine) on CPU 1 and the rest on CPU 0")
     arguments = parser.parse_args()
-    global SHAPE
+    global SHAPE, PIN
+    PIN = arguments.pin
+    if PIN:
+        os.sched_setaffinity(0, {0})
     SHAPE = "video" if arguments.video else "audio"
     keep = os.environ.get("CALL_BENCH_KEEP")  # a directory: the logs of every run stay there
     with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch:

@@ -4,8 +4,10 @@ memory, UDP and TCP, and TLS through a socat TLS terminator in front of its TCP 
 is read with kamcmd (RPCs ul.lookup and stats.get_statistics); any RPC failure raises
 RegistrarError, so that "no contact left" can never pass because Kamailio is broken."""
 
+import os
 import pathlib
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -25,6 +27,19 @@ class RegistrarError(AssertionError):
 def htable_size_for(entries):
     """htable's size is a power of two of buckets: about one entry per bucket, at least 2^10."""
     return max(10, min(16, (max(entries, 1) - 1).bit_length()))
+
+
+def _live_members(group):
+    """Processes of session group `group` that are not zombies."""
+    members = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
 
 
 class Kamailio:
@@ -73,7 +88,7 @@ class Kamailio:
         self.process = subprocess.Popen(
             ["kamailio", "-f", str(self.config), "-DD", "-E", "-m", str(self.shared_memory_mb), "-M", "8",
              "-P", str(self.directory / "kamailio.pid"), "-Y", str(self.directory), "-w", str(self.directory)],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)  # its workers: one group to stop
         deadline = time.monotonic() + 20
         while True:
             if self.process.poll() is not None:
@@ -99,7 +114,26 @@ class Kamailio:
             self.tls_front.terminate()
             self.tls_front.wait()
         stop_process(self.process)
+        self._stop_workers()
         self._log.close()
+
+    def _stop_workers(self):
+        """Kamailio's forked workers outlive a main process that died or was killed: what is
+        left of its session group gets SIGTERM, then SIGKILL after 5 s."""
+        if self.process is None:
+            return
+        group = self.process.pid
+        for signal_number in (signal.SIGTERM, signal.SIGKILL):
+            if not _live_members(group):
+                return
+            try:
+                os.killpg(group, signal_number)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + 5
+            while _live_members(group) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
 
     def rpc(self, *command, check=True):
         """Runs one kamcmd command. check=True: raises RegistrarError unless Kamailio answered
