@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-WIDTH, HEIGHT = 760, 360
+WIDTH, HEIGHT = 790, 360
 PANEL_W, PANEL_H = 300, 240
 LEFT, TOP = 70, 50
 GAP = 80
@@ -45,13 +45,14 @@ def _panel(x0, title, unit, series, max_calls, cap=None):
                f'concurrent calls</text>')
     out.append(f'<text x="{x0 - 52}" y="{TOP + PANEL_H / 2}" text-anchor="middle" font-size="12" '
                f'transform="rotate(-90 {x0 - 52} {TOP + PANEL_H / 2})">{unit}</text>')
-    for name, points in series.items():
+    for rank, (name, points) in enumerate(series.items()):
         coords = [(x0 + PANEL_W * c / max_calls, TOP + PANEL_H - PANEL_H * min(v, y_max) / y_max) for c, v in points]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         out.append(f'<polyline points="{path}" fill="none" stroke="{COLOURS[name]}" stroke-width="2"/>')
         out.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLOURS[name]}"/>' for x, y in coords)
-        out.extend(f'<text x="{x:.1f}" y="{TOP - 2}" text-anchor="middle" font-size="9" fill="{COLOURS[name]}">'
-                   f'{v / 1000:,.0f} ms</text>' for (x, _), (_, v) in zip(coords, points) if v > y_max)
+        out.extend(f'<text x="{x:.1f}" y="{TOP - 2 - 10 * rank}" text-anchor="middle" font-size="9" '
+                   f'fill="{COLOURS[name]}">{v / 1000:,.0f} ms</text>'
+                   for (x, _), (_, v) in zip(coords, points) if v > y_max)
     return out
 
 
