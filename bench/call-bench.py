@@ -134,7 +134,7 @@ class Load:
         self.process.wait(timeout=10)
 
 
-async def run_calls(host, load, count, seconds, phone):
+async def run_calls(host, load, count, seconds, phone, sipp):
     idle = {"rss_kib": rss_kib(host.process.pid), "descriptors": open_descriptors(host.process.pid)}
     opened = []
     load.send(f"open {count}")
@@ -210,9 +210,11 @@ async def run_calls(host, load, count, seconds, phone):
     rss_before = rss_kib(host.process.pid)
     descriptors_calls = open_descriptors(host.process.pid)
     cpu_before = cpu_seconds(host.process.pid)
+    peers_before = cpu_seconds(load.process.pid), cpu_seconds(sipp.pid)
     load.send(f"media {seconds} {SHAPE}")
     media = await loop.run_in_executor(None, load.result)
     cpu = cpu_seconds(host.process.pid) - cpu_before
+    setup["peers_cpu"] = cpu_seconds(load.process.pid) - peers_before[0], cpu_seconds(sipp.pid) - peers_before[1]
     rss_calls = rss_kib(host.process.pid)
 
     for index in range(count):
@@ -253,7 +255,7 @@ def bench(count, seconds, workers, work, srtp, reference):
     reference_result = None
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
-            run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}"))
+            run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", sipp))
         load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
         host.stop()
@@ -280,7 +282,9 @@ def bench(count, seconds, workers, work, srtp, reference):
     print(f"  relayed: {relayed:,.0f} packets/s (sent {media['sent']:,}, echoed back {media['received']:,}, "
           f"loss {100 * loss:.3f} %)")
     print(f"  gateway CPU: {cpu:.2f} s over {seconds} s = {100 * cpu / seconds:.1f} % of a core, "
-          f"{1000 * cpu / max(1, relayed * seconds / 1000):.3f} ms per 1,000 relayed packets")
+          f"{1000 * cpu / max(1, relayed * seconds / 1000):.3f} ms per 1,000 relayed packets; "
+          f"meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and sipp "
+          f"{100 * setup['peers_cpu'][1] / seconds:.1f} % of a core")
     print(f"  round trip p50/p99: {media['p50_us']} / {media['p99_us']} us through the gateway, "
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
     print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
