@@ -198,6 +198,24 @@ BOOST_AUTO_TEST_CASE(incoming_call_phone_offer_to_browser_and_browser_answer_bac
     BOOST_TEST(phone_answer.media[0].formats == std::vector<std::string>{"0"});
 }
 
+BOOST_AUTO_TEST_CASE(a_phone_offer_loses_its_retransmission_formats_and_one_with_only_those_is_refused) {
+    // Found by fuzz_sdp: a phone line whose only format is rtx became a browser offer that
+    // the gateway's own browser side (rightly) refuses.
+    std::string header = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
+    std::string mixed = header + "m=audio 4000 RTP/AVP 0 96 97\r\na=rtpmap:0 PCMU/8000\r\n"
+                                 "a=rtpmap:96 red/8000\r\na=rtpmap:97 rtx/8000\r\na=fmtp:97 apt=0\r\n";
+    auto offer = must_read(read_phone_offer(parsed(mixed)));
+    BOOST_TEST_REQUIRE(offer.lines[0].codecs.size() == 1u);
+    BOOST_TEST(offer.lines[0].codecs[0].payload_type == "0");
+    auto browser_offer = must_read(read_browser_offer(parsed(serialize(write_browser_offer(offer.lines, kGatewayWebRtc, "2")))));
+    BOOST_TEST(browser_offer.lines[0].bridged);
+
+    std::string rtx_only = header + "m=video 4000 RTP/AVP 96\r\na=rtpmap:96 rtx/90000\r\n";
+    auto refused = read_phone_offer(parsed(rtx_only));
+    BOOST_TEST_REQUIRE(std::holds_alternative<std::string>(refused));
+    BOOST_TEST(std::get<std::string>(refused) == "no audio or video over RTP/AVP in the offer");
+}
+
 BOOST_AUTO_TEST_CASE(offers_nothing_can_carry_are_refused_with_a_reason) {
     // SDES-only media from a phone, and a browser offer with only a data channel.
     std::string sdes = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"

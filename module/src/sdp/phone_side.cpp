@@ -56,7 +56,10 @@ std::variant<PhoneDescription, std::string> read_phone_offer(const SessionDescri
         line.direction = read_direction(section);
         RtpPeer peer;
         if (is_plain_rtp(section) && section.port != 0) {
-            line.codecs = read_codecs(section);
+            // As on the browser side: retransmission and redundancy formats are not media,
+            // and a line with nothing else cannot be bridged (the browser would refuse it).
+            for (auto &codec : read_codecs(section))
+                if (is_bridgeable(codec)) line.codecs.push_back(std::move(codec));
             line.bridged = !line.codecs.empty();
             peer = peer_of(offer, section);
         }
