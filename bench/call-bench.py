@@ -26,7 +26,9 @@ gateway adds (one pass through it, plus one more loopback hop). Relayed packets/
 both directions (2 per echoed packet).
 
 The floor: after the gateway has stopped, bench/udp_relay (two sockets per call, one
-recvfrom and one sendto per packet, no SRTP) carries the same streams to the same echo.
+recvfrom and one sendto per packet, no SRTP) carries the same streams to the same echo;
+then again with --shared (one browser-side socket for all calls, recvmmsg/sendmmsg), what
+that layout would save.
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
 close the gateway's relay is to the least any relay of these calls costs here.
 Memory and descriptors per call: the host's RSS and open descriptors with every call up,
@@ -260,6 +262,7 @@ def bench(count, seconds, workers, work, srtp, reference):
         direct = load.result()
         host.stop()
         floor, floor_cpu = floor_run(load, count, seconds, media_port)
+        shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
         if reference == "rtpengine":
             reference_result = rtpengine_run(load, count, seconds, media_port, workers, work)
     finally:
@@ -295,6 +298,11 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"{(floor['p99_us'] - direct['p99_us']) / 2:.0f} us")
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
+    shared_relayed = 2 * shared_floor["received"] / seconds
+    print(f"  floor with one shared browser port (udp_relay --shared: recvmmsg/sendmmsg): {shared_relayed:,.0f} "
+          f"packets/s, loss {100 * (1 - shared_floor['received'] / max(1, shared_floor['sent'])):.3f} %, CPU "
+          f"{100 * shared_floor_cpu / seconds:.1f} % of a core, "
+          f"{shared_relayed * seconds / max(shared_floor_cpu, 1e-9):,.0f} packets/s per core")
     if reference_result:
         engine, engine_cpu = reference_result
         engine_relayed = 2 * engine["received"] / seconds
@@ -344,18 +352,23 @@ def rtpengine_run(load, count, seconds, media_port, threads, work):
         engine.stop()
 
 
-def floor_run(load, count, seconds, media_port):
-    """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds)."""
+def floor_run(load, count, seconds, media_port, shared=False):
+    """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds).
+    shared: the relay's browser side is one socket for all calls, batched (--shared)."""
     first_port = 20000  # the gateway has stopped: its range is free again
     with relay_cpu():
         relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
-                                  str(media_port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                  str(media_port), *(["--shared"] if shared else [])],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
         before = cpu_seconds(relay.pid)
-        load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
+        if shared:  # every stream to the one port
+            load.send(f"baseline {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
+        else:
+            load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
         result = load.result()
         return result, cpu_seconds(relay.pid) - before
     finally:

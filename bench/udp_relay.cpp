@@ -4,7 +4,12 @@
 // sendto, woken by epoll: no SRTP, no parsing, no allocation. Browser-facing sockets
 // are bound to FIRST_PORT + i; each sends back to the last address it heard from.
 //
-//   udp_relay N FIRST_PORT PHONE_IP PHONE_PORT   -> prints READY, relays until stdin closes
+// --shared: what one browser-facing socket for all calls would cost instead (the way
+// SFUs multiplex browsers on one port): bound to FIRST_PORT, read with recvmmsg, each
+// new source address given the next call, and packets to the browsers sent in batches
+// with sendmmsg at the end of each epoll round. The phone side stays one socket per call.
+//
+//   udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared]  -> prints READY, relays until stdin closes
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -16,9 +21,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
+
+constexpr int kBatch = 64;
+constexpr std::size_t kDatagram = 2048;
 
 struct Leg {
     int fd = -1;
@@ -26,6 +36,7 @@ struct Leg {
     sockaddr_in to_here{};   // where packets sent from this socket go
     bool known = false;      // browser side: heard from the browser yet
     bool learns = false;     // browser side learns its peer's address from what it receives
+    int call = -1;
 };
 
 int bound_socket(std::uint16_t port) {
@@ -42,11 +53,57 @@ int bound_socket(std::uint16_t port) {
     return fd;
 }
 
+std::uint64_t key_of(const sockaddr_in &address) {
+    return std::uint64_t(address.sin_addr.s_addr) << 16 | address.sin_port;
+}
+
+// The browser side of --shared: one socket, batched both ways.
+struct SharedPort {
+    int fd = -1;
+    std::unordered_map<std::uint64_t, int> call_of_source;
+    std::vector<sockaddr_in> browser_of_call;
+    int next_call = 0;
+    // Receive batch.
+    char in[kBatch][kDatagram];
+    mmsghdr in_headers[kBatch];
+    iovec in_vectors[kBatch];
+    sockaddr_in in_sources[kBatch];
+    // Send batch.
+    char out[kBatch][kDatagram];
+    mmsghdr out_headers[kBatch];
+    iovec out_vectors[kBatch];
+    sockaddr_in out_destinations[kBatch];
+    int queued = 0;
+
+    void queue(int call, const char *data, std::size_t size) {
+        if (queued == kBatch) flush();
+        std::memcpy(out[queued], data, size);
+        out_vectors[queued] = {out[queued], size};
+        out_destinations[queued] = browser_of_call[call];
+        std::memset(&out_headers[queued], 0, sizeof out_headers[queued]);
+        out_headers[queued].msg_hdr.msg_iov = &out_vectors[queued];
+        out_headers[queued].msg_hdr.msg_iovlen = 1;
+        out_headers[queued].msg_hdr.msg_name = &out_destinations[queued];
+        out_headers[queued].msg_hdr.msg_namelen = sizeof out_destinations[queued];
+        ++queued;
+    }
+    void flush() {
+        int sent = 0;
+        while (sent < queued) {
+            int n = ::sendmmsg(fd, out_headers + sent, static_cast<unsigned>(queued - sent), 0);
+            if (n <= 0) break;  // a full buffer: the rest is lost, as a relay's would be
+            sent += n;
+        }
+        queued = 0;
+    }
+};
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: udp_relay N FIRST_PORT PHONE_IP PHONE_PORT\n");
+    bool shared = argc == 6 && std::string(argv[5]) == "--shared";
+    if (argc != 5 && !shared) {
+        std::fprintf(stderr, "usage: udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared]\n");
         return 2;
     }
     int calls = std::atoi(argv[1]);
@@ -57,39 +114,56 @@ int main(int argc, char **argv) {
     if (inet_pton(AF_INET, argv[3], &phone.sin_addr) != 1) return 2;
 
     int epoll = epoll_create1(0);
+    auto watch = [&](int fd) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+    };
     std::vector<Leg> legs(static_cast<std::size_t>(2 * calls));
     std::vector<Leg *> by_fd;
+    auto index = [&](Leg &leg) {
+        if (by_fd.size() <= static_cast<std::size_t>(leg.fd)) by_fd.resize(leg.fd + 1, nullptr);
+        by_fd[leg.fd] = &leg;
+        watch(leg.fd);
+    };
+    static SharedPort port;  // large buffers: not on the stack
+    if (shared) {
+        port.fd = bound_socket(static_cast<std::uint16_t>(first_port));
+        if (port.fd < 0) {
+            std::printf("FAILED cannot bind port %d: %s\n", first_port, std::strerror(errno));
+            return 1;
+        }
+        port.browser_of_call.resize(static_cast<std::size_t>(calls));
+        watch(port.fd);
+    }
+    std::vector<int> towards_phone_fd(static_cast<std::size_t>(calls), -1);
     for (int i = 0; i < calls; ++i) {
         Leg &browser = legs[2 * i], &towards_phone = legs[2 * i + 1];
-        browser.fd = bound_socket(static_cast<std::uint16_t>(first_port + i));
         towards_phone.fd = bound_socket(0);
-        if (browser.fd < 0 || towards_phone.fd < 0) {
+        if (!shared) browser.fd = bound_socket(static_cast<std::uint16_t>(first_port + i));
+        if ((!shared && browser.fd < 0) || towards_phone.fd < 0) {
             std::printf("FAILED cannot bind port %d: %s\n", first_port + i, std::strerror(errno));
             return 1;
         }
-        browser.other = towards_phone.fd;
-        browser.learns = true;
-        towards_phone.other = browser.fd;
         towards_phone.to_here = phone;
         towards_phone.known = true;
-        for (Leg *leg : {&browser, &towards_phone}) {
-            if (by_fd.size() <= static_cast<std::size_t>(leg->fd)) by_fd.resize(leg->fd + 1, nullptr);
-            by_fd[leg->fd] = leg;
-            epoll_event event{};
-            event.events = EPOLLIN;
-            event.data.fd = leg->fd;
-            epoll_ctl(epoll, EPOLL_CTL_ADD, leg->fd, &event);
+        towards_phone.call = i;
+        towards_phone_fd[i] = towards_phone.fd;
+        if (!shared) {
+            browser.other = towards_phone.fd;
+            browser.learns = true;
+            towards_phone.other = browser.fd;
+            index(browser);
         }
+        index(towards_phone);
     }
-    epoll_event input{};
-    input.events = EPOLLIN;
-    input.data.fd = STDIN_FILENO;
-    epoll_ctl(epoll, EPOLL_CTL_ADD, STDIN_FILENO, &input);
+    watch(STDIN_FILENO);
     std::puts("READY");
     std::fflush(stdout);
 
     std::vector<epoll_event> events(256);
-    char buffer[2048];
+    char buffer[kDatagram];
     for (;;) {
         int ready = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), -1);
         for (int e = 0; e < ready; ++e) {
@@ -98,12 +172,42 @@ int main(int argc, char **argv) {
                 if (::read(STDIN_FILENO, buffer, sizeof buffer) <= 0) return 0;
                 continue;
             }
+            if (shared && fd == port.fd) {
+                for (int i = 0; i < kBatch; ++i) {
+                    port.in_vectors[i] = {port.in[i], kDatagram};
+                    std::memset(&port.in_headers[i], 0, sizeof port.in_headers[i]);
+                    port.in_headers[i].msg_hdr.msg_iov = &port.in_vectors[i];
+                    port.in_headers[i].msg_hdr.msg_iovlen = 1;
+                    port.in_headers[i].msg_hdr.msg_name = &port.in_sources[i];
+                    port.in_headers[i].msg_hdr.msg_namelen = sizeof port.in_sources[i];
+                }
+                int count = ::recvmmsg(port.fd, port.in_headers, kBatch, MSG_DONTWAIT, nullptr);
+                for (int i = 0; i < count; ++i) {
+                    auto found = port.call_of_source.find(key_of(port.in_sources[i]));
+                    int call;
+                    if (found != port.call_of_source.end()) {
+                        call = found->second;
+                    } else {
+                        if (port.next_call == calls) continue;  // more sources than calls
+                        call = port.next_call++;
+                        port.call_of_source.emplace(key_of(port.in_sources[i]), call);
+                        port.browser_of_call[call] = port.in_sources[i];
+                    }
+                    (void)::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
+                                   reinterpret_cast<const sockaddr *>(&phone), sizeof phone);
+                }
+                continue;
+            }
             Leg &leg = *by_fd[fd];
-            Leg &out = *by_fd[leg.other];
             sockaddr_in source{};
             socklen_t length = sizeof source;
             ssize_t size = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&source), &length);
             if (size <= 0) continue;
+            if (shared) {  // a phone-side socket: back to its browser, in the next batch
+                if (leg.call < port.next_call) port.queue(leg.call, buffer, static_cast<std::size_t>(size));
+                continue;
+            }
+            Leg &out = *by_fd[leg.other];
             if (leg.learns) {
                 leg.to_here = source;
                 leg.known = true;
@@ -112,5 +216,6 @@ int main(int argc, char **argv) {
                 (void)::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
                                reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here);
         }
+        if (shared && port.queued) port.flush();
     }
 }
