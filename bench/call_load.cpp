@@ -415,6 +415,32 @@ struct Generator {
         static_cast<Generator *>(arg)->sdes.clear();
     }
 
+    // "SECONDS [video]": the streams' shape, then the measured window, with or without
+    // the calls' own media.
+    void start_media(std::istream &words, bool with_calls) {
+        unsigned seconds = 10;
+        std::string shape_name;
+        words >> seconds >> shape_name;
+        shape = shape_named(shape_name);
+        calls_send = with_calls;
+        start_window(seconds);
+    }
+
+    // "N ip port SECONDS [video]": N plain streams to ip:port, or to ip:port+i for stream i.
+    void open_plain_streams(std::istream &words, bool port_per_stream) {
+        std::size_t count = 0;
+        std::string ip;
+        unsigned port = 0;
+        words >> count >> ip >> port;
+        for (std::size_t i = 0; i < count; ++i) {
+            struct sa destination;
+            sa_set_str(&destination, ip.c_str(), static_cast<std::uint16_t>(port + (port_per_stream ? i : 0)));
+            baseline.push_back(std::make_unique<BaselineStream>());
+            baseline.back()->open(i, destination);
+        }
+        start_media(words, false);
+    }
+
     void command(const std::string &line) {
         std::istringstream words(line);
         std::string verb;
@@ -444,42 +470,11 @@ struct Generator {
                 calls[index]->connect(gateway, ufrag, pwd);
             }
         } else if (verb == "media") {
-            unsigned seconds = 10;
-            std::string shape_name;
-            words >> seconds >> shape_name;
-            shape = shape_named(shape_name);
-            calls_send = true;
-            start_window(seconds);
+            start_media(words, true);
         } else if (verb == "baseline") {
-            std::size_t count = 0;
-            std::string ip;
-            unsigned port = 0, seconds = 10;
-            std::string shape_name;
-            words >> count >> ip >> port >> seconds >> shape_name;
-            shape = shape_named(shape_name);
-            calls_send = false;
-            struct sa echo;
-            sa_set_str(&echo, ip.c_str(), static_cast<std::uint16_t>(port));
-            for (std::size_t i = 0; i < count; ++i) {
-                baseline.push_back(std::make_unique<BaselineStream>());
-                baseline.back()->open(i, echo);
-            }
-            start_window(seconds);
+            open_plain_streams(words, false);
         } else if (verb == "floor") {
-            std::size_t count = 0;
-            std::string ip;
-            unsigned first_port = 0, seconds = 10;
-            std::string shape_name;
-            words >> count >> ip >> first_port >> seconds >> shape_name;
-            shape = shape_named(shape_name);
-            calls_send = false;
-            for (std::size_t i = 0; i < count; ++i) {
-                struct sa relay;
-                sa_set_str(&relay, ip.c_str(), static_cast<std::uint16_t>(first_port + i));
-                baseline.push_back(std::make_unique<BaselineStream>());
-                baseline.back()->open(i, relay);
-            }
-            start_window(seconds);
+            open_plain_streams(words, true);
         } else if (verb == "sdes_open") {
             std::size_t count = 0;
             words >> count;
@@ -503,12 +498,7 @@ struct Generator {
                 sdes[index]->connect(relay, key) != 0)
                 std::printf("FAILED %zu bad sdes_connect line\n", index);
         } else if (verb == "sdes_media") {
-            unsigned seconds = 10;
-            std::string shape_name;
-            words >> seconds >> shape_name;
-            shape = shape_named(shape_name);
-            calls_send = false;
-            start_window(seconds);
+            start_media(words, false);
         } else if (verb == "quit") {
             re_cancel();
         }

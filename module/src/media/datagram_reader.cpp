@@ -40,10 +40,7 @@ void DatagramReader::read() {
     ssize_t size = ::recvfrom(fd_, buffer.data(), kLongest, MSG_DONTWAIT | MSG_TRUNC,
                               reinterpret_cast<sockaddr *>(&from), &from_size);
     if (size < 0) return;
-    if (static_cast<std::size_t>(size) > kLongest) {
-        ++truncated_;
-        return;
-    }
+    if (static_cast<std::size_t>(size) > kLongest) return;  // no media packet is that long
     struct sa source;
     if (sa_set_sa(&source, reinterpret_cast<const struct sockaddr *>(&from)) != 0) return;
     struct mbuf datagram {};

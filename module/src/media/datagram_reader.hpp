@@ -14,7 +14,7 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+#include <cstdint>  // before re.h, which needs it
 
 #include <re.h>
 
@@ -26,7 +26,7 @@ public:
 
     static constexpr std::size_t kCapacity = 2048;     // bytes per buffer
     static constexpr std::size_t kTrailerRoom = 64;    // kept free past the longest datagram taken
-    static constexpr std::size_t kLongest = kCapacity - kTrailerRoom;
+    static constexpr std::size_t kLongest = kCapacity - kTrailerRoom;  // longer datagrams are dropped
 
     DatagramReader(Handler handler, void *owner) : handler_(handler), owner_(owner) {}
     DatagramReader(const DatagramReader &) = delete;
@@ -35,9 +35,6 @@ public:
     // Takes over reading `socket` (IPv4 or IPv6) on this thread. 0 or an errno value.
     int attach(struct udp_sock *socket);
 
-    // Datagrams longer than kLongest, dropped.
-    std::uint64_t truncated() const { return truncated_; }
-
 private:
     static void on_readable(int flags, void *self);
     void read();
@@ -45,7 +42,6 @@ private:
     Handler handler_;
     void *owner_;
     int fd_ = -1;
-    std::uint64_t truncated_ = 0;
 };
 
 // A libre mbuf holding a copy of `datagram`'s unread bytes (for what keeps a reference).
