@@ -35,8 +35,7 @@ std::size_t srtp_key_size(enum srtp_suite suite) {
 
 BrowserTransport::BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag,
                                    std::string local_pwd)
-    : events_(events), dtls_context_(dtls_context), ice_(std::move(local_ufrag), std::move(local_pwd)),
-      reader_(&BrowserTransport::on_datagram, this) {}
+    : events_(events), dtls_context_(dtls_context), ice_(std::move(local_ufrag), std::move(local_pwd)) {}
 
 BrowserTransport::~BrowserTransport() {
     // The connection first (it holds the DTLS socket), then the helper, then the socket.
@@ -47,14 +46,14 @@ BrowserTransport::~BrowserTransport() {
 
 int BrowserTransport::listen(const struct sa &local) {
     struct udp_sock *socket = nullptr;
-    int err = udp_listen(&socket, &local, nullptr, nullptr);
+    int err = udp_listen(&socket, &local, &BrowserTransport::on_packet, this);
     if (err) return err;
     socket_.reset(socket);
     struct dtls_sock *dtls = nullptr;
     err = dtls_listen(&dtls, nullptr, socket, 4, kDtlsLayer, &BrowserTransport::on_dtls_connect, this);
     if (err) return err;
     dtls_socket_.reset(dtls);
-    return reader_.attach(socket);
+    return 0;
 }
 
 void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
@@ -63,23 +62,17 @@ void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
     secure();
 }
 
-void BrowserTransport::on_datagram(void *self, const struct sa &source, struct mbuf &datagram) {
-    static_cast<BrowserTransport *>(self)->packet(source, &datagram);
+void BrowserTransport::on_packet(const struct sa *source, struct mbuf *packet, void *self) {
+    static_cast<BrowserTransport *>(self)->packet(*source, packet);
 }
 
 void BrowserTransport::packet(const struct sa &source, struct mbuf *packet) {
     if (failed_ || mbuf_get_left(packet) < 2) return;
     std::uint8_t first = packet->buf[packet->pos];
     if (first <= 3) {
-        RePtr<struct mbuf> request(copy_datagram(*packet));  // a STUN message keeps its mbuf
         RePtr<struct mbuf> reply;
-        if (request) ice_.handle(source, request.get(), tmr_jiffies(), reply);
+        ice_.handle(source, packet, tmr_jiffies(), reply);
         if (reply) udp_send(socket_.get(), &source, reply.get());
-        return;
-    }
-    if (first >= 20 && first <= 63) {
-        RePtr<struct mbuf> record(copy_datagram(*packet));  // OpenSSL may keep a reference
-        if (record) dtls_recv_packet(dtls_socket_.get(), &source, record.get());
         return;
     }
     if (first < 128 || first > 191 || !secured_ || !ice_.is_checked(source) || mbuf_get_left(packet) < 12) {

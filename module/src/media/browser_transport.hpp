@@ -1,13 +1,12 @@
 // The browser's side of one session: one UDP socket (the ICE-lite candidate) carrying
 // STUN, DTLS and SRTP/SRTCP (rtcp-mux, BUNDLE), told apart by the first byte as
 // RFC 7983 says: 0-3 STUN, 20-63 DTLS (libre's dtls_listen helper claims those),
-// 128-191 RTP/RTCP (read by a DatagramReader, DTLS handed to libre's helper by hand). The gateway is always the DTLS server (setup:passive in answers,
+// 128-191 RTP/RTCP. The gateway is always the DTLS server (setup:passive in answers,
 // actpass in offers). Nothing is decrypted or sent before the browser's certificate
 // has matched the fingerprint of its SDP and the SRTP keys are set ("secured").
 // Lives on one media worker thread; every callback comes on it.
 #pragma once
 
-#include "media/datagram_reader.hpp"
 #include "media/ice_lite_responder.hpp"
 #include "media/re_ptr.hpp"
 #include "sdp/media_plan.hpp"
@@ -55,7 +54,7 @@ public:
     std::uint64_t dropped() const { return dropped_; }
 
 private:
-    static void on_datagram(void *self, const struct sa &source, struct mbuf &datagram);
+    static void on_packet(const struct sa *source, struct mbuf *packet, void *self);
     static void on_dtls_connect(const struct sa *peer, void *self);
     static void on_dtls_established(void *self);
     static void on_dtls_data(struct mbuf *packet, void *self);
@@ -70,7 +69,6 @@ private:
     IceLiteResponder ice_;
     std::optional<sdp::WebRtcParameters> browser_;
     RePtr<struct udp_sock> socket_;
-    DatagramReader reader_;
     RePtr<struct dtls_sock> dtls_socket_;
     RePtr<struct tls_conn> connection_;
     RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys

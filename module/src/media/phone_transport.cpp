@@ -4,9 +4,7 @@
 
 namespace sylk::media {
 
-PhoneTransport::PhoneTransport(Events &events, std::size_t line)
-    : events_(events), line_(line), rtp_reader_(&PhoneTransport::on_rtp, this),
-      rtcp_reader_(&PhoneTransport::on_rtcp, this) {}
+PhoneTransport::PhoneTransport(Events &events, std::size_t line) : events_(events), line_(line) {}
 
 PhoneTransport::~PhoneTransport() = default;
 
@@ -14,15 +12,14 @@ int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
     struct sa address = local;
     sa_set_port(&address, rtp_port);
     struct udp_sock *socket = nullptr;
-    int err = udp_listen(&socket, &address, nullptr, nullptr);
+    int err = udp_listen(&socket, &address, &PhoneTransport::on_rtp, this);
     if (err) return err;
     rtp_.reset(socket);
-    if ((err = rtp_reader_.attach(socket))) return err;
     sa_set_port(&address, static_cast<std::uint16_t>(rtp_port + 1));
-    err = udp_listen(&socket, &address, nullptr, nullptr);
+    err = udp_listen(&socket, &address, &PhoneTransport::on_rtcp, this);
     if (err) return err;
     rtcp_.reset(socket);
-    return rtcp_reader_.attach(socket);
+    return 0;
 }
 
 int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
@@ -40,14 +37,14 @@ int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
     return 0;
 }
 
-void PhoneTransport::on_rtp(void *self, const struct sa &, struct mbuf &packet) {
+void PhoneTransport::on_rtp(const struct sa *, struct mbuf *packet, void *self) {
     auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(&packet) >= 12) transport->events_.phone_rtp(transport->line_, &packet);
+    if (mbuf_get_left(packet) >= 12) transport->events_.phone_rtp(transport->line_, packet);
 }
 
-void PhoneTransport::on_rtcp(void *self, const struct sa &, struct mbuf &packet) {
+void PhoneTransport::on_rtcp(const struct sa *, struct mbuf *packet, void *self) {
     auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(&packet) >= 8) transport->events_.phone_rtcp(transport->line_, &packet);
+    if (mbuf_get_left(packet) >= 8) transport->events_.phone_rtcp(transport->line_, packet);
 }
 
 void PhoneTransport::send_rtp(struct mbuf *packet) {

@@ -1,10 +1,8 @@
 // The phone's side of one bridged m-line: plain RTP on an even port and RTCP on the
-// next, from the configured range, sending to where the phone's SDP said it receives;
-// both read by DatagramReaders.
+// next, from the configured range, sending to where the phone's SDP said it receives.
 // Lives on one media worker thread; every callback comes on it.
 #pragma once
 
-#include "media/datagram_reader.hpp"
 #include "media/re_ptr.hpp"
 #include "sdp/media_plan.hpp"
 
@@ -41,15 +39,13 @@ public:
     void send_rtcp(struct mbuf *packet);
 
 private:
-    static void on_rtp(void *self, const struct sa &source, struct mbuf &packet);
-    static void on_rtcp(void *self, const struct sa &source, struct mbuf &packet);
+    static void on_rtp(const struct sa *source, struct mbuf *packet, void *self);
+    static void on_rtcp(const struct sa *source, struct mbuf *packet, void *self);
 
     Events &events_;
     std::size_t line_;
     RePtr<struct udp_sock> rtp_;
     RePtr<struct udp_sock> rtcp_;
-    DatagramReader rtp_reader_;
-    DatagramReader rtcp_reader_;
     std::optional<struct sa> phone_rtp_;
     std::optional<struct sa> phone_rtcp_;
 };
