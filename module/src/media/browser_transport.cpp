@@ -86,7 +86,9 @@ void BrowserTransport::packet(const struct sa &source, struct mbuf *packet) {
         }
         events_.browser_rtcp(packet);
     } else {
-        if (srtp_decrypt(from_browser_.get(), packet) != 0) {
+        bool opened = rtp_from_browser_ ? rtp_from_browser_->unprotect(packet)
+                                        : srtp_decrypt(from_browser_.get(), packet) == 0;
+        if (!opened) {
             ++dropped_;
             return;
         }
@@ -164,13 +166,23 @@ void BrowserTransport::secure() {
         fail(std::string("DTLS failed: cannot set SRTP keys: ") + std::strerror(err));
         return;
     }
+    // RTP on the fast path when it can (libre's contexts above still do SRTCP).
+    if (suite == SRTP_AES_128_GCM && SrtpGcm::available()) {
+        rtp_from_browser_.emplace(client_key);
+        rtp_to_browser_.emplace(server_key);
+    }
     secured_ = true;
     events_.browser_secured();
 }
 
 void BrowserTransport::send_rtp(struct mbuf *packet) {
     auto destination = ice_.browser_address();
-    if (!secured_ || failed_ || !destination || srtp_encrypt(to_browser_.get(), packet) != 0) {
+    if (!secured_ || failed_ || !destination) {
+        ++dropped_;
+        return;
+    }
+    bool sealed = rtp_to_browser_ ? rtp_to_browser_->protect(packet) : srtp_encrypt(to_browser_.get(), packet) == 0;
+    if (!sealed) {
         ++dropped_;
         return;
     }

@@ -9,6 +9,7 @@
 
 #include "media/ice_lite_responder.hpp"
 #include "media/re_ptr.hpp"
+#include "media/srtp_gcm.hpp"
 #include "sdp/media_plan.hpp"
 
 #include <cstdint>
@@ -73,6 +74,9 @@ private:
     RePtr<struct tls_conn> connection_;
     RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys
     RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)
+    // RTP with AES-128-GCM goes through these instead of the two above (SRTCP does not).
+    std::optional<SrtpGcm> rtp_from_browser_;
+    std::optional<SrtpGcm> rtp_to_browser_;
     bool dtls_up_ = false;
     bool secured_ = false;
     bool failed_ = false;

@@ -1,0 +1,159 @@
+#include "media/srtp_gcm.hpp"
+
+#include <array>
+#include <cstring>
+
+#include <re.h>
+
+namespace sylk::media {
+
+namespace {
+
+constexpr std::size_t kMasterKeySize = Aes128Gcm::kKeySize;
+constexpr std::size_t kSaltSize = Aes128Gcm::kIvSize;  // RFC 7714: a 96-bit salt
+constexpr std::uint8_t kLabelRtpKey = 0x00;
+constexpr std::uint8_t kLabelRtpSalt = 0x02;
+constexpr std::uint64_t kWindow = 64;
+
+// RFC 3711 4.3: the AES-CM PRF under the master key, at x = (label << 48) XOR salt, with
+// the key derivation rate 0 (no rekeying). Its first block gives a 16-byte key and, cut
+// to 12 bytes, the salt.
+std::array<std::uint8_t, 16> derive(const std::uint8_t master[SrtpGcm::kMasterSize], std::uint8_t label) {
+    Aes128Gcm prf(master);
+    std::uint8_t block[16] = {};
+    std::memcpy(block, master + kMasterKeySize, kSaltSize);  // the salt, zero-padded to 14 bytes
+    block[7] ^= label;                                       // the label sits 7 bytes from the right of x
+    std::array<std::uint8_t, 16> out{};
+    prf.encrypt_block(block, out.data());
+    return out;
+}
+
+std::uint32_t read32(const std::uint8_t *p) {
+    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+}
+
+// The RTP header's length (fixed part, CSRCs, extension), or 0 when what is there is
+// not a version-2 RTP header.
+std::size_t header_size(const std::uint8_t *packet, std::size_t size) {
+    if (size < 12 || (packet[0] >> 6) != 2) return 0;
+    std::size_t length = 12 + 4 * std::size_t(packet[0] & 0x0f);
+    if (packet[0] & 0x10) {
+        if (size < length + 4) return 0;
+        length += 4 + 4 * (std::size_t(packet[length + 2]) << 8 | packet[length + 3]);
+    }
+    return length <= size ? length : 0;
+}
+
+// RFC 3711 3.3.1: the packet index this sequence number most likely has, given the
+// highest index seen; -1 for a packet from before the stream's first rollover counter.
+std::int64_t estimate_index(std::uint64_t highest, std::uint16_t sequence) {
+    std::int64_t rollover = static_cast<std::int64_t>(highest >> 16);
+    std::uint16_t highest_sequence = static_cast<std::uint16_t>(highest);
+    if (highest_sequence < 32768) {
+        if (sequence > highest_sequence + 32768) --rollover;
+    } else if (sequence < highest_sequence - 32768) {
+        ++rollover;
+    }
+    if (rollover < 0 || rollover > 0xffffffffLL) return -1;
+    return rollover << 16 | sequence;
+}
+
+}  // namespace
+
+SrtpGcm::SrtpGcm(const std::uint8_t master[kMasterSize]) : cipher_(derive(master, kLabelRtpKey).data()) {
+    std::memcpy(session_salt_, derive(master, kLabelRtpSalt).data(), sizeof session_salt_);
+}
+
+SrtpGcm::Stream *SrtpGcm::find(std::uint32_t ssrc) {
+    for (auto &stream : streams_)
+        if (stream.ssrc == ssrc) return &stream;
+    return nullptr;
+}
+
+// RFC 7714 8.1: 00 00 || SSRC || ROC || SEQ, XOR the session salt.
+void SrtpGcm::nonce(std::uint32_t ssrc, std::uint64_t index, std::uint8_t iv[Aes128Gcm::kIvSize]) const {
+    std::uint32_t rollover = static_cast<std::uint32_t>(index >> 16);
+    const std::uint8_t fields[Aes128Gcm::kIvSize] = {
+        0, 0,
+        std::uint8_t(ssrc >> 24), std::uint8_t(ssrc >> 16), std::uint8_t(ssrc >> 8), std::uint8_t(ssrc),
+        std::uint8_t(rollover >> 24), std::uint8_t(rollover >> 16), std::uint8_t(rollover >> 8), std::uint8_t(rollover),
+        std::uint8_t(index >> 8), std::uint8_t(index)};
+    for (std::size_t i = 0; i < Aes128Gcm::kIvSize; ++i) iv[i] = fields[i] ^ session_salt_[i];
+}
+
+bool SrtpGcm::protect(struct mbuf *packet) {
+    std::size_t size = mbuf_get_left(packet);
+    std::size_t header = header_size(mbuf_buf(packet), size);
+    if (header == 0) return false;
+    const std::uint8_t *bytes = mbuf_buf(packet);
+    std::uint32_t ssrc = read32(bytes + 8);
+    std::uint16_t sequence = static_cast<std::uint16_t>(bytes[2] << 8 | bytes[3]);
+
+    Stream *stream = find(ssrc);
+    std::int64_t index = sequence;
+    if (stream) {
+        index = estimate_index(stream->highest_index, sequence);
+        if (index < 0) return false;
+    } else if (streams_.size() >= kMaxStreams) {
+        return false;
+    }
+    if (packet->size < packet->end + Aes128Gcm::kTagSize &&
+        mbuf_resize(packet, packet->end + Aes128Gcm::kTagSize) != 0)
+        return false;
+
+    std::uint8_t iv[Aes128Gcm::kIvSize];
+    nonce(ssrc, static_cast<std::uint64_t>(index), iv);
+    std::uint8_t *start = mbuf_buf(packet);
+    cipher_.seal(iv, start, header, start + header, size - header, start + size);
+    packet->end += Aes128Gcm::kTagSize;
+
+    if (!stream)
+        streams_.push_back({ssrc, static_cast<std::uint64_t>(index), 1});
+    else if (static_cast<std::uint64_t>(index) > stream->highest_index)
+        stream->highest_index = static_cast<std::uint64_t>(index);
+    return true;
+}
+
+bool SrtpGcm::unprotect(struct mbuf *packet) {
+    std::size_t size = mbuf_get_left(packet);
+    if (size < 12 + Aes128Gcm::kTagSize) return false;
+    std::size_t plain_size = size - Aes128Gcm::kTagSize;
+    std::size_t header = header_size(mbuf_buf(packet), plain_size);
+    if (header == 0) return false;
+    std::uint8_t *start = mbuf_buf(packet);
+    std::uint32_t ssrc = read32(start + 8);
+    std::uint16_t sequence = static_cast<std::uint16_t>(start[2] << 8 | start[3]);
+
+    Stream *stream = find(ssrc);
+    std::int64_t index = sequence;
+    if (stream) {
+        index = estimate_index(stream->highest_index, sequence);
+        if (index < 0) return false;
+        auto unsigned_index = static_cast<std::uint64_t>(index);
+        if (unsigned_index <= stream->highest_index) {
+            std::uint64_t age = stream->highest_index - unsigned_index;
+            if (age >= kWindow || (stream->seen >> age & 1)) return false;  // too old, or a replay
+        }
+    } else if (streams_.size() >= kMaxStreams) {
+        return false;
+    }
+
+    std::uint8_t iv[Aes128Gcm::kIvSize];
+    nonce(ssrc, static_cast<std::uint64_t>(index), iv);
+    if (!cipher_.open(iv, start, header, start + header, plain_size - header, start + plain_size)) return false;
+    packet->end -= Aes128Gcm::kTagSize;
+
+    auto unsigned_index = static_cast<std::uint64_t>(index);
+    if (!stream) {
+        streams_.push_back({ssrc, unsigned_index, 1});
+    } else if (unsigned_index > stream->highest_index) {
+        std::uint64_t shift = unsigned_index - stream->highest_index;
+        stream->seen = shift >= kWindow ? 1 : (stream->seen << shift | 1);
+        stream->highest_index = unsigned_index;
+    } else {
+        stream->seen |= std::uint64_t(1) << (stream->highest_index - unsigned_index);
+    }
+    return true;
+}
+
+}  // namespace sylk::media

@@ -1,0 +1,52 @@
+// SRTP for RTP packets with AEAD_AES_128_GCM (RFC 7714), the suite Chromium and Firefox
+// agree to: the gateway's per-packet fast path, one object per direction of a session.
+// SRTCP and the other suites stay with libre's srtp (RTCP is a few packets a second).
+// It keeps what RFC 3711 asks of a context, per SSRC: the rollover counter, the highest
+// sequence number and, on the receiving side, a 64-packet replay window. A packet that
+// fails changes nothing (neither its bytes nor the stream's state).
+#pragma once
+
+#include "media/aes128_gcm.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+struct mbuf;
+
+namespace sylk::media {
+
+class SrtpGcm {
+public:
+    static constexpr std::size_t kMasterSize = 16 + 12;  // master key, then master salt
+    // Streams (SSRCs) one direction keeps; a packet of one more is refused.
+    static constexpr std::size_t kMaxStreams = 64;
+
+    static bool available() { return Aes128Gcm::available(); }
+
+    // The master key and salt, as tls_srtp_keyinfo gives them. Only when available().
+    explicit SrtpGcm(const std::uint8_t master[kMasterSize]);
+
+    // Encrypts the RTP packet at pos..end in place and appends the 16-byte tag. Returns
+    // false (nothing changed) for what is not an RTP packet or a stream too many.
+    bool protect(struct mbuf *packet);
+    // Checks and decrypts in place, leaving pos at the RTP header and end before the tag.
+    // Returns false (nothing changed) for a forged, damaged, replayed or too old packet.
+    bool unprotect(struct mbuf *packet);
+
+private:
+    struct Stream {
+        std::uint32_t ssrc;
+        std::uint64_t highest_index;  // rollover counter << 16 | highest sequence number
+        std::uint64_t seen;           // replay window: bit k = highest_index - k arrived
+    };
+
+    Stream *find(std::uint32_t ssrc);
+    void nonce(std::uint32_t ssrc, std::uint64_t index, std::uint8_t iv[Aes128Gcm::kIvSize]) const;
+
+    Aes128Gcm cipher_;
+    std::uint8_t session_salt_[Aes128Gcm::kIvSize];
+    std::vector<Stream> streams_;
+};
+
+}  // namespace sylk::media
