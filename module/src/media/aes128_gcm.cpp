@@ -64,16 +64,27 @@ SYLK_AES_TARGET inline __m128i encrypt(const std::uint8_t round_keys[11][16], __
 }
 
 // Four blocks through the rounds side by side: the AES unit is pipelined, so this costs
-// little more than one.
-SYLK_AES_TARGET inline void encrypt4(const std::uint8_t round_keys[11][16], __m128i blocks[4]) {
+// little more than one. Four named values, not an array: an array stays on the stack,
+// and every round then waits for a store and a load.
+SYLK_AES_TARGET inline void encrypt4(const std::uint8_t round_keys[11][16], __m128i &a, __m128i &b, __m128i &c,
+                                     __m128i &d) {
     __m128i key = load(round_keys[0]);
-    for (int i = 0; i < 4; ++i) blocks[i] = _mm_xor_si128(blocks[i], key);
+    a = _mm_xor_si128(a, key);
+    b = _mm_xor_si128(b, key);
+    c = _mm_xor_si128(c, key);
+    d = _mm_xor_si128(d, key);
     for (int round = 1; round < 10; ++round) {
         key = load(round_keys[round]);
-        for (int i = 0; i < 4; ++i) blocks[i] = _mm_aesenc_si128(blocks[i], key);
+        a = _mm_aesenc_si128(a, key);
+        b = _mm_aesenc_si128(b, key);
+        c = _mm_aesenc_si128(c, key);
+        d = _mm_aesenc_si128(d, key);
     }
     key = load(round_keys[10]);
-    for (int i = 0; i < 4; ++i) blocks[i] = _mm_aesenclast_si128(blocks[i], key);
+    a = _mm_aesenclast_si128(a, key);
+    b = _mm_aesenclast_si128(b, key);
+    c = _mm_aesenclast_si128(c, key);
+    d = _mm_aesenclast_si128(d, key);
 }
 
 // a * b in GF(2^128) modulo x^128 + x^7 + x^2 + x + 1, both byte-reversed (see above).
@@ -158,9 +169,9 @@ SYLK_AES_TARGET void Aes128Gcm::apply_keystream(const std::uint8_t iv[kIvSize], 
                                                 std::size_t size) const {
     std::uint32_t counter = 2;
     while (size > 0) {
-        __m128i keystream[4];
-        for (int i = 0; i < 4; ++i) keystream[i] = counter_block(iv, counter + static_cast<std::uint32_t>(i));
-        encrypt4(round_keys_, keystream);
+        __m128i keystream[4] = {counter_block(iv, counter), counter_block(iv, counter + 1),
+                                counter_block(iv, counter + 2), counter_block(iv, counter + 3)};
+        encrypt4(round_keys_, keystream[0], keystream[1], keystream[2], keystream[3]);
         counter += 4;
         for (int i = 0; i < 4 && size > 0; ++i) {
             if (size >= 16) {
