@@ -264,7 +264,7 @@ def bench(count, seconds, workers, work, srtp, reference):
         floor, floor_cpu = floor_run(load, count, seconds, media_port)
         shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
         if reference == "rtpengine":
-            reference_result = rtpengine_run(load, count, seconds, media_port, workers, work)
+            reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
     finally:
         load.stop()
         if host.process.poll() is None:
@@ -307,7 +307,7 @@ def bench(count, seconds, workers, work, srtp, reference):
         engine, engine_cpu = reference_result
         engine_relayed = 2 * engine["received"] / seconds
         engine_per_core = engine_relayed * seconds / max(engine_cpu, 1e-9)
-        print(f"  rtpengine (user space, {workers} thread(s), SDES AES_CM_128_HMAC_SHA1_80): {engine_relayed:,.0f} "
+        print(f"  rtpengine (user space, {workers} thread(s), SDES {SDES_SUITES[srtp]}): {engine_relayed:,.0f} "
               f"packets/s, loss {100 * (1 - engine['received'] / max(1, engine['sent'])):.3f} %, CPU "
               f"{100 * engine_cpu / seconds:.1f} % of a core, {engine_per_core:,.0f} packets/s per core "
               f"(gateway/rtpengine {per_core / engine_per_core:.2f}), added one-way latency p50/p99 "
@@ -324,8 +324,12 @@ def bench(count, seconds, workers, work, srtp, reference):
             "floor_cpu_share": floor_cpu / seconds}
 
 
-def rtpengine_run(load, count, seconds, media_port, threads, work):
-    """The same streams through rtpengine, keyed by SDES: (call_load's RESULT, rtpengine's CPU seconds)."""
+SDES_SUITES = {"gcm": "AEAD_AES_128_GCM", "aes-cm": "AES_CM_128_HMAC_SHA1_80"}
+
+
+def rtpengine_run(load, count, seconds, media_port, threads, work, srtp):
+    """The same streams through rtpengine, keyed by SDES with the suite the gateway's DTLS
+    got (call_load keys both alike): (call_load's RESULT, rtpengine's CPU seconds)."""
     with relay_cpu():
         engine = RtpEngine(work, free_sip_port(), threads).start()
     try:
@@ -337,12 +341,13 @@ def rtpengine_run(load, count, seconds, media_port, threads, work):
         load.expect("OPENED")
         for index, port, key in streams:
             call = {"call-id": f"bench-{index}", "from-tag": "browser"}
-            engine.command({**call, "command": "offer", "sdp": sdes_offer(index, port, key),
+            engine.command({**call, "command": "offer", "sdp": sdes_offer(index, port, key, SDES_SUITES[srtp]),
                             "transport-protocol": "RTP/AVP"})
             answer = engine.command({**call, "command": "answer", "to-tag": "phone",
                                      "sdp": phone_answer(index, media_port), "transport-protocol": "RTP/SAVP"})
             relay_port = re.search(r"^m=audio (\d+)", answer["sdp"], re.M).group(1)
             relay_key = re.search(r"inline:([A-Za-z0-9+/=]+)", answer["sdp"]).group(1)
+            relay_key += "=" * (-len(relay_key) % 4)  # rtpengine leaves out the padding; libre's decoder needs it
             load.send(f"sdes_connect {index} 127.0.0.1 {relay_port} {relay_key}")
         before = cpu_seconds(engine.process.pid)
         load.send(f"sdes_media {seconds} {SHAPE}")
@@ -385,7 +390,8 @@ def main():
     parser.add_argument("--video", action="store_true",
                         help="video-shaped streams: 3 packets of 1,100 bytes per frame, 30 frames/s")
     parser.add_argument("--srtp", choices=["gcm", "aes-cm"], default="gcm",
-                        help="the SRTP suite call_load offers in DTLS (default: AES-GCM first, as Chromium)")
+                        help="the SRTP suite call_load offers in DTLS, and keys rtpengine's SDES streams with "
+                             "(default: AES-GCM first, as Chromium)")
     parser.add_argument("--reference", choices=["rtpengine"],
                         help="also run the same streams through rtpengine (Debian's rtpengine-daemon)")
     parser.add_argument("--pin", action="store_true",

@@ -14,11 +14,12 @@
 //   floor N ip first_port SECONDS [video] -> the same, plain RTP, stream i to ip:first_port+i
 //                                      (bench/udp_relay's sockets: the relay without the gateway)
 //   sdes_open N                     -> SDES i port key   (N lines), then OPENED: SDES-keyed streams
+//                                      (AEAD_AES_128_GCM, or AES_CM_128_HMAC_SHA1_80 with --srtp aes-cm)
 //   sdes_connect i ip port key      -> (nothing, or FAILED i ...): the relay's address and its key
 //   sdes_media SECONDS [video]      -> the same RESULT, the SDES streams through the relay
 //   quit
-// Argument: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS (default: the
-// gateway's choice, AES-GCM first).
+// Argument: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS and keys the SDES
+// streams with it (default: the gateway's choice in DTLS, AES-GCM first; SDES AES-GCM).
 #include "media/browser_transport.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/re_ptr.hpp"
@@ -291,11 +292,14 @@ private:
 
 // One call's browser side keyed by SDES (a=crypto) instead of DTLS, for relays that take
 // SRTP keys in the SDP (rtpengine): SRTP with our key to the relay, SRTP back with the
-// relay's key. AES_CM_128_HMAC_SHA1_80, the suite every SDES peer has.
+// relay's key. AEAD_AES_128_GCM (RFC 7714) or AES_CM_128_HMAC_SHA1_80.
 class SdesStream {
 public:
-    int open(std::size_t index) {
+    int open(std::size_t index, enum srtp_suite suite) {
         index_ = index;
+        suite_ = suite;
+        key_size_ = sylk::media::srtp_key_size(suite);
+        if (key_size_ == 0 || key_size_ > sizeof key_) return EINVAL;
         struct sa local;
         sa_set_str(&local, "127.0.0.1", 0);
         struct udp_sock *socket = nullptr;
@@ -304,9 +308,9 @@ public:
         socket_.reset(socket);
         udp_sockbuf_set(socket, 1 << 20);
         packet_.reset(mbuf_alloc(256));
-        rand_bytes(key_, sizeof key_);
+        rand_bytes(key_, key_size_);
         struct srtp *tx = nullptr;
-        if ((err = srtp_alloc(&tx, SRTP_AES_CM_128_HMAC_SHA1_80, key_, sizeof key_, 0))) return err;
+        if ((err = srtp_alloc(&tx, suite_, key_, key_size_, 0))) return err;
         tx_.reset(tx);
         return udp_local_get(socket, &local_) ? EINVAL : 0;
     }
@@ -314,16 +318,16 @@ public:
     std::string key() const {
         char text[64];
         std::size_t size = sizeof text;
-        if (base64_encode(key_, sizeof key_, text, &size) != 0) return {};
+        if (base64_encode(key_, key_size_, text, &size) != 0) return {};
         return std::string(text, size);
     }
     // The relay's address and the key it encrypts with; 0 or an errno value.
     int connect(const struct sa &relay, const std::string &relay_key) {
         std::uint8_t key[64];
         std::size_t size = sizeof key;
-        if (base64_decode(relay_key.data(), relay_key.size(), key, &size) != 0 || size != sizeof key_) return EINVAL;
+        if (base64_decode(relay_key.data(), relay_key.size(), key, &size) != 0 || size != key_size_) return EINVAL;
         struct srtp *rx = nullptr;
-        if (int err = srtp_alloc(&rx, SRTP_AES_CM_128_HMAC_SHA1_80, key, size, 0)) return err;
+        if (int err = srtp_alloc(&rx, suite_, key, size, 0)) return err;
         rx_.reset(rx);
         relay_ = relay;
         return 0;
@@ -350,7 +354,9 @@ private:
         if (measurement.recording) measurement.record(read_send_time(packet));
     }
     std::size_t index_ = 0;
-    std::uint8_t key_[30] = {};
+    enum srtp_suite suite_ = SRTP_AES_128_GCM;
+    std::uint8_t key_[32] = {};
+    std::size_t key_size_ = 0;
     struct sa local_ {}, relay_ {};
     RePtr<struct udp_sock> socket_;
     RePtr<struct srtp> tx_, rx_;
@@ -365,6 +371,7 @@ struct Generator {
     std::vector<std::unique_ptr<Call>> calls;
     std::vector<std::unique_ptr<BaselineStream>> baseline;
     std::vector<std::unique_ptr<SdesStream>> sdes;
+    enum srtp_suite sdes_suite = SRTP_AES_128_GCM;
     struct tmr ticker {};
     struct tmr window {};
     std::string input;
@@ -480,7 +487,7 @@ struct Generator {
             words >> count;
             for (std::size_t i = 0; i < count; ++i) {
                 auto stream = std::make_unique<SdesStream>();
-                if (int err = stream->open(i)) {
+                if (int err = stream->open(i, sdes_suite)) {
                     std::printf("FAILED %zu open: %s\n", i, std::strerror(err));
                     break;
                 }
@@ -539,6 +546,7 @@ int main(int argc, char **argv) {
         if (certificate.make_dtls_context(&tls) != 0) return 1;
         generator.dtls.reset(tls);
         if (aes_cm_only && tls_set_srtp(tls, "SRTP_AES128_CM_SHA1_80") != 0) return 1;
+        if (aes_cm_only) generator.sdes_suite = SRTP_AES_CM_128_HMAC_SHA1_80;
         std::printf("FINGERPRINT %s\n", certificate.fingerprint().c_str());
         std::fflush(stdout);
         fd_listen(STDIN_FILENO, FD_READ, &Generator::on_stdin, &generator);

@@ -94,11 +94,12 @@ class RtpEngine:
             self.log.close()
 
 
-def sdes_offer(index, port, key):
-    """The browser side as rtpengine takes it: RTP/SAVP keyed by a=crypto."""
+def sdes_offer(index, port, key, suite):
+    """The browser side as rtpengine takes it: RTP/SAVP keyed by a=crypto with `suite`
+    (AEAD_AES_128_GCM or AES_CM_128_HMAC_SHA1_80)."""
     return "\r\n".join([
         "v=0", f"o=- {index + 1} 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
-        f"m=audio {port} RTP/SAVP 0", f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}", "a=rtpmap:0 PCMU/8000",
+        f"m=audio {port} RTP/SAVP 0", f"a=crypto:1 {suite} inline:{key}", "a=rtpmap:0 PCMU/8000",
         "a=sendrecv", ""])
 
 
