@@ -64,10 +64,18 @@ SrtpGcm::SrtpGcm(const std::uint8_t master[kMasterSize]) : cipher_(derive(master
     std::memcpy(session_salt_, derive(master, kLabelRtpSalt).data(), sizeof session_salt_);
 }
 
-SrtpGcm::Stream *SrtpGcm::find(std::uint32_t ssrc) {
-    for (auto &stream : streams_)
-        if (stream.ssrc == ssrc) return &stream;
-    return nullptr;
+std::int64_t SrtpGcm::locate(const std::uint8_t *header, Stream *&stream) {
+    std::uint32_t ssrc = read32(header + 8);
+    auto sequence = static_cast<std::uint16_t>(header[2] << 8 | header[3]);
+    stream = nullptr;
+    for (auto &known : streams_) {
+        if (known.ssrc == ssrc) {
+            stream = &known;
+            break;
+        }
+    }
+    if (stream) return estimate_index(stream->highest_index, sequence);
+    return streams_.size() < kMaxStreams ? sequence : -1;  // a new stream starts at rollover 0
 }
 
 // RFC 7714 8.1: 00 00 || SSRC || ROC || SEQ, XOR the session salt.
@@ -85,18 +93,10 @@ bool SrtpGcm::protect(struct mbuf *packet) {
     std::size_t size = mbuf_get_left(packet);
     std::size_t header = header_size(mbuf_buf(packet), size);
     if (header == 0) return false;
-    const std::uint8_t *bytes = mbuf_buf(packet);
-    std::uint32_t ssrc = read32(bytes + 8);
-    std::uint16_t sequence = static_cast<std::uint16_t>(bytes[2] << 8 | bytes[3]);
-
-    Stream *stream = find(ssrc);
-    std::int64_t index = sequence;
-    if (stream) {
-        index = estimate_index(stream->highest_index, sequence);
-        if (index < 0) return false;
-    } else if (streams_.size() >= kMaxStreams) {
-        return false;
-    }
+    std::uint32_t ssrc = read32(mbuf_buf(packet) + 8);
+    Stream *stream = nullptr;
+    std::int64_t index = locate(mbuf_buf(packet), stream);
+    if (index < 0) return false;
     if (packet->size < packet->end + Aes128Gcm::kTagSize &&
         mbuf_resize(packet, packet->end + Aes128Gcm::kTagSize) != 0)
         return false;
@@ -122,20 +122,12 @@ bool SrtpGcm::unprotect(struct mbuf *packet) {
     if (header == 0) return false;
     std::uint8_t *start = mbuf_buf(packet);
     std::uint32_t ssrc = read32(start + 8);
-    std::uint16_t sequence = static_cast<std::uint16_t>(start[2] << 8 | start[3]);
-
-    Stream *stream = find(ssrc);
-    std::int64_t index = sequence;
-    if (stream) {
-        index = estimate_index(stream->highest_index, sequence);
-        if (index < 0) return false;
-        auto unsigned_index = static_cast<std::uint64_t>(index);
-        if (unsigned_index <= stream->highest_index) {
-            std::uint64_t age = stream->highest_index - unsigned_index;
-            if (age >= kWindow || (stream->seen >> age & 1)) return false;  // too old, or a replay
-        }
-    } else if (streams_.size() >= kMaxStreams) {
-        return false;
+    Stream *stream = nullptr;
+    std::int64_t index = locate(start, stream);
+    if (index < 0) return false;
+    if (stream && static_cast<std::uint64_t>(index) <= stream->highest_index) {
+        std::uint64_t age = stream->highest_index - static_cast<std::uint64_t>(index);
+        if (age >= kWindow || (stream->seen >> age & 1)) return false;  // too old, or a replay
     }
 
     std::uint8_t iv[Aes128Gcm::kIvSize];

@@ -41,7 +41,10 @@ private:
         std::uint64_t seen;           // replay window: bit k = highest_index - k arrived
     };
 
-    Stream *find(std::uint32_t ssrc);
+    // The packet index of the RTP header's sequence number in its SSRC's stream (null
+    // when the SSRC is new); -1 when the packet cannot be placed (before the stream's
+    // first rollover, or a new SSRC with no room left).
+    std::int64_t locate(const std::uint8_t *header, Stream *&stream);
     void nonce(std::uint32_t ssrc, std::uint64_t index, std::uint8_t iv[Aes128Gcm::kIvSize]) const;
 
     Aes128Gcm cipher_;
