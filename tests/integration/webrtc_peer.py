@@ -5,9 +5,12 @@ candidates."""
 
 import asyncio
 import math
+import re
+import socket
 import struct
 
 import aioice.ice
+import aioice.stun as stun
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
@@ -74,6 +77,29 @@ class Browser:
 
     async def accept(self, sdp):
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+
+def ice_check_answered(gateway_sdp, browser_sdp, timeout=3):
+    """Sends one ICE check with the session's credentials, from a socket of its own, to the
+    candidate of the gateway's SDP: whether a success answer came within `timeout` s."""
+    port = int(re.search(r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host", gateway_sdp).group(1))
+    gateway_ufrag = re.search(r"a=ice-ufrag:(\S+)", gateway_sdp).group(1)
+    gateway_pwd = re.search(r"a=ice-pwd:(\S+)", gateway_sdp).group(1)
+    browser_ufrag = re.search(r"a=ice-ufrag:(\S+)", browser_sdp).group(1)
+    request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+    request.attributes["USERNAME"] = f"{gateway_ufrag}:{browser_ufrag}"
+    request.attributes["PRIORITY"] = 1
+    request.attributes["ICE-CONTROLLING"] = 1
+    request.add_message_integrity(gateway_pwd.encode())  # and FINGERPRINT
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        probe.settimeout(timeout)
+        probe.sendto(bytes(request), ("127.0.0.1", port))
+        try:
+            answer = stun.parse_message(probe.recv(1500))
+        except socket.timeout:
+            return False
+    return answer.message_class == stun.Class.RESPONSE and answer.transaction_id == request.transaction_id
 
 
 async def events_until(client, state, timeout=15):

@@ -115,10 +115,10 @@ int main(int argc, char **argv) {
     auto &browser = std::get<sylk::sdp::BrowserDescription>(offer);
     std::size_t bridged_count = 0;
     for (const auto &line : browser.lines) bridged_count += line.bridged ? 1 : 0;
-    auto ports = engine->reserve_ports(bridged_count);
-    if (!ports) die("no media ports available");
     sylk::media::MediaSessionSpec spec;
     spec.id = 1;
+    auto ports = engine->reserve_ports(spec.id, bridged_count);
+    if (!ports) die("no media ports available");
     spec.ports = *ports;
     spec.local_ice_ufrag = token(8);
     spec.local_ice_pwd = token(24);

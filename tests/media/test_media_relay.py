@@ -170,7 +170,7 @@ def test_audio_both_ways_then_rtp_timeout(harness_factory):
         phone.close()
 
 
-def test_dtls_that_never_completes_ends_with_a_reason_and_frees_its_ports(harness_factory):
+def test_dtls_that_never_completes_ends_with_a_reason_and_leaves_nothing_behind(harness_factory):
     harness = harness_factory(settings(42200))
     phone = Phone()
     browser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -215,9 +215,14 @@ def test_dtls_that_never_completes_ends_with_a_reason_and_frees_its_ports(harnes
         started = time.monotonic()
         ended = harness.wait_event("EVENT ended 1 DTLS failed: handshake not completed", RTP_TIMEOUT + 10)
         assert time.monotonic() - started <= RTP_TIMEOUT + 2, ended
-        # ... and leaves nothing behind: its ports are free again.
-        assert port_is_free(port)
+        # ... and leaves nothing behind: its phone ports are free again, and the worker's
+        # browser port (shared by its sessions, so still bound) no longer answers its
+        # ufrag, where it answered at once a moment ago.
         assert port_is_free(phone_port) and port_is_free(phone_port + 1)
+        assert not port_is_free(port)
+        browser.settimeout(3)
+        with pytest.raises(socket.timeout):
+            check(gw_pwd)
         assert harness.close() == 0
     finally:
         browser.close()

@@ -46,7 +46,7 @@ struct RecordingMedia : media::MediaEngine {
     bool exhausted = false;
     std::string fingerprint() const override { return "AA:BB"; }
     std::string media_address() const override { return "127.0.0.1"; }
-    std::optional<media::PortReservation> reserve_ports(std::size_t lines) override {
+    std::optional<media::PortReservation> reserve_ports(media::MediaSessionId, std::size_t lines) override {
         if (exhausted) return std::nullopt;
         media::PortReservation ports{next_port, {}};
         next_port += 2;

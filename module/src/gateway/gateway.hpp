@@ -89,7 +89,7 @@ private:
     void tell_accepted(Session &session);  // incoming calls: `accepted` once, before `established`
     void end_session(sip::CallId call, const std::string &reason);  // tells the client, frees the media
     void end_calls_of(Client &client);
-    std::optional<media::PortReservation> reserve_media(const std::vector<sdp::MediaLine> &lines);
+    std::optional<media::PortReservation> reserve_media(sip::CallId call, const std::vector<sdp::MediaLine> &lines);
     sdp::GatewayWebRtc gateway_webrtc(const Session &session) const;
     sdp::GatewayRtp gateway_rtp(const Session &session) const;
 

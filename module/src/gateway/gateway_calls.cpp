@@ -68,8 +68,9 @@ std::size_t count_bridged(const std::vector<sdp::MediaLine> &lines) {
 
 }  // namespace
 
-std::optional<media::PortReservation> Gateway::reserve_media(const std::vector<sdp::MediaLine> &lines) {
-    return media_->reserve_ports(count_bridged(lines));
+std::optional<media::PortReservation> Gateway::reserve_media(sip::CallId call,
+                                                             const std::vector<sdp::MediaLine> &lines) {
+    return media_->reserve_ports(call, count_bridged(lines));
 }
 
 sdp::GatewayWebRtc Gateway::gateway_webrtc(const Session &session) const {
@@ -99,10 +100,10 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     auto offer = sdp::read_browser_offer(*offer_sdp);
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
-    auto ports = reserve_media(browser.lines);
+    sip::CallId call = ++last_call_;
+    auto ports = reserve_media(call, browser.lines);
     if (!ports) return std::string("no media ports available");
 
-    sip::CallId call = ++last_call_;
     Session session;
     session.client = client.id;
     session.id = request.session;
@@ -239,7 +240,7 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
                            : std::variant<sdp::PhoneDescription, std::string>(problem);
     auto *phone = std::get_if<sdp::PhoneDescription>(&offer);
     std::optional<media::PortReservation> ports;
-    if (client != clients_.end() && phone && media_) ports = reserve_media(phone->lines);
+    if (client != clients_.end() && phone && media_) ports = reserve_media(update.id, phone->lines);
     if (!ports) {
         // The account went away meanwhile, or no media can be set up: the caller hears why.
         calls_.end_call(update.id, client == clients_.end() ? 480 : 488);

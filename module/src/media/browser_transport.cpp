@@ -8,10 +8,6 @@ namespace sylk::media {
 
 namespace {
 
-// libre's dtls helper sits on the socket at this layer (any layer above 0 works: it is
-// the only helper, and everything it does not claim reaches the socket's own handler).
-constexpr int kDtlsLayer = 1;
-
 bool is_rtcp(const struct mbuf *packet) {
     // RFC 5761: with rtcp-mux, RTCP packet types 192-223 sit where RTP has marker+type 64-95.
     std::uint8_t type = packet->buf[packet->pos + 1];
@@ -33,27 +29,21 @@ std::size_t srtp_key_size(enum srtp_suite suite) {
 }
 
 
-BrowserTransport::BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag,
-                                   std::string local_pwd)
-    : events_(events), dtls_context_(dtls_context), ice_(std::move(local_ufrag), std::move(local_pwd)) {}
+BrowserTransport::BrowserTransport(Events &events, BrowserPort &port, struct tls *dtls_context,
+                                   std::string local_ufrag, std::string local_pwd)
+    : events_(events), dtls_context_(dtls_context), port_(port), local_ufrag_(local_ufrag),
+      ice_(std::move(local_ufrag), std::move(local_pwd)) {}
 
 BrowserTransport::~BrowserTransport() {
-    // The connection first (it holds the DTLS socket), then the helper, then the socket.
+    // The connection first (it sends its close alert through the port), then the routes.
     connection_.reset();
-    dtls_socket_.reset();
-    socket_.reset();
+    if (attached_) port_.detach(local_ufrag_, *this);
 }
 
-int BrowserTransport::listen(const struct sa &local) {
-    struct udp_sock *socket = nullptr;
-    int err = udp_listen(&socket, &local, &BrowserTransport::on_packet, this);
-    if (err) return err;
-    socket_.reset(socket);
-    struct dtls_sock *dtls = nullptr;
-    err = dtls_listen(&dtls, nullptr, socket, 4, kDtlsLayer, &BrowserTransport::on_dtls_connect, this);
-    if (err) return err;
-    dtls_socket_.reset(dtls);
-    return 0;
+int BrowserTransport::attach() {
+    int err = port_.attach(local_ufrag_, *this);
+    attached_ = err == 0;
+    return err;
 }
 
 void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
@@ -62,20 +52,36 @@ void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
     secure();
 }
 
-void BrowserTransport::on_packet(const struct sa *source, struct mbuf *packet, void *self) {
-    static_cast<BrowserTransport *>(self)->packet(*source, packet);
+void BrowserTransport::port_stun(const struct sa &source, struct mbuf *message) {
+    if (failed_) return;
+    RePtr<struct mbuf> reply;
+    auto outcome = ice_.handle(source, message, tmr_jiffies(), reply);
+    if (reply) port_.send_now(source, reply.get());
+    if (outcome == IceLiteResponder::Outcome::answered) route_checked_addresses();
 }
 
-void BrowserTransport::packet(const struct sa &source, struct mbuf *packet) {
-    if (failed_ || mbuf_get_left(packet) < 2) return;
-    std::uint8_t first = packet->buf[packet->pos];
-    if (first <= 3) {
-        RePtr<struct mbuf> reply;
-        ice_.handle(source, packet, tmr_jiffies(), reply);
-        if (reply) udp_send(socket_.get(), &source, reply.get());
-        return;
+// The port routes to this session exactly the addresses its responder counts as
+// checked: the new one is added, one the responder forgot is given up.
+void BrowserTransport::route_checked_addresses() {
+    for (auto address = routed_.begin(); address != routed_.end();) {
+        if (ice_.is_checked(*address)) {
+            ++address;
+        } else {
+            port_.unroute(*address, *this);
+            address = routed_.erase(address);
+        }
     }
-    if (first < 128 || first > 191 || !secured_ || !ice_.is_checked(source) || mbuf_get_left(packet) < 12) {
+    for (const auto &checked : ice_.checked_addresses()) {
+        bool known = false;
+        for (const auto &address : routed_) known = known || sa_cmp(&address, &checked, SA_ALL);
+        if (known) continue;
+        routed_.push_back(checked);
+        port_.route(checked, *this);
+    }
+}
+
+void BrowserTransport::port_media(const struct sa &source, struct mbuf *packet) {
+    if (failed_ || !secured_ || !ice_.is_checked(source) || mbuf_get_left(packet) < 12) {
         ++dropped_;
         return;
     }
@@ -96,21 +102,19 @@ void BrowserTransport::packet(const struct sa &source, struct mbuf *packet) {
     }
 }
 
-void BrowserTransport::on_dtls_connect(const struct sa *peer, void *self_pointer) {
-    auto *self = static_cast<BrowserTransport *>(self_pointer);
+void BrowserTransport::port_dtls_offered(const struct sa &peer) {
     // One DTLS association per session, and only with an address that passed an ICE
     // check (RFC 8445: no data before connectivity is checked); a browser retransmits
     // its ClientHello, so one that came too early is not lost for good.
-    if (self->failed_ || self->connection_ || !self->ice_.is_checked(*peer)) return;
+    if (failed_ || connection_ || !ice_.is_checked(peer)) return;
     struct tls_conn *connection = nullptr;
-    int err = dtls_accept(&connection, self->dtls_context_, self->dtls_socket_.get(),
-                          &BrowserTransport::on_dtls_established, &BrowserTransport::on_dtls_data,
-                          &BrowserTransport::on_dtls_closed, self);
+    int err = dtls_accept(&connection, dtls_context_, port_.dtls_socket(), &BrowserTransport::on_dtls_established,
+                          &BrowserTransport::on_dtls_data, &BrowserTransport::on_dtls_closed, this);
     if (err) {
-        self->fail(std::string("DTLS failed: cannot accept the handshake: ") + std::strerror(err));
+        fail(std::string("DTLS failed: cannot accept the handshake: ") + std::strerror(err));
         return;
     }
-    self->connection_.reset(connection);
+    connection_.reset(connection);
 }
 
 void BrowserTransport::on_dtls_established(void *self) {
@@ -186,7 +190,7 @@ void BrowserTransport::send_rtp(struct mbuf *packet) {
         ++dropped_;
         return;
     }
-    udp_send(socket_.get(), &*destination, packet);
+    port_.send(*destination, *packet);
 }
 
 void BrowserTransport::send_rtcp(struct mbuf *packet) {
@@ -195,7 +199,7 @@ void BrowserTransport::send_rtcp(struct mbuf *packet) {
         ++dropped_;
         return;
     }
-    udp_send(socket_.get(), &*destination, packet);
+    port_.send(*destination, *packet);
 }
 
 void BrowserTransport::fail(const std::string &reason) {

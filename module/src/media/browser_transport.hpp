@@ -1,12 +1,13 @@
-// The browser's side of one session: one UDP socket (the ICE-lite candidate) carrying
-// STUN, DTLS and SRTP/SRTCP (rtcp-mux, BUNDLE), told apart by the first byte as
-// RFC 7983 says: 0-3 STUN, 20-63 DTLS (libre's dtls_listen helper claims those),
-// 128-191 RTP/RTCP. The gateway is always the DTLS server (setup:passive in answers,
-// actpass in offers). Nothing is decrypted or sent before the browser's certificate
-// has matched the fingerprint of its SDP and the SRTP keys are set ("secured").
-// Lives on one media worker thread; every callback comes on it.
+// The browser's side of one session, on its worker's BrowserPort (the ICE-lite
+// candidate every session of the worker shares): STUN for its ufrag, DTLS and
+// SRTP/SRTCP (rtcp-mux, BUNDLE) from the addresses that passed its checks, which it
+// routes to itself on the port. The gateway is always the DTLS server (setup:passive
+// in answers, actpass in offers). Nothing is decrypted or sent before the browser's
+// certificate has matched the fingerprint of its SDP and the SRTP keys are set
+// ("secured"). Lives on one media worker thread; every callback comes on it.
 #pragma once
 
+#include "media/browser_port.hpp"
 #include "media/ice_lite_responder.hpp"
 #include "media/re_ptr.hpp"
 #include "media/srtp_gcm.hpp"
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <re.h>
 
@@ -23,7 +25,7 @@ namespace sylk::media {
 // Bytes of master key and salt that an SRTP suite takes (what tls_srtp_keyinfo fills).
 std::size_t srtp_key_size(enum srtp_suite suite);
 
-class BrowserTransport {
+class BrowserTransport final : private BrowserPort::Client {
 public:
     class Events {
     public:
@@ -34,13 +36,15 @@ public:
         virtual void browser_failed(const std::string &reason) = 0;  // the session cannot go on
     };
 
-    BrowserTransport(Events &events, struct tls *dtls_context, std::string local_ufrag, std::string local_pwd);
-    ~BrowserTransport();
+    BrowserTransport(Events &events, BrowserPort &port, struct tls *dtls_context, std::string local_ufrag,
+                     std::string local_pwd);
+    ~BrowserTransport() override;
     BrowserTransport(const BrowserTransport &) = delete;
     BrowserTransport &operator=(const BrowserTransport &) = delete;
 
-    // Binds the socket. Returns 0 or an errno value.
-    int listen(const struct sa &local);
+    // Takes the session's STUN from the port. 0, or EEXIST when another session of the
+    // worker has the same ufrag.
+    int attach();
     // The browser's ICE and DTLS parameters (from its SDP); checks the fingerprint at
     // once when DTLS is already up (a browser answering our offer may be that fast).
     void set_browser(const sdp::WebRtcParameters &browser);
@@ -55,22 +59,25 @@ public:
     std::uint64_t dropped() const { return dropped_; }
 
 private:
-    static void on_packet(const struct sa *source, struct mbuf *packet, void *self);
-    static void on_dtls_connect(const struct sa *peer, void *self);
+    void port_stun(const struct sa &source, struct mbuf *message) override;
+    void port_dtls_offered(const struct sa &peer) override;
+    void port_media(const struct sa &source, struct mbuf *packet) override;
     static void on_dtls_established(void *self);
     static void on_dtls_data(struct mbuf *packet, void *self);
     static void on_dtls_closed(int err, void *self);
 
-    void packet(const struct sa &source, struct mbuf *packet);
+    void route_checked_addresses();
     void secure();
     void fail(const std::string &reason);
 
     Events &events_;
     struct tls *dtls_context_;  // the worker's; outlives every transport
+    BrowserPort &port_;
+    std::string local_ufrag_;
     IceLiteResponder ice_;
     std::optional<sdp::WebRtcParameters> browser_;
-    RePtr<struct udp_sock> socket_;
-    RePtr<struct dtls_sock> dtls_socket_;
+    std::vector<struct sa> routed_;  // what the port sends here: the addresses ice_ has checked
+    bool attached_ = false;
     RePtr<struct tls_conn> connection_;
     RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys
     RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)

@@ -95,4 +95,15 @@ bool IceLiteResponder::is_checked(const struct sa &address) const {
     return false;
 }
 
+std::vector<struct sa> IceLiteResponder::checked_addresses() const {
+    std::vector<struct sa> addresses;
+    for (const auto *known : {&nominated_, &last_checked_, &previous_checked_}) {
+        if (!*known) continue;
+        bool seen = false;
+        for (const auto &address : addresses) seen = seen || sa_cmp(&address, &**known, SA_ALL);
+        if (!seen) addresses.push_back(**known);
+    }
+    return addresses;
+}
+
 }  // namespace sylk::media

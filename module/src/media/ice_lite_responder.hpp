@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <re.h>
 
@@ -41,6 +42,8 @@ public:
     bool nominated() const { return nominated_.has_value(); }
     // Whether `address` has passed a check (DTLS is accepted only from such addresses).
     bool is_checked(const struct sa &address) const;
+    // Every address is_checked() accepts (at most three, no duplicates).
+    std::vector<struct sa> checked_addresses() const;
     // Time of the last valid check, nothing before the first.
     std::optional<std::uint64_t> last_check_ms() const { return last_check_ms_; }
 

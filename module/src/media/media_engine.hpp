@@ -1,5 +1,6 @@
 // What call signalling needs from media: one MediaSession per call, relaying between
-// the browser's transport (ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE: one UDP port) and
+// the browser's transport (ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE: one UDP port, which
+// the sessions of a media worker share) and
 // the phone's plain RTP (one even/odd port pair per bridged m-line).
 //
 // Threads: media runs on libre loops of its own (one per media worker thread); each
@@ -23,7 +24,7 @@ using MediaSessionId = std::uint64_t;
 
 // Ports held for one session until it is closed.
 struct PortReservation {
-    std::uint16_t browser_port = 0;         // the ICE-lite candidate (RTP and RTCP, muxed)
+    std::uint16_t browser_port = 0;          // the ICE-lite candidate: the worker's, shared (RTP and RTCP, muxed)
     std::vector<std::uint16_t> phone_ports;  // one even RTP port per bridged line (RTCP = +1)
 };
 
@@ -72,10 +73,11 @@ public:
     // The address written in SDPs and used as the ICE candidate.
     virtual std::string media_address() const = 0;
 
-    // Holds free ports from the configured range; nothing when the range is exhausted.
-    // They are released by close() of the session opened with them, or when that session
-    // ends on its own (after its `ended` event): open every reservation you make.
-    virtual std::optional<PortReservation> reserve_ports(std::size_t phone_lines) = 0;
+    // Holds free ports from the configured range for session `id` (which decides its
+    // worker, and so its browser port); nothing when the range is exhausted. They are
+    // released by close() of the session opened with them, or when that session ends
+    // on its own (after its `ended` event): open every reservation you make.
+    virtual std::optional<PortReservation> reserve_ports(MediaSessionId id, std::size_t phone_lines) = 0;
     // Starts a session: binds its ports, answers ICE checks on its ufrag/pwd, accepts the
     // browser's DTLS, and relays once the browser's fingerprint is checked. Fields not
     // yet known (the browser's parameters, the phone's address) come with update().

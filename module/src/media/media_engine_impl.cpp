@@ -32,8 +32,15 @@ LibreMediaEngine::LibreMediaEngine(const config::Configuration &configuration, c
     settings.bind_address = configuration.sip_listen_address;
     settings.timeouts.rtp_ms = configuration.rtp_timeout * 1000ull;
     settings.timeouts.dtls_ms = configuration.rtp_timeout * 1000ull;
-    for (unsigned index = 0; index < configuration.media_workers; ++index)
+    for (unsigned index = 0; index < configuration.media_workers; ++index) {
+        auto port = ports_.reserve(1);
+        if (!port)
+            throw config::SettingError("rtp_port_range", "has no free port for the browser port of media worker " +
+                                                             std::to_string(index));
+        browser_ports_.push_back(port->front());
+        settings.browser_port = port->front();
         workers_.push_back(std::make_unique<MediaWorker>(index, certificate_, settings, ports_, listener, logger));
+    }
 }
 
 LibreMediaEngine::~LibreMediaEngine() {
@@ -50,8 +57,11 @@ void LibreMediaEngine::start() {
         stop();
         throw config::SettingError("media_workers", error.what());
     }
+    std::string browser_ports;
+    for (auto port : browser_ports_) browser_ports += (browser_ports.empty() ? "" : ",") + std::to_string(port);
     logger_.info("media: " + std::to_string(workers_.size()) + " worker(s), " + std::to_string(ports_.total_pairs()) +
-                 " RTP port pairs, address " + media_address_ + ", DTLS fingerprint sha-256 " +
+                 " RTP port pairs, browser port(s) " + browser_ports + ", address " + media_address_ +
+                 ", DTLS fingerprint sha-256 " +
                  certificate_.fingerprint());
 }
 
@@ -59,12 +69,13 @@ void LibreMediaEngine::stop() {
     for (auto &worker : workers_) worker->stop();
 }
 
-std::optional<PortReservation> LibreMediaEngine::reserve_ports(std::size_t phone_lines) {
-    auto ports = ports_.reserve(phone_lines + 1);
-    if (!ports) return std::nullopt;
+std::optional<PortReservation> LibreMediaEngine::reserve_ports(MediaSessionId id, std::size_t phone_lines) {
     PortReservation reservation;
-    reservation.browser_port = ports->front();
-    reservation.phone_ports.assign(ports->begin() + 1, ports->end());
+    reservation.browser_port = browser_ports_[worker_index(id)];
+    if (phone_lines == 0) return reservation;
+    auto ports = ports_.reserve(phone_lines);
+    if (!ports) return std::nullopt;
+    reservation.phone_ports = std::move(*ports);
     return reservation;
 }
 

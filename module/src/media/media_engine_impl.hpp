@@ -1,6 +1,7 @@
 // The MediaEngine on libre: N media workers (config media_workers), the process's DTLS
 // certificate, and the RTP port range. A session is pinned to worker id % N for its
-// whole life, so every command about it lands on the same loop, in order.
+// whole life, so every command about it lands on the same loop, in order. Each worker
+// takes one port of the range for its BrowserPort, for as long as the engine lives.
 #pragma once
 
 #include "config/configuration.hpp"
@@ -28,20 +29,23 @@ public:
 
     std::string fingerprint() const override { return certificate_.fingerprint(); }
     std::string media_address() const override { return media_address_; }
-    // One pair for the browser's muxed port, one per phone line. The reservation is
-    // released by close() of the session opened with it (or when that session ends).
-    std::optional<PortReservation> reserve_ports(std::size_t phone_lines) override;
+    // The browser port of the session's worker, and one pair per phone line. The
+    // reservation is released by close() of the session opened with it (or when that
+    // session ends).
+    std::optional<PortReservation> reserve_ports(MediaSessionId id, std::size_t phone_lines) override;
     void open(MediaSessionSpec spec) override;
     void update(MediaSessionSpec spec) override;
     void close(MediaSessionId id) override;
 
 private:
-    MediaWorker &worker_of(MediaSessionId id) { return *workers_[id % workers_.size()]; }
+    std::size_t worker_index(MediaSessionId id) const { return id % workers_.size(); }
+    MediaWorker &worker_of(MediaSessionId id) { return *workers_[worker_index(id)]; }
 
     const log::Logger &logger_;
     DtlsCertificate certificate_;
     std::string media_address_;
     RtpPortAllocator ports_;
+    std::vector<std::uint16_t> browser_ports_;  // one per worker, held from the range
     std::vector<std::unique_ptr<MediaWorker>> workers_;
 };
 

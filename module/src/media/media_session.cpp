@@ -21,18 +21,15 @@ std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s";
 
 }  // namespace
 
-MediaSession::MediaSession(Owner &owner, struct tls *dtls_context, const SessionTimeouts &timeouts,
-                           MediaSessionSpec spec)
+MediaSession::MediaSession(Owner &owner, BrowserPort &browser_port, struct tls *dtls_context,
+                           const SessionTimeouts &timeouts, MediaSessionSpec spec)
     : owner_(owner), timeouts_(timeouts), spec_(std::move(spec)),
-      browser_(*this, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
+      browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
 
 MediaSession::~MediaSession() = default;
 
 std::optional<std::string> MediaSession::start(const struct sa &local) {
-    struct sa address = local;
-    sa_set_port(&address, spec_.ports.browser_port);
-    if (int err = browser_.listen(address))
-        return "cannot bind the browser port " + std::to_string(spec_.ports.browser_port) + ": " + std::strerror(err);
+    if (browser_.attach() != 0) return "ICE ufrag " + spec_.local_ice_ufrag + " is already in use on this media worker";
     for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
         auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line);
         if (int err = phone->listen(local, spec_.lines[line].phone_port))

@@ -36,12 +36,14 @@ public:
         virtual void session_failed(MediaSessionId id, const std::string &reason) = 0;
     };
 
-    MediaSession(Owner &owner, struct tls *dtls_context, const SessionTimeouts &timeouts, MediaSessionSpec spec);
+    MediaSession(Owner &owner, BrowserPort &browser_port, struct tls *dtls_context, const SessionTimeouts &timeouts,
+                 MediaSessionSpec spec);
     ~MediaSession() override;
     MediaSession(const MediaSession &) = delete;
     MediaSession &operator=(const MediaSession &) = delete;
 
-    // Binds every socket on `local`'s address. Empty, or why it could not.
+    // Takes its ufrag on the browser port and binds the phone sockets on `local`'s
+    // address. Empty, or why it could not.
     std::optional<std::string> start(const struct sa &local);
     void update(const MediaSessionSpec &spec);
     // Empty, or why the session must end now.

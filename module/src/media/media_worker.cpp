@@ -85,6 +85,11 @@ private:
         err = certificate_.make_dtls_context(&context);
         if (err) return name_ + ": cannot make the DTLS context: " + std::strerror(err);
         dtls_.reset(context);
+        struct sa browser_address = bind_;
+        sa_set_port(&browser_address, settings_.browser_port);
+        browser_port_ = std::make_unique<BrowserPort>();
+        err = browser_port_->listen(browser_address);
+        if (err) return name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) + ": " + std::strerror(err);
         err = inbox_.open([this](WorkerCommand &command) { handle(command); });
         if (err) return name_ + ": cannot create the command inbox: " + std::strerror(err);
         tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
@@ -96,9 +101,18 @@ private:
         tmr_cancel(&reap_);
         auto left = inbox_.close();
         for (auto &command : left)
-            if (auto *open = std::get_if<OpenSession>(&command)) ports_.release(open->spec.ports.browser_port);
-        for (auto &[id, session] : sessions_) ports_.release(session->ports().browser_port);
+            if (auto *open = std::get_if<OpenSession>(&command)) release(open->spec.ports);
+        for (auto &[id, session] : sessions_) release(session->ports());
         sessions_.clear();
+        if (browser_port_) {
+            const auto &dropped = browser_port_->counters();
+            logger_.debug(name_ + ": browser port dropped " + std::to_string(dropped.unknown_ufrag) +
+                          " STUN messages for no session, " + std::to_string(dropped.unrouted) +
+                          " packets from unchecked addresses, " + std::to_string(dropped.not_demultiplexed) +
+                          " not demultiplexed, " + std::to_string(dropped.truncated) + " too long; " +
+                          std::to_string(dropped.send_failed) + " datagrams could not be sent");
+        }
+        browser_port_.reset();
         dtls_.reset();
     }
 
@@ -108,16 +122,17 @@ private:
 
     void handle(OpenSession &command) {
         MediaSessionId id = command.spec.id;
-        std::uint16_t first_port = command.spec.ports.browser_port;
+        PortReservation ports = command.spec.ports;
         if (sessions_.count(id)) {
             logger_.error(name_ + ": media session " + std::to_string(id) + " is already open");
             return;
         }
-        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), dtls_.get(), settings_.timeouts, std::move(command.spec));
+        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), *browser_port_,
+                                                      dtls_.get(), settings_.timeouts, std::move(command.spec));
         auto &placed = *sessions_.emplace(id, std::move(session)).first->second;
         if (auto problem = placed.start(bind_)) {
             sessions_.erase(id);
-            ports_.release(first_port);
+            release(ports);
             logger_.warning(name_ + ": media session " + std::to_string(id) + ": " + *problem);
             listener_.media_event({id, MediaEvent::Kind::ended, *problem});
         }
@@ -136,11 +151,16 @@ private:
                       std::to_string(counters.to_phone) + " packets to the phone, " +
                       std::to_string(counters.to_browser) + " to the browser, " +
                       std::to_string(counters.unknown_payload_type) + " with an unknown payload type");
-        ports_.release(session->second->ports().browser_port);
+        release(session->second->ports());
         sessions_.erase(session);
     }
 
     void handle(StopWorker &) { re_cancel(); }
+
+    // The phone ports go back to the range; the browser port is the worker's.
+    void release(const PortReservation &ports) {
+        if (!ports.phone_ports.empty()) ports_.release(ports.phone_ports.front());
+    }
 
     void session_established(MediaSessionId id) override {
         listener_.media_event({id, MediaEvent::Kind::established, {}});
@@ -161,7 +181,7 @@ private:
         for (auto &[id, reason] : ending) {
             auto session = sessions_.find(id);
             if (session == sessions_.end()) continue;  // closed meanwhile: no event
-            ports_.release(session->second->ports().browser_port);
+            release(session->second->ports());
             sessions_.erase(session);
             logger_.info(name_ + ": media session " + std::to_string(id) + " ended: " + reason);
             listener_.media_event({id, MediaEvent::Kind::ended, reason});
@@ -192,6 +212,7 @@ private:
     std::string name_;
     struct sa bind_ {};
     RePtr<struct tls> dtls_;
+    std::unique_ptr<BrowserPort> browser_port_;  // every session's ICE, DTLS and SRTP
     loop::LoopInbox<WorkerCommand> inbox_;
     std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
     std::vector<std::pair<MediaSessionId, std::string>> ending_;

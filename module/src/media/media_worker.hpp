@@ -6,6 +6,7 @@
 #pragma once
 
 #include "log/logger.hpp"
+#include "media/browser_port.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/media_engine.hpp"
 #include "media/media_session.hpp"
@@ -19,8 +20,9 @@ namespace sylk::media {
 
 struct WorkerSettings {
     std::string bind_address;  // where sockets are bound
+    std::uint16_t browser_port = 0;  // the worker's BrowserPort (every session's ICE candidate)
     SessionTimeouts timeouts;
-    int max_descriptors = 16384;  // fd_setsize for this loop: sessions hold 1 + 2 per line
+    int max_descriptors = 16384;  // fd_setsize for this loop: sessions hold 2 per line
 };
 
 class MediaWorker {

@@ -1,0 +1,249 @@
+// BrowserPort, the socket every session of a media worker shares, on a real libre loop
+// with plain UDP sockets as browsers: STUN goes to the session of its USERNAME's ufrag,
+// RTP to the session its source address is routed to and nowhere before that, routes
+// move and go with detach, what is sent arrives whole and in order even past one
+// batch, and what cannot be delivered is counted.
+#include "media/browser_port.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <re.h>
+
+using sylk::media::BrowserPort;
+using sylk::media::RePtr;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+struct RecordingClient final : BrowserPort::Client {
+    std::vector<Bytes> stun, media;
+    std::vector<struct sa> offered;
+    void port_stun(const struct sa &, struct mbuf *message) override {
+        stun.emplace_back(mbuf_buf(message), mbuf_buf(message) + mbuf_get_left(message));
+    }
+    void port_dtls_offered(const struct sa &peer) override { offered.push_back(peer); }
+    void port_media(const struct sa &, struct mbuf *packet) override {
+        media.emplace_back(mbuf_buf(packet), mbuf_buf(packet) + mbuf_get_left(packet));
+    }
+};
+
+// A plain UDP socket on 127.0.0.1, as a browser would have.
+struct Peer {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    struct sa address {};
+    Peer() {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof local) == 0);
+        socklen_t size = sizeof local;
+        BOOST_TEST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &size) == 0);
+        sa_set_sa(&address, reinterpret_cast<sockaddr *>(&local));
+        timeval wait{2, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    }
+    ~Peer() { ::close(fd); }
+    void send_to(const struct sa &to, const Bytes &bytes) const {
+        BOOST_TEST_REQUIRE(::sendto(fd, bytes.data(), bytes.size(), 0, &to.u.sa, to.len) ==
+                           static_cast<ssize_t>(bytes.size()));
+    }
+    Bytes receive() const {
+        Bytes buffer(4096);
+        ssize_t size = ::recv(fd, buffer.data(), buffer.size(), 0);
+        BOOST_TEST_REQUIRE(size >= 0);  // within 2 s
+        buffer.resize(static_cast<std::size_t>(size));
+        return buffer;
+    }
+};
+
+Bytes binding_request(const std::string &username) {
+    RePtr<struct mbuf> mb(mbuf_alloc(256));
+    std::uint8_t tid[STUN_TID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    int err = username.empty()
+                  ? stun_msg_encode(mb.get(), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid, nullptr, nullptr, 0, true,
+                                    0x20, 0)
+                  : stun_msg_encode(mb.get(), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid, nullptr, nullptr, 0, true,
+                                    0x20, 1, STUN_ATTR_USERNAME, username.c_str());
+    BOOST_TEST_REQUIRE(err == 0);
+    return Bytes(mb->buf, mb->buf + mb->end);
+}
+
+Bytes rtp(std::uint8_t marker, std::size_t size = 172) {
+    Bytes packet(size, marker);
+    packet[0] = 0x80;
+    packet[1] = 0;
+    return packet;
+}
+
+// Runs `body` on a thread with a libre loop of its own, as a media worker has.
+void on_libre_thread(const std::function<void()> &body) {
+    static std::once_flag once;
+    std::call_once(once, [] { libre_init(); });
+    std::exception_ptr failure;
+    std::thread thread([&] {
+        re_thread_init();
+        try {
+            body();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        re_thread_close();
+    });
+    thread.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+// Runs the loop until `done` holds (checked every 5 ms) or `limit_ms` have passed.
+struct LoopWatch {
+    const std::function<bool()> &done;
+    std::uint64_t deadline;
+    struct tmr timer {};
+    static void check(void *self) {
+        auto *watch = static_cast<LoopWatch *>(self);
+        if (watch->done() || tmr_jiffies() > watch->deadline)
+            re_cancel();
+        else
+            tmr_start(&watch->timer, 5, &LoopWatch::check, watch);
+    }
+};
+
+void run_until(const std::function<bool()> &done, std::uint64_t limit_ms = 2000) {
+    LoopWatch watch{done, tmr_jiffies() + limit_ms};
+    tmr_init(&watch.timer);
+    tmr_start(&watch.timer, 5, &LoopWatch::check, &watch);
+    re_main(nullptr);
+    tmr_cancel(&watch.timer);
+}
+
+struct sa port_address(int port) {
+    struct sa address;
+    sa_set_str(&address, "127.0.0.1", static_cast<std::uint16_t>(port));
+    return address;
+}
+
+// A port on 127.0.0.1 that nothing holds now.
+int free_udp_port() {
+    Peer probe;
+    return sa_port(&probe.address);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(media_browser_port)
+
+BOOST_AUTO_TEST_CASE(the_local_ufrag_is_the_part_of_username_before_the_colon) {
+    libre_init();
+    auto request = binding_request("gw12:br34");
+    BOOST_TEST(sylk::media::stun_local_ufrag(request.data(), request.size()) == "gw12");
+    auto without = binding_request("");
+    BOOST_TEST(sylk::media::stun_local_ufrag(without.data(), without.size()).empty());
+    auto no_colon = binding_request("gw12br34");
+    BOOST_TEST(sylk::media::stun_local_ufrag(no_colon.data(), no_colon.size()).empty());
+    // Cut short anywhere (the header's length then points past the end): nothing.
+    for (std::size_t size = 0; size < request.size(); ++size)
+        BOOST_TEST(sylk::media::stun_local_ufrag(request.data(), size).empty());
+    // An attribute whose length runs past the message: nothing.
+    auto broken = request;
+    broken[22] = 0xff;  // the first attribute's length
+    BOOST_TEST(sylk::media::stun_local_ufrag(broken.data(), broken.size()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(stun_goes_to_the_session_of_its_ufrag_and_media_only_to_a_routed_one) {
+    on_libre_thread([] {
+        int port = free_udp_port();
+        BrowserPort browser_port;
+        BOOST_TEST_REQUIRE(browser_port.listen(port_address(port)) == 0);
+        RecordingClient first, second;
+        BOOST_TEST_REQUIRE(browser_port.attach("aaaa", first) == 0);
+        BOOST_TEST_REQUIRE(browser_port.attach("bbbb", second) == 0);
+        BOOST_TEST(browser_port.attach("aaaa", second) == EEXIST);
+        Peer browser;
+        auto to = port_address(port);
+
+        browser.send_to(to, binding_request("aaaa:x"));
+        browser.send_to(to, binding_request("bbbb:x"));
+        browser.send_to(to, binding_request("bbbb:y"));
+        browser.send_to(to, binding_request("cccc:x"));
+        browser.send_to(to, rtp(1));  // not routed yet
+        run_until([&] { return browser_port.counters().unrouted == 1; });
+        BOOST_TEST(first.stun.size() == 1u);
+        BOOST_TEST(second.stun.size() == 2u);
+        BOOST_TEST(browser_port.counters().unknown_ufrag == 1u);
+        BOOST_TEST(first.stun.at(0) == binding_request("aaaa:x"));
+        BOOST_TEST(first.media.empty());
+        BOOST_TEST(second.media.empty());
+
+        browser_port.route(browser.address, first);
+        browser.send_to(to, rtp(2));
+        run_until([&] { return first.media.size() == 1; });
+        BOOST_TEST_REQUIRE(first.media.size() == 1u);
+        BOOST_TEST(first.media[0] == rtp(2));
+
+        // The same address, checked by another session, is that session's now.
+        browser_port.route(browser.address, second);
+        browser.send_to(to, rtp(3));
+        run_until([&] { return second.media.size() == 1; });
+        BOOST_TEST(second.media.size() == 1u);
+        BOOST_TEST(first.media.size() == 1u);
+
+        // Gone with detach: its ufrag and its routes; nothing reaches it any more.
+        browser_port.unroute(browser.address, first);  // not first's: changes nothing
+        browser_port.detach("bbbb", second);
+        browser.send_to(to, rtp(4));
+        browser.send_to(to, binding_request("bbbb:x"));
+        run_until([&] { return browser_port.counters().unrouted == 2 && browser_port.counters().unknown_ufrag == 2; });
+        BOOST_TEST(browser_port.counters().unrouted == 2u);
+        BOOST_TEST(browser_port.counters().unknown_ufrag == 2u);
+        BOOST_TEST(second.media.size() == 1u);
+        BOOST_TEST(second.stun.size() == 2u);
+        // Its ufrag is free for a new session.
+        BOOST_TEST(browser_port.attach("bbbb", first) == 0);
+
+        // Longer than a buffer, or no RFC 7983 range: counted, not delivered.
+        browser_port.route(browser.address, first);
+        browser.send_to(to, rtp(5, BrowserPort::kDatagramSize + 100));
+        browser.send_to(to, Bytes{70, 1, 2, 3});
+        run_until([&] { return browser_port.counters().not_demultiplexed == 1; });
+        BOOST_TEST(browser_port.counters().truncated == 1u);
+        BOOST_TEST(browser_port.counters().not_demultiplexed == 1u);
+        BOOST_TEST(first.media.size() == 1u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(what_is_sent_arrives_whole_and_in_order_past_one_batch) {
+    on_libre_thread([] {
+        int port = free_udp_port();
+        BrowserPort browser_port;
+        BOOST_TEST_REQUIRE(browser_port.listen(port_address(port)) == 0);
+        Peer one, other;
+        const std::size_t count = 3 * BrowserPort::kBatch + 5;
+        for (std::size_t i = 0; i < count; ++i) {
+            auto packet = rtp(static_cast<std::uint8_t>(i), 100 + i);
+            struct mbuf view {};
+            view.buf = packet.data();
+            view.size = view.end = packet.size();
+            browser_port.send(i % 2 ? other.address : one.address, view);
+            packet.assign(packet.size(), 0);  // copied: the caller's buffer is free again
+        }
+        run_until([] { return false; }, 100);  // the flush timer runs in the first round
+        for (std::size_t i = 0; i < count; ++i) {
+            auto got = (i % 2 ? other : one).receive();
+            BOOST_TEST_REQUIRE(got.size() == 100 + i);
+            BOOST_TEST((got == rtp(static_cast<std::uint8_t>(i), 100 + i)));
+        }
+        BOOST_TEST(browser_port.counters().send_failed == 0u);
+    });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
