@@ -25,10 +25,11 @@ the round trip without the gateway; half the difference is the one-way latency t
 gateway adds (one pass through it, plus one more loopback hop). Relayed packets/s counts
 both directions (2 per echoed packet).
 
-The floor: after the gateway has stopped, bench/udp_relay (two sockets per call, one
-recvfrom and one sendto per packet, no SRTP) carries the same streams to the same echo;
-then again with --shared (one browser-side socket for all calls, recvmmsg/sendmmsg), what
-that layout would save.
+The floor: after the gateway has stopped, bench/udp_relay --shared (the gateway's socket
+layout: one browser-side socket for all calls read with recvmmsg and sent to with
+sendmmsg, a socket per call towards the phone; no SRTP) carries the same streams to the
+same echo; then again without --shared (a browser-side socket per call, one recvfrom
+and one sendto per packet: the gateway's layout before BrowserPort).
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
 close the gateway's relay is to the least any relay of these calls costs here.
 Memory and descriptors per call: the host's RSS and open descriptors with every call up,
@@ -261,8 +262,8 @@ def bench(count, seconds, workers, work, srtp, reference):
         load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
         host.stop()
-        floor, floor_cpu = floor_run(load, count, seconds, media_port)
-        shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
+        floor, floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
+        per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port)
         if reference == "rtpengine":
             reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
     finally:
@@ -292,17 +293,17 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
     print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
           f"{(media['p99_us'] - direct['p99_us']) / 2:.0f} us")
-    print(f"  floor (bench/udp_relay, recvfrom/sendto, no SRTP): {floor_relayed:,.0f} packets/s, "
+    print(f"  floor (bench/udp_relay --shared: the gateway's layout, no SRTP): {floor_relayed:,.0f} packets/s, "
           f"loss {100 * (1 - floor['received'] / max(1, floor['sent'])):.3f} %, CPU {100 * floor_cpu / seconds:.1f} % of a core, "
           f"added one-way latency p50/p99 {(floor['p50_us'] - direct['p50_us']) / 2:.0f} / "
           f"{(floor['p99_us'] - direct['p99_us']) / 2:.0f} us")
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
-    shared_relayed = 2 * shared_floor["received"] / seconds
-    print(f"  floor with one shared browser port (udp_relay --shared: recvmmsg/sendmmsg): {shared_relayed:,.0f} "
-          f"packets/s, loss {100 * (1 - shared_floor['received'] / max(1, shared_floor['sent'])):.3f} %, CPU "
-          f"{100 * shared_floor_cpu / seconds:.1f} % of a core, "
-          f"{shared_relayed * seconds / max(shared_floor_cpu, 1e-9):,.0f} packets/s per core")
+    per_socket_relayed = 2 * per_socket_floor["received"] / seconds
+    print(f"  floor with a browser socket per call (udp_relay: recvfrom/sendto): {per_socket_relayed:,.0f} "
+          f"packets/s, loss {100 * (1 - per_socket_floor['received'] / max(1, per_socket_floor['sent'])):.3f} %, "
+          f"CPU {100 * per_socket_floor_cpu / seconds:.1f} % of a core, "
+          f"{per_socket_relayed * seconds / max(per_socket_floor_cpu, 1e-9):,.0f} packets/s per core")
     if reference_result:
         engine, engine_cpu = reference_result
         engine_relayed = 2 * engine["received"] / seconds

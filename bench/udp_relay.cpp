@@ -1,11 +1,12 @@
 // The floor for bench/call-bench.py: the least a relay of these calls can cost on this
-// machine. Per call two UDP sockets, as the gateway has (one facing the browser, one the
-// phone); whatever arrives on one is sent on from the other with one recvfrom and one
-// sendto, woken by epoll: no SRTP, no parsing, no allocation. Browser-facing sockets
-// are bound to FIRST_PORT + i; each sends back to the last address it heard from.
+// machine. Per call two UDP sockets (one facing the browser, one the phone); whatever
+// arrives on one is sent on from the other with one recvfrom and one sendto, woken by
+// epoll: no SRTP, no parsing, no allocation. Browser-facing sockets are bound to
+// FIRST_PORT + i; each sends back to the last address it heard from. This was the
+// gateway's layout before its BrowserPort.
 //
-// --shared: what one browser-facing socket for all calls would cost instead (the way
-// SFUs multiplex browsers on one port): bound to FIRST_PORT, read with recvmmsg, each
+// --shared: the gateway's layout now (the way SFUs multiplex browsers on one port): one
+// browser-facing socket for all calls, bound to FIRST_PORT, read with recvmmsg, each
 // new source address given the next call, and packets to the browsers sent in batches
 // with sendmmsg at the end of each epoll round. The phone side stays one socket per call.
 //

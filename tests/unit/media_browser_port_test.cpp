@@ -210,14 +210,17 @@ BOOST_AUTO_TEST_CASE(stun_goes_to_the_session_of_its_ufrag_and_media_only_to_a_r
         // Its ufrag is free for a new session.
         BOOST_TEST(browser_port.attach("bbbb", first) == 0);
 
-        // Longer than a buffer, or no RFC 7983 range: counted, not delivered.
+        // Longer than kLongest, or in no RFC 7983 range: counted, not delivered; the
+        // longest taken arrives whole.
         browser_port.route(browser.address, first);
-        browser.send_to(to, rtp(5, BrowserPort::kDatagramSize + 100));
+        browser.send_to(to, rtp(5, BrowserPort::kLongest + 1));
         browser.send_to(to, Bytes{70, 1, 2, 3});
-        run_until([&] { return browser_port.counters().not_demultiplexed == 1; });
+        browser.send_to(to, rtp(6, BrowserPort::kLongest));
+        run_until([&] { return first.media.size() == 2; });
         BOOST_TEST(browser_port.counters().truncated == 1u);
         BOOST_TEST(browser_port.counters().not_demultiplexed == 1u);
-        BOOST_TEST(first.media.size() == 1u);
+        BOOST_TEST_REQUIRE(first.media.size() == 2u);
+        BOOST_TEST((first.media[1] == rtp(6, BrowserPort::kLongest)));
     });
 }
 

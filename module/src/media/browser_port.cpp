@@ -53,7 +53,7 @@ std::string_view stun_local_ufrag(const std::uint8_t *message, std::size_t size)
 BrowserPort::BrowserPort() {
     tmr_init(&flush_timer_);
     for (std::size_t i = 0; i < kBatch; ++i) {
-        in_vectors_[i] = {in_buffers_[i].data(), kDatagramSize};
+        in_vectors_[i] = {in_buffers_[i].data(), kLongest};
         out_vectors_[i] = {out_buffers_[i].data(), 0};
     }
 }

@@ -40,7 +40,8 @@ public:
         // on dtls_socket() now takes it, or it is dropped.
         virtual void port_dtls_offered(const struct sa &peer) = 0;
         // RTP or RTCP from a routed address. The mbuf lies over the port's buffer: valid
-        // during the call only, not libre memory (no mem_ref, no growing).
+        // during the call only, not libre memory (no mem_ref, never grown past its size,
+        // which leaves kTrailerRoom bytes past its end).
         virtual void port_media(const struct sa &source, struct mbuf *packet) = 0;
     };
 
@@ -48,12 +49,16 @@ public:
         std::uint64_t unknown_ufrag = 0;    // STUN for no session (ended ones' consent checks)
         std::uint64_t unrouted = 0;         // RTP/RTCP from an address no session checked
         std::uint64_t not_demultiplexed = 0;  // first byte in no RFC 7983 range, or too short
-        std::uint64_t truncated = 0;        // longer than a buffer
+        std::uint64_t truncated = 0;        // longer than kLongest
         std::uint64_t send_failed = 0;      // sendmmsg refused the datagram
     };
 
     static constexpr std::size_t kBatch = 32;          // datagrams per recvmmsg and per sendmmsg
     static constexpr std::size_t kDatagramSize = 2048;  // bytes per buffer; browsers send under 1,500
+    // Kept free past the longest datagram read: libre's SRTP writes past a packet's end
+    // while it checks the tag, and would reallocate (not possible here) without room.
+    static constexpr std::size_t kTrailerRoom = 64;
+    static constexpr std::size_t kLongest = kDatagramSize - kTrailerRoom;
 
     BrowserPort();
     ~BrowserPort();

@@ -4,7 +4,9 @@
 
 namespace sylk::media {
 
-PhoneTransport::PhoneTransport(Events &events, std::size_t line) : events_(events), line_(line) {}
+PhoneTransport::PhoneTransport(Events &events, std::size_t line)
+    : events_(events), line_(line), rtp_reader_(&PhoneTransport::on_rtp, this),
+      rtcp_reader_(&PhoneTransport::on_rtcp, this) {}
 
 PhoneTransport::~PhoneTransport() = default;
 
@@ -12,14 +14,16 @@ int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
     struct sa address = local;
     sa_set_port(&address, rtp_port);
     struct udp_sock *socket = nullptr;
-    int err = udp_listen(&socket, &address, &PhoneTransport::on_rtp, this);
+    int err = udp_listen(&socket, &address, nullptr, nullptr);
     if (err) return err;
     rtp_.reset(socket);
+    err = rtp_reader_.attach(socket, sa_af(&address));
+    if (err) return err;
     sa_set_port(&address, static_cast<std::uint16_t>(rtp_port + 1));
-    err = udp_listen(&socket, &address, &PhoneTransport::on_rtcp, this);
+    err = udp_listen(&socket, &address, nullptr, nullptr);
     if (err) return err;
     rtcp_.reset(socket);
-    return 0;
+    return rtcp_reader_.attach(socket, sa_af(&address));
 }
 
 int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
@@ -37,14 +41,14 @@ int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
     return 0;
 }
 
-void PhoneTransport::on_rtp(const struct sa *, struct mbuf *packet, void *self) {
+void PhoneTransport::on_rtp(void *self, struct mbuf &packet) {
     auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(packet) >= 12) transport->events_.phone_rtp(transport->line_, packet);
+    if (mbuf_get_left(&packet) >= 12) transport->events_.phone_rtp(transport->line_, &packet);
 }
 
-void PhoneTransport::on_rtcp(const struct sa *, struct mbuf *packet, void *self) {
+void PhoneTransport::on_rtcp(void *self, struct mbuf &packet) {
     auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(packet) >= 8) transport->events_.phone_rtcp(transport->line_, packet);
+    if (mbuf_get_left(&packet) >= 8) transport->events_.phone_rtcp(transport->line_, &packet);
 }
 
 void PhoneTransport::send_rtp(struct mbuf *packet) {

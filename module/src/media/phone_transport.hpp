@@ -1,9 +1,12 @@
 // The phone's side of one bridged m-line: plain RTP on an even port and RTCP on the
 // next, from the configured range, sending to where the phone's SDP said it receives.
+// Both sockets are read by a SocketReader (not libre's udp_read), so a packet from the
+// phone lies in the thread's buffer while it is relayed.
 // Lives on one media worker thread; every callback comes on it.
 #pragma once
 
 #include "media/re_ptr.hpp"
+#include "media/socket_reader.hpp"
 #include "sdp/media_plan.hpp"
 
 #include <cstddef>
@@ -19,8 +22,9 @@ public:
     class Events {
     public:
         virtual ~Events() = default;
-        virtual void phone_rtp(std::size_t line, struct mbuf *packet) = 0;   // pos at the RTP header
-        virtual void phone_rtcp(std::size_t line, struct mbuf *packet) = 0;  // pos at the RTCP header
+        // pos at the RTP / RTCP header; the mbuf is a SocketReader's (valid during the call)
+        virtual void phone_rtp(std::size_t line, struct mbuf *packet) = 0;
+        virtual void phone_rtcp(std::size_t line, struct mbuf *packet) = 0;
     };
 
     PhoneTransport(Events &events, std::size_t line);
@@ -39,13 +43,15 @@ public:
     void send_rtcp(struct mbuf *packet);
 
 private:
-    static void on_rtp(const struct sa *source, struct mbuf *packet, void *self);
-    static void on_rtcp(const struct sa *source, struct mbuf *packet, void *self);
+    static void on_rtp(void *self, struct mbuf &packet);
+    static void on_rtcp(void *self, struct mbuf &packet);
 
     Events &events_;
     std::size_t line_;
     RePtr<struct udp_sock> rtp_;
     RePtr<struct udp_sock> rtcp_;
+    SocketReader rtp_reader_;
+    SocketReader rtcp_reader_;
     std::optional<struct sa> phone_rtp_;
     std::optional<struct sa> phone_rtcp_;
 };

@@ -1,0 +1,50 @@
+#include "media/socket_reader.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+
+namespace sylk::media {
+
+namespace {
+
+// One per media thread, shared by all its sockets: a datagram is handled completely
+// (relayed, or copied where it must last) before the next one is read.
+std::array<std::uint8_t, SocketReader::kCapacity> &thread_buffer() {
+    thread_local std::array<std::uint8_t, SocketReader::kCapacity> buffer;
+    return buffer;
+}
+
+}  // namespace
+
+int SocketReader::attach(struct udp_sock *socket, int af) {
+    int fd = udp_sock_fd(socket, af);
+    if (fd < 0) return EBADF;
+    fd_ = fd;
+    // libre's reader leaves the loop first, so the descriptor is registered once, ours.
+    udp_thread_detach(socket);
+    return fd_listen(fd, FD_READ, &SocketReader::on_readable, this);
+}
+
+void SocketReader::on_readable(int flags, void *self) {
+    if (flags & FD_READ) static_cast<SocketReader *>(self)->read();
+}
+
+void SocketReader::read() {
+    auto &buffer = thread_buffer();
+    // MSG_TRUNC: the datagram's real length, so that one too long is seen and dropped.
+    ssize_t size = ::recv(fd_, buffer.data(), kLongest, MSG_DONTWAIT | MSG_TRUNC);
+    if (size < 0) return;  // EAGAIN: another reader was faster (none here), or an ICMP error
+    if (static_cast<std::size_t>(size) > kLongest) {
+        ++truncated_;
+        return;
+    }
+    struct mbuf datagram {};
+    datagram.buf = buffer.data();
+    datagram.size = kCapacity;
+    datagram.end = static_cast<std::size_t>(size);
+    handler_(owner_, datagram);
+}
+
+}  // namespace sylk::media
