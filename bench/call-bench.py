@@ -59,7 +59,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_seconds, open_descriptors, rss_kib, udp_receive_drops  # noqa: E402
+from process_stats import cpu_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
 from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
@@ -214,10 +214,13 @@ async def run_calls(host, load, count, seconds, phone, sipp):
     descriptors_calls = open_descriptors(host.process.pid)
     cpu_before = cpu_seconds(host.process.pid)
     peers_before = cpu_seconds(load.process.pid), cpu_seconds(sipp.pid)
+    holders = {"gateway": host.process.pid, "call_load": load.process.pid, "sipp": sipp.pid}
+    drops_before = {name: udp_socket_drops(pid) for name, pid in holders.items()}
     load.send(f"media {seconds} {SHAPE}")
     media = await loop.run_in_executor(None, load.result)
     cpu = cpu_seconds(host.process.pid) - cpu_before
     setup["peers_cpu"] = cpu_seconds(load.process.pid) - peers_before[0], cpu_seconds(sipp.pid) - peers_before[1]
+    setup["media_drops"] = {name: udp_socket_drops(pid) - drops_before[name] for name, pid in holders.items()}
     rss_calls = rss_kib(host.process.pid)
 
     for index in range(count):
@@ -285,6 +288,8 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"slowest {setup['established_max_ms']:.0f} ms); UDP datagrams dropped meanwhile: {setup['udp_drops']}")
     print(f"  relayed: {relayed:,.0f} packets/s (sent {media['sent']:,}, echoed back {media['received']:,}, "
           f"loss {100 * loss:.3f} %)")
+    print("  datagrams dropped meanwhile for a full socket receive buffer: " +
+          ", ".join(f"{name} {drops:,}" for name, drops in setup["media_drops"].items()))
     print(f"  gateway CPU: {cpu:.2f} s over {seconds} s = {100 * cpu / seconds:.1f} % of a core, "
           f"{1000 * cpu / max(1, relayed * seconds / 1000):.3f} ms per 1,000 relayed packets; "
           f"meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and sipp "

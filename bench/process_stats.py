@@ -25,3 +25,23 @@ def udp_receive_drops():
     """Datagrams this machine dropped for a full socket receive buffer (all sockets)."""
     lines = [line.split() for line in pathlib.Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
     return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
+def udp_socket_drops(pid):
+    """Datagrams dropped so far for a full receive buffer, summed over the UDP sockets that
+    process `pid` holds now (the per-socket counters of /proc/net/udp and udp6)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    total = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in pathlib.Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                total += int(fields[-1])
+    return total

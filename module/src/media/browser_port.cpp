@@ -106,27 +106,32 @@ void BrowserPort::on_readable(int flags, void *self) {
 }
 
 void BrowserPort::read() {
-    for (std::size_t i = 0; i < kBatch; ++i) {
-        auto &header = in_headers_[i].msg_hdr;
-        header = {};
-        header.msg_name = &in_names_[i];
-        header.msg_namelen = sizeof in_names_[i];
-        header.msg_iov = &in_vectors_[i];
-        header.msg_iovlen = 1;
-    }
-    // One batch per wake-up: the loop's other descriptors (phones, commands) get their
-    // turn, and level-triggered epoll brings the port back at once if more is waiting.
-    int count = ::recvmmsg(fd_, in_headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
-    for (int i = 0; i < count; ++i) {
-        const auto &header = in_headers_[i].msg_hdr;
-        if (header.msg_flags & MSG_TRUNC) {
-            ++counters_.truncated;
-            continue;
+    // Up to kBatchesPerWakeup batches, until the socket is empty: one libre loop round
+    // also serves every phone socket that is ready (one datagram each), and the port
+    // carries all the sessions' browser-to-phone packets, so it must take as many.
+    for (std::size_t batch = 0; batch < kBatchesPerWakeup; ++batch) {
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            auto &header = in_headers_[i].msg_hdr;
+            header = {};
+            header.msg_name = &in_names_[i];
+            header.msg_namelen = sizeof in_names_[i];
+            header.msg_iov = &in_vectors_[i];
+            header.msg_iovlen = 1;
         }
-        struct sa source;
-        if (sa_set_sa(&source, reinterpret_cast<const struct sockaddr *>(&in_names_[i])) != 0) continue;
-        dispatch(source, in_buffers_[i].data(), in_headers_[i].msg_len);
+        int count = ::recvmmsg(fd_, in_headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
+        for (int i = 0; i < count; ++i) {
+            const auto &header = in_headers_[i].msg_hdr;
+            if (header.msg_flags & MSG_TRUNC) {
+                ++counters_.truncated;
+                continue;
+            }
+            struct sa source;
+            if (sa_set_sa(&source, reinterpret_cast<const struct sockaddr *>(&in_names_[i])) != 0) continue;
+            dispatch(source, in_buffers_[i].data(), in_headers_[i].msg_len);
+        }
+        if (count < static_cast<int>(kBatch)) return;
     }
+    // More is waiting: level-triggered epoll brings the port back in the next round.
 }
 
 void BrowserPort::dispatch(const struct sa &source, std::uint8_t *bytes, std::size_t size) {

@@ -7,7 +7,8 @@
 //                   ClientHello from a new address goes to the session routed to it;
 //   RTP (128-191)   by source address: a session routes the addresses that passed
 //                   its ICE checks (nothing else reaches it).
-// Reading takes up to kBatch datagrams per recvmmsg into buffers the port reuses;
+// Reading takes up to kBatch datagrams per recvmmsg into buffers the port reuses, and
+// as many batches per loop round as are waiting (up to kBatchesPerWakeup);
 // what a session sends is copied into a batch that goes out with one sendmmsg at the
 // end of the loop round (a zero-delay timer), or earlier when the batch is full.
 // What is dropped is counted (Counters). Lives on one media worker's libre thread.
@@ -54,6 +55,7 @@ public:
     };
 
     static constexpr std::size_t kBatch = 32;          // datagrams per recvmmsg and per sendmmsg
+    static constexpr std::size_t kBatchesPerWakeup = 4;  // recvmmsg calls at most, per loop round
     static constexpr std::size_t kDatagramSize = 2048;  // bytes per buffer; browsers send under 1,500
     // Kept free past the longest datagram read: libre's SRTP writes past a packet's end
     // while it checks the tag, and would reallocate (not possible here) without room.
