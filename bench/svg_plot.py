@@ -71,7 +71,7 @@ def write_plot(path, rows, subtitle):
                     cap=5000)
     legend_y = HEIGHT - 14
     for i, (name, label) in enumerate((("gateway", "gateway (SRTP to RTP and back)"),
-                                       ("floor", "floor: bare UDP relay, same socket layout"))):
+                                       ("floor", "floor: bare UDP relay"))):
         x = LEFT + i * 220
         parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="14" height="4" fill="{COLOURS[name]}"/>')
         parts.append(f'<text x="{x + 20}" y="{legend_y - 5}" font-size="12">{label}</text>')
