@@ -91,13 +91,21 @@ void MediaSession::browser_rtp(struct mbuf *packet) {
         for (const auto &pair : spec_.lines[line].payload_types) {
             if (pair.browser != type) continue;
             set_payload_type(packet, pair.phone);
-            line_of_ssrc_[read_u32(packet, 8)] = line;
+            remember_line_of_ssrc(read_u32(packet, 8), line);
             phones_[line]->send_rtp(packet);
             ++counters_.to_phone;
             return;
         }
     }
     ++counters_.unknown_payload_type;
+}
+
+// A stream's packets come one after another with the same SSRC: the map (a cache miss
+// per packet with many sessions) is written only when the SSRC or its line changes.
+void MediaSession::remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line) {
+    if (last_ssrc_ && last_ssrc_->first == ssrc && last_ssrc_->second == line) return;
+    line_of_ssrc_[ssrc] = line;
+    last_ssrc_ = {ssrc, line};
 }
 
 void MediaSession::browser_rtcp(struct mbuf *packet) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sylk::media {
@@ -69,6 +70,7 @@ private:
     void phone_rtcp(std::size_t line, struct mbuf *packet) override;
 
     void apply(const MediaSessionSpec &spec);
+    void remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line);
     std::uint64_t relay_start_ms() const;
 
     Owner &owner_;
@@ -77,6 +79,7 @@ private:
     BrowserTransport browser_;
     std::vector<std::unique_ptr<PhoneTransport>> phones_;
     std::unordered_map<std::uint32_t, std::size_t> line_of_ssrc_;  // browser's sending SSRCs
+    std::optional<std::pair<std::uint32_t, std::size_t>> last_ssrc_;  // the last written to it
     bool browser_known_ = false;
     std::optional<std::uint64_t> negotiated_ms_;  // when the ICE and DTLS deadline started
     std::optional<std::uint64_t> secured_ms_;
