@@ -5,6 +5,8 @@
 // batch, and what cannot be delivered is counted.
 #include "media/browser_port.hpp"
 
+#include "libre_thread.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <netinet/in.h>
@@ -21,6 +23,8 @@
 
 using sylk::media::BrowserPort;
 using sylk::media::RePtr;
+
+using sylk::testing::on_libre_thread;
 
 namespace {
 
@@ -86,23 +90,6 @@ Bytes rtp(std::uint8_t marker, std::size_t size = 172) {
     return packet;
 }
 
-// Runs `body` on a thread with a libre loop of its own, as a media worker has.
-void on_libre_thread(const std::function<void()> &body) {
-    static std::once_flag once;
-    std::call_once(once, [] { libre_init(); });
-    std::exception_ptr failure;
-    std::thread thread([&] {
-        re_thread_init();
-        try {
-            body();
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        re_thread_close();
-    });
-    thread.join();
-    if (failure) std::rethrow_exception(failure);
-}
 
 // Runs the loop until `done` holds (checked every 5 ms) or `limit_ms` have passed.
 struct LoopWatch {
@@ -126,17 +113,18 @@ void run_until(const std::function<bool()> &done, std::uint64_t limit_ms = 2000)
     tmr_cancel(&watch.timer);
 }
 
-struct sa port_address(int port) {
-    struct sa address;
-    sa_set_str(&address, "127.0.0.1", static_cast<std::uint16_t>(port));
-    return address;
-}
-
-// A port on 127.0.0.1 that nothing holds now.
-int free_udp_port() {
-    Peer probe;
-    return sa_port(&probe.address);
-}
+// A BrowserPort listening on a port of 127.0.0.1 that nothing held a moment ago.
+struct ListeningPort {
+    BrowserPort port;
+    struct sa address {};
+    ListeningPort() {
+        {
+            Peer probe;  // closed again before the port binds its number
+            sa_set_str(&address, "127.0.0.1", sa_port(&probe.address));
+        }
+        BOOST_TEST_REQUIRE(port.listen(address) == 0);
+    }
+};
 
 }  // namespace
 
@@ -161,15 +149,14 @@ BOOST_AUTO_TEST_CASE(the_local_ufrag_is_the_part_of_username_before_the_colon) {
 
 BOOST_AUTO_TEST_CASE(stun_goes_to_the_session_of_its_ufrag_and_media_only_to_a_routed_one) {
     on_libre_thread([] {
-        int port = free_udp_port();
-        BrowserPort browser_port;
-        BOOST_TEST_REQUIRE(browser_port.listen(port_address(port)) == 0);
+        ListeningPort listening;
+        auto &browser_port = listening.port;
+        const auto &to = listening.address;
         RecordingClient first, second;
         BOOST_TEST_REQUIRE(browser_port.attach("aaaa", first) == 0);
         BOOST_TEST_REQUIRE(browser_port.attach("bbbb", second) == 0);
         BOOST_TEST(browser_port.attach("aaaa", second) == EEXIST);
         Peer browser;
-        auto to = port_address(port);
 
         browser.send_to(to, binding_request("aaaa:x"));
         browser.send_to(to, binding_request("bbbb:x"));
@@ -226,9 +213,8 @@ BOOST_AUTO_TEST_CASE(stun_goes_to_the_session_of_its_ufrag_and_media_only_to_a_r
 
 BOOST_AUTO_TEST_CASE(what_is_sent_arrives_whole_and_in_order_past_one_batch) {
     on_libre_thread([] {
-        int port = free_udp_port();
-        BrowserPort browser_port;
-        BOOST_TEST_REQUIRE(browser_port.listen(port_address(port)) == 0);
+        ListeningPort listening;
+        auto &browser_port = listening.port;
         Peer one, other;
         const std::size_t count = 3 * BrowserPort::kBatch + 5;
         for (std::size_t i = 0; i < count; ++i) {

@@ -4,6 +4,8 @@
 #include "log/logger.hpp"
 #include "sip/tls_verification.hpp"
 
+#include "libre_thread.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/pem.h>
@@ -27,6 +29,8 @@
 #include <vector>
 
 extern "C" struct ssl_ctx_st *tls_openssl_context(const struct tls *tls);
+
+using sylk::testing::on_libre_thread;
 
 namespace {
 
@@ -143,23 +147,6 @@ struct Environment {
     }
 };
 
-// Runs `body` on a thread of its own with its libre context, as the SIP agent does.
-void on_libre_thread(const std::function<void()> &body) {
-    static std::once_flag once;
-    std::call_once(once, [] { libre_init(); });
-    std::exception_ptr failure;
-    std::thread thread([&] {
-        re_thread_init();
-        try {
-            body();
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        re_thread_close();
-    });
-    thread.join();
-    if (failure) std::rethrow_exception(failure);
-}
 
 // One end of a libre TLS-over-TCP connection, made as libre's SIP transport makes them
 // (tcp_connect or tcp_accept, then tls_start_tcp).
