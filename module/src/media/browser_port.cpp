@@ -1,5 +1,7 @@
 #include "media/browser_port.hpp"
 
+#include "media/socket_reader.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -76,11 +78,8 @@ int BrowserPort::listen(const struct sa &local) {
     err = dtls_listen(&dtls, nullptr, socket, kDtlsBuckets, kDtlsLayer, &BrowserPort::on_dtls_connect, this);
     if (err) return err;
     dtls_.reset(dtls);
-    fd_ = udp_sock_fd(socket, sa_af(&local));
-    if (fd_ < 0) return EBADF;
-    // The port reads the socket itself: libre's reader leaves, ours takes its place.
-    udp_thread_detach(socket);
-    return fd_listen(fd_, FD_READ, &BrowserPort::on_readable, this);
+    // The port reads the socket itself (recvmmsg), not libre.
+    return take_over_reading(socket, sa_af(&local), &BrowserPort::on_readable, this, fd_);
 }
 
 int BrowserPort::attach(const std::string &ufrag, Client &client) {

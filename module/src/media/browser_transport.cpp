@@ -54,34 +54,25 @@ void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
 
 void BrowserTransport::port_stun(const struct sa &source, struct mbuf *message) {
     if (failed_) return;
+    auto checked_before = ice_.checked_addresses();
     RePtr<struct mbuf> reply;
     auto outcome = ice_.handle(source, message, tmr_jiffies(), reply);
     if (reply) port_.send_now(source, reply.get());
-    if (outcome == IceLiteResponder::Outcome::answered) route_checked_addresses();
+    if (outcome == IceLiteResponder::Outcome::answered) route_checked_addresses(checked_before);
 }
 
 // The port routes to this session exactly the addresses its responder counts as
-// checked: the new one is added, one the responder forgot is given up.
-void BrowserTransport::route_checked_addresses() {
-    for (auto address = routed_.begin(); address != routed_.end();) {
-        if (ice_.is_checked(*address)) {
-            ++address;
-        } else {
-            port_.unroute(*address, *this);
-            address = routed_.erase(address);
-        }
-    }
-    for (const auto &checked : ice_.checked_addresses()) {
-        bool known = false;
-        for (const auto &address : routed_) known = known || sa_cmp(&address, &checked, SA_ALL);
-        if (known) continue;
-        routed_.push_back(checked);
-        port_.route(checked, *this);
-    }
+// checked: one the responder has forgotten is given up, the others are (again) ours.
+void BrowserTransport::route_checked_addresses(const std::vector<struct sa> &checked_before) {
+    for (const auto &address : checked_before)
+        if (!ice_.is_checked(address)) port_.unroute(address, *this);
+    for (const auto &address : ice_.checked_addresses()) port_.route(address, *this);
 }
 
-void BrowserTransport::port_media(const struct sa &source, struct mbuf *packet) {
-    if (failed_ || !secured_ || !ice_.is_checked(source) || mbuf_get_left(packet) < 12) {
+void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
+    // The port hands over only what comes from an address this session has routed,
+    // that is, one its ICE checks passed.
+    if (failed_ || !secured_ || mbuf_get_left(packet) < 12) {
         ++dropped_;
         return;
     }

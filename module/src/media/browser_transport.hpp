@@ -66,7 +66,7 @@ private:
     static void on_dtls_data(struct mbuf *packet, void *self);
     static void on_dtls_closed(int err, void *self);
 
-    void route_checked_addresses();
+    void route_checked_addresses(const std::vector<struct sa> &checked_before);
     void secure();
     void fail(const std::string &reason);
 
@@ -76,7 +76,6 @@ private:
     std::string local_ufrag_;
     IceLiteResponder ice_;
     std::optional<sdp::WebRtcParameters> browser_;
-    std::vector<struct sa> routed_;  // what the port sends here: the addresses ice_ has checked
     bool attached_ = false;
     RePtr<struct tls_conn> connection_;
     RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys

@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <array>
 #include <cerrno>
 
 namespace sylk::media {
@@ -11,20 +10,24 @@ namespace {
 
 // One per media thread, shared by all its sockets: a datagram is handled completely
 // (relayed, or copied where it must last) before the next one is read.
-std::array<std::uint8_t, SocketReader::kCapacity> &thread_buffer() {
-    thread_local std::array<std::uint8_t, SocketReader::kCapacity> buffer;
+// (A plain array: <array> after libre's min/max macros does not compile with clang.)
+std::uint8_t *thread_buffer() {
+    thread_local std::uint8_t buffer[SocketReader::kCapacity];
     return buffer;
 }
 
 }  // namespace
 
-int SocketReader::attach(struct udp_sock *socket, int af) {
-    int fd = udp_sock_fd(socket, af);
+int take_over_reading(struct udp_sock *socket, int af, fd_h *handler, void *arg, int &fd) {
+    fd = udp_sock_fd(socket, af);
     if (fd < 0) return EBADF;
-    fd_ = fd;
     // libre's reader leaves the loop first, so the descriptor is registered once, ours.
     udp_thread_detach(socket);
-    return fd_listen(fd, FD_READ, &SocketReader::on_readable, this);
+    return fd_listen(fd, FD_READ, handler, arg);
+}
+
+int SocketReader::attach(struct udp_sock *socket, int af) {
+    return take_over_reading(socket, af, &SocketReader::on_readable, this, fd_);
 }
 
 void SocketReader::on_readable(int flags, void *self) {
@@ -32,16 +35,16 @@ void SocketReader::on_readable(int flags, void *self) {
 }
 
 void SocketReader::read() {
-    auto &buffer = thread_buffer();
+    std::uint8_t *buffer = thread_buffer();
     // MSG_TRUNC: the datagram's real length, so that one too long is seen and dropped.
-    ssize_t size = ::recv(fd_, buffer.data(), kLongest, MSG_DONTWAIT | MSG_TRUNC);
+    ssize_t size = ::recv(fd_, buffer, kLongest, MSG_DONTWAIT | MSG_TRUNC);
     if (size < 0) return;  // EAGAIN: another reader was faster (none here), or an ICMP error
     if (static_cast<std::size_t>(size) > kLongest) {
         ++truncated_;
         return;
     }
     struct mbuf datagram {};
-    datagram.buf = buffer.data();
+    datagram.buf = buffer;
     datagram.size = kCapacity;
     datagram.end = static_cast<std::size_t>(size);
     handler_(owner_, datagram);

@@ -48,4 +48,9 @@ private:
     std::uint64_t truncated_ = 0;
 };
 
+// Takes the reading of `socket` (its descriptor for family `af`, put in `fd`) away from
+// libre's udp_read and registers `handler` for it in this thread's loop instead, once
+// (libre's registration is removed first). 0 or an errno value.
+int take_over_reading(struct udp_sock *socket, int af, fd_h *handler, void *arg, int &fd);
+
 }  // namespace sylk::media
