@@ -11,16 +11,19 @@ Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--plot
 kamailio, sipp)
 
 For each N, one fresh gateway (host process, `media_workers` W) with Kamailio as its
-outbound proxy (alice's INVITEs challenged with 407 and answered from the HA1), and one
-sipp answering every call and echoing RTP (-rtp_echo, one media port for all calls: sipp
-plays the N phones, a shortcut that still runs the gateway's whole media path, one port
-pair per call on the phone side). bench/call_load plays the N browsers: its SDP offers go
+outbound proxy (alice's INVITEs challenged with 407 and answered from the HA1), and the
+N phones: one sipp answering every call (bench/sipp_uas_external_echo.xml), its SDP
+naming bench/rtp_echo's one port as every call's media address, and rtp_echo sending
+each RTP packet back (recvmmsg/sendmmsg; sipp's own -rtp_echo, one recvfrom and one
+sendto per packet, cost more than the relay's spare core could give). One echo port for
+all calls is a shortcut that still runs the gateway's whole media path, one port pair
+per call on the phone side. bench/call_load plays the N browsers: its SDP offers go
 out as session-create over 10 calls per WebSocket connection, at most 100 being set up at
 a time; each call is timed from session-create to `accepted` (SIP signalling, SDP
 translation, media ports) and to `established` (then ICE and the DTLS handshake, done by
 call_load). Then every call sends SRTP packets carrying their send time; the gateway
-decrypts, relays to sipp, which echoes, and the gateway encrypts back; call_load measures
-each round trip on one clock. The same load straight from call_load to sipp's echo gives
+decrypts, relays to rtp_echo, which echoes, and the gateway encrypts back; call_load measures
+each round trip on one clock. The same load straight from call_load to the echo gives
 the round trip without the gateway; half the difference is the one-way latency the
 gateway adds (one pass through it, plus one more loopback hop). Relayed packets/s counts
 both directions (2 per echoed packet).
@@ -59,7 +62,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
+from process_stats import cpu_busy_seconds, cpu_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
 from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
@@ -87,6 +90,27 @@ class relay_cpu:
             os.sched_setaffinity(0, {0})
 
 
+class CpuMeter:
+    """What a relay's run costs: the process's own CPU seconds and, with --pin, every busy
+    second of its CPU (interrupt work included), in `process` and `pinned` after stop()."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.process_before = cpu_seconds(pid)
+        self.pinned_before = cpu_busy_seconds(1) if PIN else None
+
+    def stop(self):
+        self.process = cpu_seconds(self.pid) - self.process_before
+        self.pinned = cpu_busy_seconds(1) - self.pinned_before if PIN else None
+        return self
+
+    def describe(self, seconds):
+        text = f"CPU {100 * self.process / seconds:.1f} % of a core"
+        if self.pinned is not None:
+            text += f" (its CPU busy {100 * self.pinned / seconds:.1f} %)"
+        return text
+
+
 def browser_offer(index, port, ufrag, pwd, fingerprint):
     return "\r\n".join([
         "v=0", f"o=- {index + 1} 1 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS",
@@ -112,6 +136,7 @@ class Load:
         options = ["--srtp", "aes-cm"] if srtp == "aes-cm" else []
         self.process = subprocess.Popen([str(BUILD / "bench" / "call_load"), *options], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.sends = self.expect("SENDS").split()[1]  # io_uring, or sendmsg without it
         self.fingerprint = self.expect("FINGERPRINT").split()[1]
 
     def send(self, line):
@@ -137,7 +162,7 @@ class Load:
         self.process.wait(timeout=10)
 
 
-async def run_calls(host, load, count, seconds, phone, sipp):
+async def run_calls(host, load, count, seconds, phone, echo):
     idle = {"rss_kib": rss_kib(host.process.pid), "descriptors": open_descriptors(host.process.pid)}
     opened = []
     load.send(f"open {count}")
@@ -212,14 +237,14 @@ async def run_calls(host, load, count, seconds, phone, sipp):
 
     rss_before = rss_kib(host.process.pid)
     descriptors_calls = open_descriptors(host.process.pid)
-    cpu_before = cpu_seconds(host.process.pid)
-    peers_before = cpu_seconds(load.process.pid), cpu_seconds(sipp.pid)
-    holders = {"gateway": host.process.pid, "call_load": load.process.pid, "sipp": sipp.pid}
+    meter = CpuMeter(host.process.pid)
+    peers_before = cpu_seconds(load.process.pid), cpu_seconds(echo.pid)
+    holders = {"gateway": host.process.pid, "call_load": load.process.pid, "rtp_echo": echo.pid}
     drops_before = {name: udp_socket_drops(pid) for name, pid in holders.items()}
     load.send(f"media {seconds} {SHAPE}")
     media = await loop.run_in_executor(None, load.result)
-    cpu = cpu_seconds(host.process.pid) - cpu_before
-    setup["peers_cpu"] = cpu_seconds(load.process.pid) - peers_before[0], cpu_seconds(sipp.pid) - peers_before[1]
+    cpu = meter.stop()
+    setup["peers_cpu"] = cpu_seconds(load.process.pid) - peers_before[0], cpu_seconds(echo.pid) - peers_before[1]
     setup["media_drops"] = {name: udp_socket_drops(pid) - drops_before[name] for name, pid in holders.items()}
     rss_calls = rss_kib(host.process.pid)
 
@@ -244,9 +269,10 @@ def bench(count, seconds, workers, work, srtp, reference):
     # in flight (as in bench/register-bench.py): off here only.
     registrar = Kamailio(work / f"kamailio-{count}", {ALICE: HA1}, shared_memory_mb=256, check_nonce_count=False).start()
     phone_port, media_port = free_sip_port(), free_sip_port()
+    echo = start_echo(media_port)
     sipp_log = open(work / f"sipp-{count}.log", "w")
-    sipp = subprocess.Popen(["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(phone_port), "-mi", "127.0.0.1",
-                             "-mp", str(media_port), "-rtp_echo", "-nostdin", "-m", "1000000"],
+    sipp = subprocess.Popen(["sipp", "-sf", str(ROOT / "bench" / "sipp_uas_external_echo.xml"), "-key", "echo_port",
+                             str(media_port), "-i", "127.0.0.1", "-p", str(phone_port), "-nostdin", "-m", "1000000"],
                             cwd=work, stdout=sipp_log, stderr=subprocess.STDOUT)
     port = free_port()
     config = write_config(work / f"gateway-{count}", port, general={"outbound_sip_proxy": registrar.proxy("udp"),
@@ -261,12 +287,13 @@ def bench(count, seconds, workers, work, srtp, reference):
     reference_result = None
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
-            run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", sipp))
+            run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", echo))
         load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
         host.stop()
         floor, floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
         per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port)
+        uring_floor, uring_floor_cpu = floor_run(load, count, seconds, media_port, shared=True, option="--uring")
         if reference == "rtpengine":
             reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
     finally:
@@ -275,14 +302,17 @@ def bench(count, seconds, workers, work, srtp, reference):
             host.stop()
         sipp.kill()
         sipp_log.close()
+        echo.stdin.close()
+        echo.wait(timeout=10)
         registrar.stop()
     relayed = 2 * media["received"] / seconds
     loss = 1 - media["received"] / max(1, media["sent"])
     floor_relayed = 2 * floor["received"] / seconds
-    per_core = relayed * seconds / max(cpu, 1e-9)
-    floor_per_core = floor_relayed * seconds / max(floor_cpu, 1e-9)
+    per_core = relayed * seconds / max(cpu.process, 1e-9)
+    floor_per_core = floor_relayed * seconds / max(floor_cpu.process, 1e-9)
     idle = setup["idle"]
-    print(f"\n{count} {SHAPE} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: {sorted(reasons)})")
+    print(f"\n{count} {SHAPE} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: "
+          f"{sorted(reasons)}; call_load sends with {load.sends})")
     print(f"  setups: {setup['to_accepted_per_s']:.0f}/s to accepted (median {setup['accepted_p50_ms']:.1f} ms), "
           f"{setup['to_established_per_s']:.0f}/s to established (median {setup['established_p50_ms']:.1f} ms, "
           f"slowest {setup['established_max_ms']:.0f} ms); UDP datagrams dropped meanwhile: {setup['udp_drops']}")
@@ -290,34 +320,32 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"loss {100 * loss:.3f} %)")
     print("  datagrams dropped meanwhile for a full socket receive buffer: " +
           ", ".join(f"{name} {drops:,}" for name, drops in setup["media_drops"].items()))
-    print(f"  gateway CPU: {cpu:.2f} s over {seconds} s = {100 * cpu / seconds:.1f} % of a core, "
-          f"{1000 * cpu / max(1, relayed * seconds / 1000):.3f} ms per 1,000 relayed packets; "
-          f"meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and sipp "
+    print(f"  gateway {cpu.describe(seconds)}, {1000 * cpu.process / max(1, relayed * seconds / 1000):.3f} ms per "
+          f"1,000 relayed packets; meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and rtp_echo "
           f"{100 * setup['peers_cpu'][1] / seconds:.1f} % of a core")
     print(f"  round trip p50/p99: {media['p50_us']} / {media['p99_us']} us through the gateway, "
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
     print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
           f"{(media['p99_us'] - direct['p99_us']) / 2:.0f} us")
-    print(f"  floor (bench/udp_relay --shared: the gateway's layout, no SRTP): {floor_relayed:,.0f} packets/s, "
-          f"loss {100 * (1 - floor['received'] / max(1, floor['sent'])):.3f} %, CPU {100 * floor_cpu / seconds:.1f} % of a core, "
-          f"added one-way latency p50/p99 {(floor['p50_us'] - direct['p50_us']) / 2:.0f} / "
-          f"{(floor['p99_us'] - direct['p99_us']) / 2:.0f} us")
+
+    def describe(name, result, meter):
+        relayed_here = 2 * result["received"] / seconds
+        print(f"  {name}: {relayed_here:,.0f} packets/s, loss {100 * (1 - result['received'] / max(1, result['sent'])):.3f} %, "
+              f"{meter.describe(seconds)}, {relayed_here * seconds / max(meter.process, 1e-9):,.0f} packets/s per core, "
+              f"added one-way latency p50/p99 {(result['p50_us'] - direct['p50_us']) / 2:.0f} / "
+              f"{(result['p99_us'] - direct['p99_us']) / 2:.0f} us")
+        return relayed_here * seconds / max(meter.process, 1e-9)
+
+    describe("floor (bench/udp_relay --shared: the gateway's layout, no SRTP)", floor, floor_cpu)
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
-    per_socket_relayed = 2 * per_socket_floor["received"] / seconds
-    print(f"  floor with a browser socket per call (udp_relay: recvfrom/sendto): {per_socket_relayed:,.0f} "
-          f"packets/s, loss {100 * (1 - per_socket_floor['received'] / max(1, per_socket_floor['sent'])):.3f} %, "
-          f"CPU {100 * per_socket_floor_cpu / seconds:.1f} % of a core, "
-          f"{per_socket_relayed * seconds / max(per_socket_floor_cpu, 1e-9):,.0f} packets/s per core")
+    describe("floor with a browser socket per call (udp_relay: recvfrom/sendto)", per_socket_floor, per_socket_floor_cpu)
+    describe("floor with io_uring for the phone side (udp_relay --uring)", uring_floor, uring_floor_cpu)
     if reference_result:
         engine, engine_cpu = reference_result
-        engine_relayed = 2 * engine["received"] / seconds
-        engine_per_core = engine_relayed * seconds / max(engine_cpu, 1e-9)
-        print(f"  rtpengine (user space, {workers} thread(s), SDES {SDES_SUITES[srtp]}): {engine_relayed:,.0f} "
-              f"packets/s, loss {100 * (1 - engine['received'] / max(1, engine['sent'])):.3f} %, CPU "
-              f"{100 * engine_cpu / seconds:.1f} % of a core, {engine_per_core:,.0f} packets/s per core "
-              f"(gateway/rtpengine {per_core / engine_per_core:.2f}), added one-way latency p50/p99 "
-              f"{(engine['p50_us'] - direct['p50_us']) / 2:.0f} / {(engine['p99_us'] - direct['p99_us']) / 2:.0f} us")
+        engine_per_core = describe(f"rtpengine (user space, {workers} thread(s), SDES {SDES_SUITES[srtp]})", engine,
+                                   engine_cpu)
+        print(f"  gateway/rtpengine packets/s per core: {per_core / engine_per_core:.2f}")
     per_call_kib = (rss_before - idle["rss_kib"]) / count
     per_call_fds = (descriptors_calls - idle["descriptors"]) / count
     print(f"  gateway RSS: {idle['rss_kib']:,} KiB idle, {rss_before:,} KiB with the calls up "
@@ -326,8 +354,8 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"({per_call_fds:.2f} per call, WebSocket connections included: {CALLS_PER_CONNECTION} calls each)")
     return {"calls": count, "relayed": relayed, "loss": loss, "per_core": per_core, "floor_per_core": floor_per_core,
             "floor_relayed": floor_relayed, "p99_added_us": (media["p99_us"] - direct["p99_us"]) / 2,
-            "floor_p99_added_us": (floor["p99_us"] - direct["p99_us"]) / 2, "cpu_share": cpu / seconds,
-            "floor_cpu_share": floor_cpu / seconds}
+            "floor_p99_added_us": (floor["p99_us"] - direct["p99_us"]) / 2, "cpu_share": cpu.process / seconds,
+            "floor_cpu_share": floor_cpu.process / seconds}
 
 
 SDES_SUITES = {"gcm": "AEAD_AES_128_GCM", "aes-cm": "AES_CM_128_HMAC_SHA1_80"}
@@ -355,33 +383,44 @@ def rtpengine_run(load, count, seconds, media_port, threads, work, srtp):
             relay_key = re.search(r"inline:([A-Za-z0-9+/=]+)", answer["sdp"]).group(1)
             relay_key += "=" * (-len(relay_key) % 4)  # rtpengine leaves out the padding; libre's decoder needs it
             load.send(f"sdes_connect {index} 127.0.0.1 {relay_port} {relay_key}")
-        before = cpu_seconds(engine.process.pid)
+        meter = CpuMeter(engine.process.pid)
         load.send(f"sdes_media {seconds} {SHAPE}")
         result = load.result()
-        return result, cpu_seconds(engine.process.pid) - before
+        return result, meter.stop()
     finally:
         engine.stop()
 
 
-def floor_run(load, count, seconds, media_port, shared=False):
+def start_echo(port):
+    """bench/rtp_echo on 127.0.0.1:port, ready: the phones' media."""
+    echo = subprocess.Popen([str(BUILD / "bench" / "rtp_echo"), "127.0.0.1", str(port)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    ready = echo.stdout.readline()
+    if not ready.startswith("READY"):
+        echo.kill()
+        raise RuntimeError(f"rtp_echo: {ready.strip() or 'exited'}")
+    return echo
+
+
+def floor_run(load, count, seconds, media_port, shared=False, option="--shared"):
     """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds).
     shared: the relay's browser side is one socket for all calls, batched (--shared)."""
     first_port = 20000  # the gateway has stopped: its range is free again
     with relay_cpu():
         relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
-                                  str(media_port), *(["--shared"] if shared else [])],
+                                  str(media_port), *([option] if shared else [])],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
-        before = cpu_seconds(relay.pid)
+        meter = CpuMeter(relay.pid)
         if shared:  # every stream to the one port
             load.send(f"baseline {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
         else:
             load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
         result = load.result()
-        return result, cpu_seconds(relay.pid) - before
+        return result, meter.stop()
     finally:
         relay.stdin.close()
         relay.wait(timeout=10)

@@ -45,3 +45,16 @@ def udp_socket_drops(pid):
             if fields[9] in inodes:
                 total += int(fields[-1])
     return total
+
+
+def cpu_busy_seconds(cpu):
+    """Time CPU `cpu` has spent busy (user, nice, system, irq, softirq: /proc/stat), whoever
+    for. Under --pin the relay is alone on its CPU, and this is its whole cost: the
+    interrupt work of its loopback sends is counted here but not always in its own
+    user and system time."""
+    for line in pathlib.Path("/proc/stat").read_text().splitlines():
+        fields = line.split()
+        if fields[0] == f"cpu{cpu}":
+            user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
+            return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"no cpu{cpu} line in /proc/stat")

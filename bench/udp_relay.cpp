@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <liburing.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -99,10 +101,74 @@ struct SharedPort {
     }
 };
 
+// --uring: the phone side's datagrams of one epoll round go through one io_uring_enter:
+// a recvmsg for each phone socket epoll found readable, a sendmsg for each packet
+// towards a phone, all submitted at once and completed before the round ends.
+struct PhoneRing {
+    static constexpr unsigned kSlots = 1024;
+    io_uring ring{};
+    struct Slot {
+        msghdr header{};
+        iovec vector{};
+        sockaddr_in address{};
+        char data[kDatagram];
+        int call = -1;  // a receive: whose socket; -1: a send
+    };
+    Slot *slots = new Slot[kSlots];
+    unsigned used = 0;
+
+    bool init() { return io_uring_queue_init(kSlots, &ring, 0) == 0; }
+    template <typename Received>
+    void send(int fd, const char *data, std::size_t size, const sockaddr_in &to, Received &&received) {
+        if (used == kSlots) run(received);
+        Slot &slot = slots[used];
+        std::memcpy(slot.data, data, size);
+        slot.vector = {slot.data, size};
+        slot.address = to;
+        slot.header = {};
+        slot.header.msg_name = &slot.address;
+        slot.header.msg_namelen = sizeof slot.address;
+        slot.header.msg_iov = &slot.vector;
+        slot.header.msg_iovlen = 1;
+        slot.call = -1;
+        io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_sendmsg(sqe, fd, &slot.header, 0);
+        io_uring_sqe_set_data64(sqe, used++);
+    }
+    template <typename Received>
+    void receive(int fd, int call, Received &&received) {
+        if (used == kSlots) run(received);
+        Slot &slot = slots[used];
+        slot.vector = {slot.data, kDatagram};
+        slot.header = {};
+        slot.header.msg_iov = &slot.vector;
+        slot.header.msg_iovlen = 1;
+        slot.call = call;
+        io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+        io_uring_prep_recvmsg(sqe, fd, &slot.header, MSG_DONTWAIT);
+        io_uring_sqe_set_data64(sqe, used++);
+    }
+    template <typename Received>
+    void run(Received &&received) {
+        if (!used) return;
+        io_uring_submit_and_wait(&ring, used);
+        unsigned head, seen = 0;
+        io_uring_cqe *cqe;
+        io_uring_for_each_cqe(&ring, head, cqe) {
+            Slot &slot = slots[cqe->user_data];
+            if (slot.call >= 0 && cqe->res > 0) received(slot.call, slot.data, static_cast<std::size_t>(cqe->res));
+            ++seen;
+        }
+        io_uring_cq_advance(&ring, seen);
+        used = 0;
+    }
+};
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    bool shared = argc == 6 && std::string(argv[5]) == "--shared";
+    bool uring = argc == 6 && std::string(argv[5]) == "--uring";
+    bool shared = argc == 6 && (std::string(argv[5]) == "--shared" || uring);
     if (argc != 5 && !shared) {
         std::fprintf(stderr, "usage: udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared]\n");
         return 2;
@@ -129,6 +195,14 @@ int main(int argc, char **argv) {
         watch(leg.fd);
     };
     static SharedPort port;  // large buffers: not on the stack
+    static PhoneRing phone_ring;
+    if (uring && !phone_ring.init()) {
+        std::printf("FAILED io_uring_queue_init\n");
+        return 1;
+    }
+    auto to_browser = [&](int call, const char *data, std::size_t size) {
+        if (call < port.next_call) port.queue(call, data, size);
+    };
     if (shared) {
         port.fd = bound_socket(static_cast<std::uint16_t>(first_port));
         if (port.fd < 0) {
@@ -194,12 +268,19 @@ int main(int argc, char **argv) {
                         port.call_of_source.emplace(key_of(port.in_sources[i]), call);
                         port.browser_of_call[call] = port.in_sources[i];
                     }
-                    (void)::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
-                                   reinterpret_cast<const sockaddr *>(&phone), sizeof phone);
+                    if (uring)
+                        phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone, to_browser);
+                    else
+                        (void)::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
+                                       reinterpret_cast<const sockaddr *>(&phone), sizeof phone);
                 }
                 continue;
             }
             Leg &leg = *by_fd[fd];
+            if (uring) {
+                phone_ring.receive(fd, leg.call, to_browser);
+                continue;
+            }
             sockaddr_in source{};
             socklen_t length = sizeof source;
             ssize_t size = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&source), &length);
@@ -217,6 +298,7 @@ int main(int argc, char **argv) {
                 (void)::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
                                reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here);
         }
+        if (uring) phone_ring.run(to_browser);
         if (shared && port.queued) port.flush();
     }
 }

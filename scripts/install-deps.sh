@@ -16,6 +16,7 @@ test_packages=(
   python3-aiortc   # the browser in tests/media (ICE, DTLS-SRTP, audio codecs; brings python3-aioice, python3-av)
   baresip-core chromium   # a second SIP phone; a real browser for the demo page (tests/integration/test_browser.py)
   rtpengine-daemon   # the reference relay that bench/call-bench.py --reference rtpengine measures beside ours
+  liburing-dev   # bench/call_load and bench/udp_relay --uring batch their sends through io_uring
 )
 
 packages=("${build_packages[@]}")
