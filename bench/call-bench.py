@@ -74,6 +74,7 @@ CALLS_PER_CONNECTION = 10
 # machine, and some calls then end in 408 (see README).
 SETUP_WINDOW = 100
 SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for the other
+IO_URING = True  # --no-io-uring: the gateway's phone sockets make a system call per read and per send
 PIN = False  # --pin: the relay under test alone on CPU 1, everything else on CPU 0
 
 
@@ -276,7 +277,8 @@ def bench(count, seconds, workers, work, srtp, reference):
                             cwd=work, stdout=sipp_log, stderr=subprocess.STDOUT)
     port = free_port()
     config = write_config(work / f"gateway-{count}", port, general={"outbound_sip_proxy": registrar.proxy("udp"),
-                                                                     "media_workers": str(workers)},
+                                                                     "media_workers": str(workers),
+                                                                     "media_io_uring": "yes" if IO_URING else "no"},
                           # Calls set up first wait for the last before media starts: more than
                           # the default 30 s without RTP must not end them.
                           rtp={"port_range": "20000:59998", "timeout": "300"})
@@ -311,7 +313,8 @@ def bench(count, seconds, workers, work, srtp, reference):
     per_core = relayed * seconds / max(cpu.process, 1e-9)
     floor_per_core = floor_relayed * seconds / max(floor_cpu.process, 1e-9)
     idle = setup["idle"]
-    print(f"\n{count} {SHAPE} calls, {workers} media worker(s), {seconds} s of media (reasons at the end: "
+    print(f"\n{count} {SHAPE} calls, {workers} media worker(s) {'with' if IO_URING else 'without'} io_uring, "
+          f"{seconds} s of media (reasons at the end: "
           f"{sorted(reasons)}; call_load sends with {load.sends})")
     print(f"  setups: {setup['to_accepted_per_s']:.0f}/s to accepted (median {setup['accepted_p50_ms']:.1f} ms), "
           f"{setup['to_established_per_s']:.0f}/s to established (median {setup['established_p50_ms']:.1f} ms, "
@@ -439,11 +442,14 @@ def main():
                              "(default: AES-GCM first, as Chromium)")
     parser.add_argument("--reference", choices=["rtpengine"],
                         help="also run the same streams through rtpengine (Debian's rtpengine-daemon)")
+    parser.add_argument("--no-io-uring", action="store_true",
+                        help="the gateway without its PhoneRing (media_io_uring = no), to see what it buys")
     parser.add_argument("--pin", action="store_true",
                         help="run the relay under test (gateway, floor, rtpengine) on CPU 1 and the rest on CPU 0")
     arguments = parser.parse_args()
-    global SHAPE, PIN
+    global SHAPE, PIN, IO_URING
     PIN = arguments.pin
+    IO_URING = not arguments.no_io_uring
     if PIN:
         os.sched_setaffinity(0, {0})
     SHAPE = "video" if arguments.video else "audio"

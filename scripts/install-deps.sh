@@ -5,7 +5,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev   # Boost.JSON exists only in 1.81
-  libwebsocketpp-dev libre-dev libssl-dev
+  libwebsocketpp-dev libre-dev libssl-dev liburing-dev   # liburing: the media workers' PhoneRing
   pybind11-dev python3-dev python3
 )
 test_packages=(
@@ -16,7 +16,6 @@ test_packages=(
   python3-aiortc   # the browser in tests/media (ICE, DTLS-SRTP, audio codecs; brings python3-aioice, python3-av)
   baresip-core chromium   # a second SIP phone; a real browser for the demo page (tests/integration/test_browser.py)
   rtpengine-daemon   # the reference relay that bench/call-bench.py --reference rtpengine measures beside ours
-  liburing-dev   # bench/call_load and bench/udp_relay --uring batch their sends through io_uring
 )
 
 packages=("${build_packages[@]}")

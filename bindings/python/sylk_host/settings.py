@@ -59,6 +59,7 @@ APPLICATION_SETTINGS = {
         Setting("rtp_timeout", "config.ini", "RTP", "timeout", "integer"),
         Setting("media_address", "config.ini", "SIP", "advertised_ip", "optional"),
         Setting("media_workers", "webrtcgateway.ini", "General", "media_workers", "integer"),
+        Setting("media_io_uring", "webrtcgateway.ini", "General", "media_io_uring", "boolean"),
     ],
 }
 

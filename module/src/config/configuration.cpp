@@ -267,6 +267,10 @@ const std::map<std::string, Setter> &setters() {
         {"media_workers", [](Configuration &c, const json::value &v, const std::string &k) {
              c.media_workers = static_cast<unsigned>(as_integer(v, k, 1, 64));
          }},
+        {"media_io_uring", [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_bool()) fail(k, "must be true or false");
+             c.media_io_uring = v.get_bool();
+         }},
     };
     return table;
 }

@@ -58,6 +58,7 @@ struct Configuration {
     unsigned rtp_timeout = 30;   // seconds without RTP from the phone (or without a finished DTLS handshake)
     std::string media_address;   // the address written in SDPs; empty: sip_listen_address
     unsigned media_workers = 1;  // media threads, each with its own libre loop
+    bool media_io_uring = true;  // phone sockets' reads and sends batched through io_uring where the kernel allows
 
     // What SDPs carry and browsers and phones send media to.
     const std::string &advertised_media_address() const {

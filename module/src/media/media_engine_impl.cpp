@@ -32,6 +32,7 @@ LibreMediaEngine::LibreMediaEngine(const config::Configuration &configuration, c
     settings.bind_address = configuration.sip_listen_address;
     settings.timeouts.rtp_ms = configuration.rtp_timeout * 1000ull;
     settings.timeouts.dtls_ms = configuration.rtp_timeout * 1000ull;
+    settings.phone_io_uring = configuration.media_io_uring;
     for (unsigned index = 0; index < configuration.media_workers; ++index) {
         auto port = ports_.reserve(1);
         if (!port)

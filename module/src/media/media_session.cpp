@@ -21,9 +21,9 @@ std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s";
 
 }  // namespace
 
-MediaSession::MediaSession(Owner &owner, BrowserPort &browser_port, struct tls *dtls_context,
-                           const SessionTimeouts &timeouts, MediaSessionSpec spec)
-    : owner_(owner), timeouts_(timeouts), spec_(std::move(spec)),
+MediaSession::MediaSession(Owner &owner, BrowserPort &browser_port, PhoneRing *phone_ring,
+                           struct tls *dtls_context, const SessionTimeouts &timeouts, MediaSessionSpec spec)
+    : owner_(owner), phone_ring_(phone_ring), timeouts_(timeouts), spec_(std::move(spec)),
       browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
 
 MediaSession::~MediaSession() = default;
@@ -31,7 +31,7 @@ MediaSession::~MediaSession() = default;
 std::optional<std::string> MediaSession::start(const struct sa &local) {
     if (browser_.attach() != 0) return "ICE ufrag " + spec_.local_ice_ufrag + " is already in use on this media worker";
     for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
-        auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line);
+        auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line, phone_ring_);
         if (int err = phone->listen(local, spec_.lines[line].phone_port))
             return "cannot bind the RTP ports " + std::to_string(spec_.lines[line].phone_port) + "/" +
                    std::to_string(spec_.lines[line].phone_port + 1) + ": " + std::strerror(err);

@@ -37,8 +37,9 @@ public:
         virtual void session_failed(MediaSessionId id, const std::string &reason) = 0;
     };
 
-    MediaSession(Owner &owner, BrowserPort &browser_port, struct tls *dtls_context, const SessionTimeouts &timeouts,
-                 MediaSessionSpec spec);
+    // `phone_ring`: the worker's, or null (the phone sockets then make their own calls).
+    MediaSession(Owner &owner, BrowserPort &browser_port, PhoneRing *phone_ring, struct tls *dtls_context,
+                 const SessionTimeouts &timeouts, MediaSessionSpec spec);
     ~MediaSession() override;
     MediaSession(const MediaSession &) = delete;
     MediaSession &operator=(const MediaSession &) = delete;
@@ -74,6 +75,7 @@ private:
     std::uint64_t relay_start_ms() const;
 
     Owner &owner_;
+    PhoneRing *phone_ring_;
     SessionTimeouts timeouts_;
     MediaSessionSpec spec_;
     BrowserTransport browser_;

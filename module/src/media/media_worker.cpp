@@ -90,6 +90,14 @@ private:
         browser_port_ = std::make_unique<BrowserPort>();
         err = browser_port_->listen(browser_address);
         if (err) return name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) + ": " + std::strerror(err);
+        if (settings_.phone_io_uring) {
+            phone_ring_ = std::make_unique<PhoneRing>();
+            if (int ring_err = phone_ring_->open()) {
+                phone_ring_.reset();
+                logger_.info(name_ + ": no io_uring (" + std::strerror(ring_err) +
+                             "): phone sockets are read and sent to one system call each");
+            }
+        }
         err = inbox_.open([this](WorkerCommand &command) { handle(command); });
         if (err) return name_ + ": cannot create the command inbox: " + std::strerror(err);
         tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
@@ -112,6 +120,12 @@ private:
                           " not demultiplexed, " + std::to_string(dropped.truncated) + " too long; " +
                           std::to_string(dropped.send_failed) + " datagrams could not be sent");
         }
+        if (phone_ring_) {
+            const auto &ring = phone_ring_->counters();
+            logger_.debug(name_ + ": phone ring: " + std::to_string(ring.send_failed) + " datagrams could not be sent, " +
+                          std::to_string(ring.early_flushes) + " rounds filled it");
+        }
+        phone_ring_.reset();
         browser_port_.reset();
         dtls_.reset();
     }
@@ -127,7 +141,7 @@ private:
             logger_.error(name_ + ": media session " + std::to_string(id) + " is already open");
             return;
         }
-        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), *browser_port_,
+        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), *browser_port_, phone_ring_.get(),
                                                       dtls_.get(), settings_.timeouts, std::move(command.spec));
         auto &placed = *sessions_.emplace(id, std::move(session)).first->second;
         if (auto problem = placed.start(bind_)) {
@@ -213,6 +227,7 @@ private:
     struct sa bind_ {};
     RePtr<struct tls> dtls_;
     std::unique_ptr<BrowserPort> browser_port_;  // every session's ICE, DTLS and SRTP
+    std::unique_ptr<PhoneRing> phone_ring_;      // every session's phone-side system calls, or null
     loop::LoopInbox<WorkerCommand> inbox_;
     std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
     std::vector<std::pair<MediaSessionId, std::string>> ending_;

@@ -23,6 +23,7 @@ struct WorkerSettings {
     std::uint16_t browser_port = 0;  // the worker's BrowserPort (every session's ICE candidate)
     SessionTimeouts timeouts;
     int max_descriptors = 16384;  // fd_setsize for this loop: sessions hold 2 per line
+    bool phone_io_uring = true;   // a PhoneRing for the phone sockets, where io_uring can be set up
 };
 
 class MediaWorker {

@@ -4,11 +4,16 @@
 
 namespace sylk::media {
 
-PhoneTransport::PhoneTransport(Events &events, std::size_t line)
-    : events_(events), line_(line), rtp_reader_(&PhoneTransport::on_rtp, this),
-      rtcp_reader_(&PhoneTransport::on_rtcp, this) {}
+PhoneTransport::PhoneTransport(Events &events, std::size_t line, PhoneRing *ring)
+    : events_(events), line_(line), ring_(ring), rtp_reader_(&PhoneTransport::on_rtp, this, ring),
+      rtcp_reader_(&PhoneTransport::on_rtcp, this, ring) {}
 
-PhoneTransport::~PhoneTransport() = default;
+PhoneTransport::~PhoneTransport() {
+    if (!ring_) return;
+    // The sockets close when the members go: nothing queued may run on them after.
+    if (rtp_reader_.fd() >= 0) ring_->forget(rtp_reader_.fd());
+    if (rtcp_reader_.fd() >= 0) ring_->forget(rtcp_reader_.fd());
+}
 
 int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
     struct sa address = local;
@@ -52,11 +57,19 @@ void PhoneTransport::on_rtcp(void *self, struct mbuf &packet) {
 }
 
 void PhoneTransport::send_rtp(struct mbuf *packet) {
-    if (phone_rtp_) udp_send(rtp_.get(), &*phone_rtp_, packet);
+    if (!phone_rtp_) return;
+    if (ring_ && rtp_reader_.fd() >= 0)
+        ring_->send(rtp_reader_.fd(), *phone_rtp_, *packet);
+    else
+        udp_send(rtp_.get(), &*phone_rtp_, packet);
 }
 
 void PhoneTransport::send_rtcp(struct mbuf *packet) {
-    if (phone_rtcp_) udp_send(rtcp_.get(), &*phone_rtcp_, packet);
+    if (!phone_rtcp_) return;
+    if (ring_ && rtcp_reader_.fd() >= 0)
+        ring_->send(rtcp_reader_.fd(), *phone_rtcp_, *packet);
+    else
+        udp_send(rtcp_.get(), &*phone_rtcp_, packet);
 }
 
 }  // namespace sylk::media

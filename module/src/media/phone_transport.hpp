@@ -1,10 +1,12 @@
 // The phone's side of one bridged m-line: plain RTP on an even port and RTCP on the
 // next, from the configured range, sending to where the phone's SDP said it receives.
 // Both sockets are read by a SocketReader (not libre's udp_read), so a packet from the
-// phone lies in the thread's buffer while it is relayed.
+// phone lies in a reader's buffer while it is relayed. With the worker's PhoneRing, the
+// reads and the sends wait for the end of the loop round and go with everyone else's.
 // Lives on one media worker thread; every callback comes on it.
 #pragma once
 
+#include "media/phone_ring.hpp"
 #include "media/re_ptr.hpp"
 #include "media/socket_reader.hpp"
 #include "sdp/media_plan.hpp"
@@ -27,7 +29,8 @@ public:
         virtual void phone_rtcp(std::size_t line, struct mbuf *packet) = 0;
     };
 
-    PhoneTransport(Events &events, std::size_t line);
+    // `ring`: the worker's, or null (one system call per read and per send).
+    PhoneTransport(Events &events, std::size_t line, PhoneRing *ring);
     ~PhoneTransport();
     PhoneTransport(const PhoneTransport &) = delete;
     PhoneTransport &operator=(const PhoneTransport &) = delete;
@@ -48,6 +51,7 @@ private:
 
     Events &events_;
     std::size_t line_;
+    PhoneRing *ring_;
     RePtr<struct udp_sock> rtp_;
     RePtr<struct udp_sock> rtcp_;
     SocketReader rtp_reader_;

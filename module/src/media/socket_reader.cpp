@@ -31,7 +31,12 @@ int SocketReader::attach(struct udp_sock *socket, int af) {
 }
 
 void SocketReader::on_readable(int flags, void *self) {
-    if (flags & FD_READ) static_cast<SocketReader *>(self)->read();
+    if (!(flags & FD_READ)) return;
+    auto *reader = static_cast<SocketReader *>(self);
+    if (reader->batch_)
+        reader->batch_->read_later(*reader);
+    else
+        reader->read();
 }
 
 void SocketReader::read() {
@@ -39,14 +44,18 @@ void SocketReader::read() {
     // MSG_TRUNC: the datagram's real length, so that one too long is seen and dropped.
     ssize_t size = ::recv(fd_, buffer, kLongest, MSG_DONTWAIT | MSG_TRUNC);
     if (size < 0) return;  // EAGAIN: another reader was faster (none here), or an ICMP error
-    if (static_cast<std::size_t>(size) > kLongest) {
+    deliver(buffer, static_cast<std::size_t>(size));
+}
+
+void SocketReader::deliver(std::uint8_t *buffer, std::size_t size) {
+    if (size > kLongest) {
         ++truncated_;
         return;
     }
     struct mbuf datagram {};
     datagram.buf = buffer;
     datagram.size = kCapacity;
-    datagram.end = static_cast<std::size_t>(size);
+    datagram.end = size;
     handler_(owner_, datagram);
 }
 

@@ -6,6 +6,10 @@
 // The udp_sock stays libre's: it binds, sends and closes (closing also ends this
 // reader's registration in the loop).
 //
+// With a Batch (PhoneRing), a readable socket is not read at once: the batch reads it
+// later in the same loop round, together with every other socket ready then, and hands
+// the datagram to deliver().
+//
 // The mbuf a handler gets is valid only during the call and is not libre memory (no
 // mem_ref; never grown past its size): it has kTrailerRoom bytes free past the longest
 // datagram taken, room for SRTP to append its tag in place.
@@ -27,7 +31,15 @@ public:
     static constexpr std::size_t kTrailerRoom = 64;  // kept free past the longest datagram
     static constexpr std::size_t kLongest = kCapacity - kTrailerRoom;
 
-    SocketReader(Handler handler, void *owner) : handler_(handler), owner_(owner) {}
+    // Reads on behalf of many readers, later in the same loop round.
+    class Batch {
+    public:
+        virtual ~Batch() = default;
+        virtual void read_later(SocketReader &reader) = 0;
+    };
+
+    SocketReader(Handler handler, void *owner, Batch *batch = nullptr)
+        : handler_(handler), owner_(owner), batch_(batch) {}
     SocketReader(const SocketReader &) = delete;
     SocketReader &operator=(const SocketReader &) = delete;
 
@@ -38,12 +50,18 @@ public:
     // Datagrams longer than kLongest, dropped.
     std::uint64_t truncated() const { return truncated_; }
 
+    int fd() const { return fd_; }
+    // A datagram read into `buffer` (kCapacity bytes), `size` its real length (MSG_TRUNC):
+    // to the handler, or counted as truncated.
+    void deliver(std::uint8_t *buffer, std::size_t size);
+
 private:
     static void on_readable(int flags, void *self);
     void read();
 
     Handler handler_;
     void *owner_;
+    Batch *batch_;
     int fd_ = -1;
     std::uint64_t truncated_ = 0;
 };

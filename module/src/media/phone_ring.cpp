@@ -1,0 +1,172 @@
+#include "media/phone_ring.hpp"
+
+#include <liburing.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sylk::media {
+
+struct PhoneRing::Slot {
+    SocketReader *reader = nullptr;  // a read for this reader; null: a send (or forgotten)
+    int fd = -1;
+    int result = 0;  // the completion's: bytes, or -errno
+    msghdr header{};
+    iovec vector{};
+    struct sa destination {};
+    std::uint8_t data[SocketReader::kCapacity];
+};
+
+struct PhoneRing::Bank {
+    Slot slots[kSlots];
+    unsigned used = 0;
+};
+
+PhoneRing::PhoneRing() : ring_(std::make_unique<io_uring>()) {
+    banks_[0] = std::make_unique<Bank>();
+    banks_[1] = std::make_unique<Bank>();
+    tmr_init(&flush_timer_);
+}
+
+PhoneRing::~PhoneRing() {
+    tmr_cancel(&flush_timer_);
+    if (open_) io_uring_queue_exit(ring_.get());
+}
+
+int PhoneRing::open() {
+    // One thread submits and reaps: the kernel may then run completions' work at the
+    // next submission instead of interrupting the thread for it. Older kernels refuse
+    // these flags; the ring works without them.
+    int err = io_uring_queue_init(kSlots, ring_.get(), IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+    if (err == -EINVAL) err = io_uring_queue_init(kSlots, ring_.get(), 0);
+    if (err < 0) return -err;
+    open_ = true;
+    return 0;
+}
+
+PhoneRing::Slot *PhoneRing::next_slot() {
+    Bank &bank = *banks_[filling_];
+    if (bank.used == kSlots) {
+        // Full while the other bank's datagrams are being handed out: that bank cannot
+        // go again, so the caller makes its system call itself.
+        if (completing_) return nullptr;
+        ++counters_.early_flushes;
+        flush();
+    }
+    Bank &now = *banks_[filling_];
+    if (!tmr_isrunning(&flush_timer_)) tmr_start(&flush_timer_, 0, &PhoneRing::on_flush, this);
+    return &now.slots[now.used++];
+}
+
+void PhoneRing::read_later(SocketReader &reader) {
+    Slot *slot = next_slot();
+    if (!slot) {
+        ssize_t size = ::recv(reader.fd(), overflow_, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
+        if (size >= 0) reader.deliver(overflow_, static_cast<std::size_t>(size));
+        return;
+    }
+    slot->reader = &reader;
+    slot->fd = reader.fd();
+    slot->vector = {slot->data, SocketReader::kLongest};
+    slot->header = {};
+    slot->header.msg_iov = &slot->vector;
+    slot->header.msg_iovlen = 1;
+}
+
+void PhoneRing::send(int fd, const struct sa &to, const struct mbuf &packet) {
+    std::size_t size = packet.end - packet.pos;
+    if (size > sizeof(Slot::data)) {
+        ++counters_.send_failed;
+        return;
+    }
+    Slot *slot = next_slot();
+    if (!slot) {
+        if (::sendto(fd, packet.buf + packet.pos, size, MSG_DONTWAIT, &to.u.sa, to.len) < 0) ++counters_.send_failed;
+        return;
+    }
+    slot->reader = nullptr;
+    slot->fd = fd;
+    std::memcpy(slot->data, packet.buf + packet.pos, size);
+    slot->vector = {slot->data, size};
+    slot->destination = to;
+    slot->header = {};
+    slot->header.msg_name = &slot->destination.u.sa;
+    slot->header.msg_namelen = slot->destination.len;
+    slot->header.msg_iov = &slot->vector;
+    slot->header.msg_iovlen = 1;
+}
+
+void PhoneRing::forget(int fd) {
+    for (auto &bank : banks_)
+        for (unsigned i = 0; i < bank->used; ++i)
+            if (bank->slots[i].fd == fd) {
+                bank->slots[i].fd = -1;
+                bank->slots[i].reader = nullptr;
+            }
+}
+
+void PhoneRing::on_flush(void *self) { static_cast<PhoneRing *>(self)->flush(); }
+
+void PhoneRing::flush() {
+    Bank &bank = *banks_[filling_];
+    filling_ ^= 1u;  // what the handlers below queue goes to the other bank
+    if (bank.used) {
+        submit(bank);
+        completing_ = true;
+        complete(bank);
+        completing_ = false;
+    }
+    bank.used = 0;
+}
+
+void PhoneRing::submit(Bank &bank) {
+    ++round_;  // completions carry it: one left over from a failed round is told apart
+    unsigned pending = 0;
+    for (unsigned i = 0; i < bank.used; ++i) {
+        Slot &slot = bank.slots[i];
+        slot.result = kNoAnswer;
+        if (slot.fd < 0) continue;
+        io_uring_sqe *entry = io_uring_get_sqe(ring_.get());
+        if (!entry) continue;  // cannot happen (a place for every slot); counted as no answer
+        // MSG_DONTWAIT: a socket that cannot give or take a datagram now fails now, as
+        // recv and sendto would, instead of parking the request (and its slot) in the
+        // ring; so every request is done by the time io_uring_enter returns.
+        if (slot.reader)
+            io_uring_prep_recvmsg(entry, slot.fd, &slot.header, MSG_DONTWAIT | MSG_TRUNC);
+        else
+            io_uring_prep_sendmsg(entry, slot.fd, &slot.header, MSG_DONTWAIT);
+        io_uring_sqe_set_data64(entry, round_ << 16 | i);
+        ++pending;
+    }
+    // The first call submits and waits; one interrupted (a signal) only waits again.
+    for (int attempt = 0; pending && attempt < 4; ++attempt) {
+        int err = io_uring_submit_and_wait(ring_.get(), pending);
+        unsigned head, seen = 0;
+        io_uring_cqe *completion;
+        io_uring_for_each_cqe(ring_.get(), head, completion) {
+            ++seen;
+            if (completion->user_data >> 16 != round_) continue;
+            bank.slots[completion->user_data & 0xffff].result = completion->res;
+            --pending;
+        }
+        io_uring_cq_advance(ring_.get(), seen);
+        if (err < 0 && err != -EINTR && err != -EAGAIN && err != -EBUSY) break;
+    }
+}
+
+void PhoneRing::complete(Bank &bank) {
+    for (unsigned i = 0; i < bank.used; ++i) {
+        Slot &slot = bank.slots[i];
+        if (slot.fd < 0) continue;  // forgotten (its socket closed), maybe by a handler below
+        if (!slot.reader) {
+            if (slot.result < 0) ++counters_.send_failed;  // no answer counts too: it may not have gone
+            continue;
+        }
+        // A read with no answer left its datagram in the socket, which the next round
+        // finds readable again; one that failed (EAGAIN) had nothing to read.
+        if (slot.result >= 0) slot.reader->deliver(slot.data, static_cast<std::size_t>(slot.result));
+    }
+}
+
+}  // namespace sylk::media
