@@ -112,8 +112,11 @@ def port_is_free(port):
         probe.close()
 
 
-def test_audio_both_ways_then_rtp_timeout(harness_factory):
-    harness = harness_factory(settings(42000))
+@pytest.mark.parametrize("io_uring", [True, False], ids=["phone-ring", "syscall-each"])
+def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring):
+    # Both ways a worker reaches its phone sockets: through its PhoneRing (io_uring), and
+    # with media_io_uring off, one system call per read and per send.
+    harness = harness_factory({**settings(42000), "media_io_uring": io_uring})
     phone = Phone()
 
     async def call():
@@ -168,6 +171,17 @@ def test_audio_both_ways_then_rtp_timeout(harness_factory):
         assert harness.close() == 0
     finally:
         phone.close()
+    # The worker's account at stop: with the ring, the call's phone-side reads and sends
+    # went through it, several to a system call at times; without, there is no ring.
+    ring = [re.search(r"phone ring: (\d+) reads and sends in (\d+) system calls; (\d+) datagrams could not be sent",
+                      line) for line in harness.log]
+    ring = [match for match in ring if match]
+    if io_uring:
+        assert len(ring) == 1, harness.log
+        requests, submissions, failed = (int(value) for value in ring[0].groups())
+        assert requests >= 2 * 100 and submissions <= requests and failed == 0, ring[0].group(0)
+    else:
+        assert not ring, ring[0].group(0)
 
 
 def test_dtls_that_never_completes_ends_with_a_reason_and_leaves_nothing_behind(harness_factory):

@@ -120,9 +120,10 @@ BOOST_AUTO_TEST_CASE(media_settings_are_read_with_their_defaults) {
     BOOST_TEST(d.rtp_port_last == 50500);
     BOOST_TEST(d.rtp_timeout == 30u);
     BOOST_TEST(d.media_workers == 1u);
+    BOOST_TEST(d.media_io_uring);
     BOOST_TEST(d.advertised_media_address() == "10.0.0.5");  // the SIP address when not set
     auto parsed = parse_configuration(R"({"rtp_port_range": "40000:40999", "rtp_timeout": 5,
-        "media_address": "203.0.113.4", "media_workers": 4})");
+        "media_address": "203.0.113.4", "media_workers": 4, "media_io_uring": false})");
     BOOST_REQUIRE(parsed.configuration);
     const auto &c = *parsed.configuration;
     BOOST_TEST(c.rtp_port_first == 40000);
@@ -130,6 +131,7 @@ BOOST_AUTO_TEST_CASE(media_settings_are_read_with_their_defaults) {
     BOOST_TEST(c.rtp_timeout == 5u);
     BOOST_TEST(c.advertised_media_address() == "203.0.113.4");
     BOOST_TEST(c.media_workers == 4u);
+    BOOST_TEST(!c.media_io_uring);
     auto v6 = parse_configuration(R"({"media_address": "2001:db8::1"})");
     BOOST_REQUIRE(v6.configuration);
     BOOST_TEST(v6.configuration->media_address == "2001:db8::1");
@@ -148,6 +150,7 @@ BOOST_AUTO_TEST_CASE(bad_media_values_name_the_setting_and_the_reason) {
         {R"({"media_address": "media.example.com"})", "media_address", "not an IPv4 or IPv6 address"},
         {R"({"media_address": "0.0.0.0"})", "media_address", "peers can send to"},
         {R"({"media_workers": 0})", "media_workers", "from 1 to 64"},
+        {R"({"media_io_uring": "no"})", "media_io_uring", "true or false"},
     };
     for (const auto &bad : cases) {
         BOOST_TEST_CONTEXT(bad.json) {

@@ -6,6 +6,7 @@
 #include "media/browser_port.hpp"
 
 #include "libre_thread.hpp"
+#include "udp_peer.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -24,11 +25,11 @@
 using sylk::media::BrowserPort;
 using sylk::media::RePtr;
 
+using sylk::testing::Bytes;
 using sylk::testing::on_libre_thread;
+using sylk::testing::Peer;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
 
 struct RecordingClient final : BrowserPort::Client {
     std::vector<Bytes> stun, media;
@@ -39,35 +40,6 @@ struct RecordingClient final : BrowserPort::Client {
     void port_dtls_offered(const struct sa &peer) override { offered.push_back(peer); }
     void port_media(const struct sa &, struct mbuf *packet) override {
         media.emplace_back(mbuf_buf(packet), mbuf_buf(packet) + mbuf_get_left(packet));
-    }
-};
-
-// A plain UDP socket on 127.0.0.1, as a browser would have.
-struct Peer {
-    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    struct sa address {};
-    Peer() {
-        sockaddr_in local{};
-        local.sin_family = AF_INET;
-        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof local) == 0);
-        socklen_t size = sizeof local;
-        BOOST_TEST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &size) == 0);
-        sa_set_sa(&address, reinterpret_cast<sockaddr *>(&local));
-        timeval wait{2, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-    }
-    ~Peer() { ::close(fd); }
-    void send_to(const struct sa &to, const Bytes &bytes) const {
-        BOOST_TEST_REQUIRE(::sendto(fd, bytes.data(), bytes.size(), 0, &to.u.sa, to.len) ==
-                           static_cast<ssize_t>(bytes.size()));
-    }
-    Bytes receive() const {
-        Bytes buffer(4096);
-        ssize_t size = ::recv(fd, buffer.data(), buffer.size(), 0);
-        BOOST_TEST_REQUIRE(size >= 0);  // within 2 s
-        buffer.resize(static_cast<std::size_t>(size));
-        return buffer;
     }
 };
 

@@ -122,8 +122,9 @@ private:
         }
         if (phone_ring_) {
             const auto &ring = phone_ring_->counters();
-            logger_.debug(name_ + ": phone ring: " + std::to_string(ring.send_failed) + " datagrams could not be sent, " +
-                          std::to_string(ring.early_flushes) + " rounds filled it");
+            logger_.debug(name_ + ": phone ring: " + std::to_string(ring.requests) + " reads and sends in " +
+                          std::to_string(ring.submissions) + " system calls; " + std::to_string(ring.send_failed) +
+                          " datagrams could not be sent, " + std::to_string(ring.early_flushes) + " rounds filled it");
         }
         phone_ring_.reset();
         browser_port_.reset();

@@ -48,11 +48,17 @@ int PhoneRing::open() {
 PhoneRing::Slot *PhoneRing::next_slot() {
     Bank &bank = *banks_[filling_];
     if (bank.used == kSlots) {
-        // Full while the other bank's datagrams are being handed out: that bank cannot
-        // go again, so the caller makes its system call itself.
-        if (completing_) return nullptr;
         ++counters_.early_flushes;
-        flush();
+        if (completing_) {
+            // Full while the other bank's datagrams are handed out: this one goes now,
+            // in place (the other is still in use). Only sends are in it: reads are
+            // queued by the loop's descriptor handlers, which never run inside a round.
+            submit(bank);
+            complete(bank);
+            bank.used = 0;
+        } else {
+            flush();
+        }
     }
     Bank &now = *banks_[filling_];
     if (!tmr_isrunning(&flush_timer_)) tmr_start(&flush_timer_, 0, &PhoneRing::on_flush, this);
@@ -61,11 +67,6 @@ PhoneRing::Slot *PhoneRing::next_slot() {
 
 void PhoneRing::read_later(SocketReader &reader) {
     Slot *slot = next_slot();
-    if (!slot) {
-        ssize_t size = ::recv(reader.fd(), overflow_, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
-        if (size >= 0) reader.deliver(overflow_, static_cast<std::size_t>(size));
-        return;
-    }
     slot->reader = &reader;
     slot->fd = reader.fd();
     slot->vector = {slot->data, SocketReader::kLongest};
@@ -81,10 +82,6 @@ void PhoneRing::send(int fd, const struct sa &to, const struct mbuf &packet) {
         return;
     }
     Slot *slot = next_slot();
-    if (!slot) {
-        if (::sendto(fd, packet.buf + packet.pos, size, MSG_DONTWAIT, &to.u.sa, to.len) < 0) ++counters_.send_failed;
-        return;
-    }
     slot->reader = nullptr;
     slot->fd = fd;
     std::memcpy(slot->data, packet.buf + packet.pos, size);
@@ -139,6 +136,8 @@ void PhoneRing::submit(Bank &bank) {
         io_uring_sqe_set_data64(entry, round_ << 16 | i);
         ++pending;
     }
+    counters_.requests += pending;
+    if (pending) ++counters_.submissions;
     // The first call submits and waits; one interrupted (a signal) only waits again.
     for (int attempt = 0; pending && attempt < 4; ++attempt) {
         int err = io_uring_submit_and_wait(ring_.get(), pending);

@@ -31,7 +31,9 @@ public:
     static constexpr unsigned kSlots = 256;
 
     struct Counters {
-        std::uint64_t send_failed = 0;   // a datagram the kernel refused (full buffer, unreachable)
+        std::uint64_t requests = 0;      // reads and sends that went through the ring
+        std::uint64_t submissions = 0;   // io_uring_enter calls that carried them
+        std::uint64_t send_failed = 0;   // a datagram the kernel refused (full buffer, no such port)
         std::uint64_t early_flushes = 0; // rounds that filled every slot
     };
 
@@ -71,8 +73,7 @@ private:
     // goes into the other.
     std::unique_ptr<Bank> banks_[2];
     unsigned filling_ = 0;
-    bool completing_ = false;
-    std::uint8_t overflow_[SocketReader::kCapacity];  // a read made directly (see next_slot)
+    bool completing_ = false;  // a bank's datagrams are being handed out
     std::uint64_t round_ = 0;
     struct tmr flush_timer_ {};
     Counters counters_;

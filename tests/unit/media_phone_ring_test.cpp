@@ -1,0 +1,230 @@
+// PhoneRing, the media worker's io_uring for its phone sockets, on a real libre loop and
+// real sockets: a round's reads are made together after the round and each datagram
+// reaches its own reader; sends wait for the end of the round, then arrive whole and in
+// order; what was queued for a socket that closes does not run on the descriptor
+// number's next owner; a round larger than the ring, or one queued while a round is
+// being handed out, loses nothing; a send the kernel refuses is counted.
+#include "media/phone_ring.hpp"
+#include "media/re_ptr.hpp"
+#include "media/socket_reader.hpp"
+
+#include "libre_thread.hpp"
+#include "udp_peer.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <re.h>
+
+using sylk::media::PhoneRing;
+using sylk::media::RePtr;
+using sylk::media::SocketReader;
+using sylk::testing::Bytes;
+using sylk::testing::on_libre_thread;
+using sylk::testing::Peer;
+
+namespace {
+
+Bytes bytes_of(const std::string &text) { return Bytes(text.begin(), text.end()); }
+
+// One phone-side socket of the gateway: libre's udp_sock, read through the ring.
+struct GatewaySocket {
+    RePtr<struct udp_sock> socket;
+    SocketReader reader;
+    struct sa address {};
+    std::vector<Bytes> received;
+    std::function<void(const Bytes &)> on_datagram;  // besides recording it
+
+    explicit GatewaySocket(PhoneRing &ring) : reader(&GatewaySocket::on_read, this, &ring) {
+        struct sa local;
+        sa_set_str(&local, "127.0.0.1", 0);
+        struct udp_sock *opened = nullptr;
+        BOOST_TEST_REQUIRE(udp_listen(&opened, &local, nullptr, nullptr) == 0);
+        socket.reset(opened);
+        BOOST_TEST_REQUIRE(reader.attach(opened, AF_INET) == 0);
+        BOOST_TEST_REQUIRE(udp_local_get(opened, &address) == 0);
+    }
+    int fd() const { return reader.fd(); }
+
+    static void on_read(void *self, struct mbuf &datagram) {
+        auto *me = static_cast<GatewaySocket *>(self);
+        me->received.emplace_back(mbuf_buf(&datagram), mbuf_buf(&datagram) + mbuf_get_left(&datagram));
+        if (me->on_datagram) me->on_datagram(me->received.back());
+    }
+};
+
+void send_through(PhoneRing &ring, int fd, const struct sa &to, const std::string &text) {
+    struct mbuf packet {};
+    Bytes data = bytes_of(text);
+    packet.buf = data.data();
+    packet.size = packet.end = data.size();
+    ring.send(fd, to, packet);  // copies: `data` may go
+}
+
+void run_loop_for(unsigned ms) {
+    struct tmr stop;
+    tmr_init(&stop);
+    tmr_start(&stop, ms, [](void *) { re_cancel(); }, nullptr);
+    re_main(nullptr);
+    tmr_cancel(&stop);
+}
+
+void open_ring(PhoneRing &ring) {
+    int err = ring.open();
+    BOOST_TEST_REQUIRE(err == 0, "io_uring cannot be set up here: " << std::strerror(err));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(phone_ring)
+
+BOOST_AUTO_TEST_CASE(reads_of_one_round_go_in_one_submission_and_each_reaches_its_reader) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        std::vector<std::unique_ptr<GatewaySocket>> sockets;
+        for (int i = 0; i < 5; ++i) sockets.push_back(std::make_unique<GatewaySocket>(ring));
+        Peer phone;
+        // libre ends the first round that handles a descriptor after that one (its polling
+        // method has just been chosen); a worker's loop is long past it.
+        phone.send_to(sockets[0]->address, bytes_of("first"));
+        run_loop_for(10);
+        BOOST_TEST_REQUIRE(sockets[0]->received.size() == 1u);
+        sockets[0]->received.clear();
+        PhoneRing::Counters before = ring.counters();
+        for (int i = 0; i < 5; ++i) phone.send_to(sockets[i]->address, bytes_of("rtp " + std::to_string(i)));
+
+        run_loop_for(100);
+
+        for (int i = 0; i < 5; ++i) {
+            BOOST_TEST_REQUIRE(sockets[i]->received.size() == 1u);
+            BOOST_TEST((sockets[i]->received[0] == bytes_of("rtp " + std::to_string(i))));
+        }
+        BOOST_TEST(ring.counters().requests - before.requests == 5u);
+        // All five were waiting when the loop looked: one system call for them.
+        BOOST_TEST(ring.counters().submissions - before.submissions == 1u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(sends_wait_for_the_end_of_the_round_then_arrive_in_order) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        GatewaySocket first(ring), second(ring);
+        Peer phone;
+        send_through(ring, first.fd(), phone.address, "one");
+        send_through(ring, second.fd(), phone.address, "two");
+        send_through(ring, first.fd(), phone.address, "three");
+        BOOST_TEST(phone.receives_nothing_for(50));  // queued, not sent: no round has ended
+
+        run_loop_for(50);
+
+        BOOST_TEST((phone.receive() == bytes_of("one")));
+        BOOST_TEST((phone.receive() == bytes_of("two")));
+        BOOST_TEST((phone.receive() == bytes_of("three")));
+        BOOST_TEST(ring.counters().requests == 3u);
+        BOOST_TEST(ring.counters().submissions == 1u);
+        BOOST_TEST(ring.counters().send_failed == 0u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(what_was_queued_for_a_closed_socket_does_not_run_on_its_descriptors_next_owner) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        Peer phone;
+        auto closing = std::make_unique<GatewaySocket>(ring);
+        GatewaySocket staying(ring);
+        phone.send_to(closing->address, bytes_of("for the closed socket"));
+        ring.read_later(closing->reader);
+        send_through(ring, closing->fd(), phone.address, "from the closed socket");
+        send_through(ring, staying.fd(), phone.address, "from the open socket");
+        int number = closing->fd();
+        ring.forget(number);
+        closing.reset();
+        GatewaySocket next_owner(ring);  // takes the lowest free descriptor number: the one just freed
+        BOOST_TEST_REQUIRE(next_owner.fd() == number);
+        phone.send_to(next_owner.address, bytes_of("for the new socket"));
+
+        run_loop_for(100);
+
+        BOOST_TEST((phone.receive() == bytes_of("from the open socket")));
+        BOOST_TEST(phone.receives_nothing_for(300));  // the closed socket's send did not go from the new one
+        BOOST_TEST_REQUIRE(next_owner.received.size() == 1u);  // nor did its read take the new one's datagram
+        BOOST_TEST((next_owner.received[0] == bytes_of("for the new socket")));
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_round_larger_than_the_ring_flushes_early_and_loses_nothing) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        GatewaySocket gateway(ring);
+        Peer phone;
+        const unsigned count = PhoneRing::kSlots + 10;
+        phone.make_room_for(1 << 20);
+        std::vector<Bytes> arrived;
+        std::thread reader([&] {
+            for (unsigned i = 0; i < count; ++i) arrived.push_back(phone.receive());
+        });
+        for (unsigned i = 0; i < count; ++i) send_through(ring, gateway.fd(), phone.address, std::to_string(i));
+
+        run_loop_for(50);
+        reader.join();
+
+        BOOST_TEST_REQUIRE(arrived.size() == count);
+        for (unsigned i = 0; i < count; ++i) BOOST_TEST((arrived[i] == bytes_of(std::to_string(i))));
+        BOOST_TEST(ring.counters().early_flushes == 1u);
+        BOOST_TEST(ring.counters().requests == count);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(sends_queued_while_a_round_is_handed_out_all_arrive) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        GatewaySocket gateway(ring);
+        Peer phone;
+        const unsigned count = PhoneRing::kSlots + 1;  // one more than the other bank holds
+        phone.make_room_for(1 << 20);
+        gateway.on_datagram = [&](const Bytes &) {
+            for (unsigned i = 0; i < count; ++i) send_through(ring, gateway.fd(), phone.address, std::to_string(i));
+        };
+        std::vector<Bytes> arrived;
+        std::thread reader([&] {
+            for (unsigned i = 0; i < count; ++i) arrived.push_back(phone.receive());
+        });
+        phone.send_to(gateway.address, bytes_of("go"));
+
+        run_loop_for(100);
+        reader.join();
+
+        BOOST_TEST_REQUIRE(arrived.size() == count);
+        for (unsigned i = 0; i < count; ++i) BOOST_TEST((arrived[i] == bytes_of(std::to_string(i))));
+        BOOST_TEST(ring.counters().send_failed == 0u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_send_the_kernel_refuses_is_counted_and_the_rest_of_the_round_goes) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        GatewaySocket gateway(ring);
+        Peer phone;
+        struct sa nowhere;
+        sa_set_str(&nowhere, "127.0.0.1", 0);  // port 0: the kernel answers EINVAL
+        send_through(ring, gateway.fd(), nowhere, "lost");
+        send_through(ring, gateway.fd(), phone.address, "kept");
+
+        run_loop_for(50);
+
+        BOOST_TEST((phone.receive() == bytes_of("kept")));
+        BOOST_TEST(ring.counters().send_failed == 1u);
+    });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
