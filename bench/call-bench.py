@@ -28,11 +28,13 @@ the round trip without the gateway; half the difference is the one-way latency t
 gateway adds (one pass through it, plus one more loopback hop). Relayed packets/s counts
 both directions (2 per echoed packet).
 
-The floor: after the gateway has stopped, bench/udp_relay --shared (the gateway's socket
+The floor: after the gateway has stopped, bench/udp_relay --uring (the gateway's socket
 layout: one browser-side socket for all calls read with recvmmsg and sent to with
-sendmmsg, a socket per call towards the phone; no SRTP) carries the same streams to the
-same echo; then again without --shared (a browser-side socket per call, one recvfrom
-and one sendto per packet: the gateway's layout before BrowserPort).
+sendmmsg, a socket per call towards the phone whose reads and sends of one round go
+through io_uring together; no SRTP) carries the same streams to the same echo; then
+with --shared (the phone side one recvfrom and one sendto per packet: the gateway's
+layout before PhoneRing), then with neither (a browser-side socket per call as well:
+the layout before BrowserPort).
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
 close the gateway's relay is to the least any relay of these calls costs here.
 Memory and descriptors per call: the host's RSS and open descriptors with every call up,
@@ -293,9 +295,9 @@ def bench(count, seconds, workers, work, srtp, reference):
         load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
         host.stop()
-        floor, floor_cpu = floor_run(load, count, seconds, media_port, shared=True)
-        per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port)
-        uring_floor, uring_floor_cpu = floor_run(load, count, seconds, media_port, shared=True, option="--uring")
+        floor, floor_cpu = floor_run(load, count, seconds, media_port, "--uring")
+        shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, "--shared")
+        per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port, None)
         if reference == "rtpengine":
             reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
     finally:
@@ -339,11 +341,13 @@ def bench(count, seconds, workers, work, srtp, reference):
               f"{(result['p99_us'] - direct['p99_us']) / 2:.0f} us")
         return relayed_here * seconds / max(meter.process, 1e-9)
 
-    describe("floor (bench/udp_relay --shared: the gateway's layout, no SRTP)", floor, floor_cpu)
+    describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
-    describe("floor with a browser socket per call (udp_relay: recvfrom/sendto)", per_socket_floor, per_socket_floor_cpu)
-    describe("floor with io_uring for the phone side (udp_relay --uring)", uring_floor, uring_floor_cpu)
+    describe("floor without io_uring (udp_relay --shared: recvfrom and sendto on the phone side)", shared_floor,
+             shared_floor_cpu)
+    describe("floor with a browser socket per call too (udp_relay: recvfrom/sendto)", per_socket_floor,
+             per_socket_floor_cpu)
     if reference_result:
         engine, engine_cpu = reference_result
         engine_per_core = describe(f"rtpengine (user space, {workers} thread(s), SDES {SDES_SUITES[srtp]})", engine,
@@ -405,20 +409,21 @@ def start_echo(port):
     return echo
 
 
-def floor_run(load, count, seconds, media_port, shared=False, option="--shared"):
-    """The same load through bench/udp_relay: (call_load's RESULT, the relay's CPU seconds).
-    shared: the relay's browser side is one socket for all calls, batched (--shared)."""
+def floor_run(load, count, seconds, media_port, layout):
+    """The same load through bench/udp_relay: (call_load's RESULT, a CpuMeter of the relay).
+    layout: --uring or --shared (the browser side one socket for all calls, batched; the
+    phone side through io_uring, or not), or None (a browser socket per call)."""
     first_port = 20000  # the gateway has stopped: its range is free again
     with relay_cpu():
         relay = subprocess.Popen([str(BUILD / "bench" / "udp_relay"), str(count), str(first_port), "127.0.0.1",
-                                  str(media_port), *([option] if shared else [])],
+                                  str(media_port), *([layout] if layout else [])],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
         meter = CpuMeter(relay.pid)
-        if shared:  # every stream to the one port
+        if layout:  # every stream to the one port
             load.send(f"baseline {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
         else:
             load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")

@@ -5,12 +5,17 @@
 // FIRST_PORT + i; each sends back to the last address it heard from. This was the
 // gateway's layout before its BrowserPort.
 //
-// --shared: the gateway's layout now (the way SFUs multiplex browsers on one port): one
+// --shared: the way SFUs multiplex browsers on one port: one
 // browser-facing socket for all calls, bound to FIRST_PORT, read with recvmmsg, each
 // new source address given the next call, and packets to the browsers sent in batches
 // with sendmmsg at the end of each epoll round. The phone side stays one socket per call.
+// This was the gateway's layout before its PhoneRing.
 //
-//   udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared]  -> prints READY, relays until stdin closes
+// --uring: --shared, and the gateway's layout now: the phone sockets' reads and sends of
+// one epoll round go to the kernel together, through io_uring.
+//
+//   udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared | --uring]
+//     -> prints READY, relays until stdin closes
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -170,7 +175,7 @@ int main(int argc, char **argv) {
     bool uring = argc == 6 && std::string(argv[5]) == "--uring";
     bool shared = argc == 6 && (std::string(argv[5]) == "--shared" || uring);
     if (argc != 5 && !shared) {
-        std::fprintf(stderr, "usage: udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared]\n");
+        std::fprintf(stderr, "usage: udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared | --uring]\n");
         return 2;
     }
     int calls = std::atoi(argv[1]);

@@ -118,7 +118,7 @@ void PhoneRing::flush() {
 }
 
 void PhoneRing::submit(Bank &bank) {
-    ++round_;  // completions carry it: one left over from a failed round is told apart
+    round_ = (round_ + 1) & 0xffffffffffffu;  // completions carry it (48 bits): one left over from a failed round is told apart
     unsigned pending = 0;
     for (unsigned i = 0; i < bank.used; ++i) {
         Slot &slot = bank.slots[i];

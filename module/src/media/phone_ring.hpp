@@ -6,7 +6,7 @@
 // to the kernel in one io_uring_enter, and the datagrams read are handed to their
 // readers. At 1,000 calls that replaces about 100,000 recv and sendto calls a second.
 //
-// Where io_uring cannot be set up (a kernel before 5.19, or a sandbox that forbids it),
+// Where io_uring cannot be set up (a kernel older than 5.6, or a sandbox that forbids it),
 // open() fails, and the worker runs without a ring: its readers read, and its phone
 // transports send, one system call each, as before.
 //
