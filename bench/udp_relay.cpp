@@ -274,7 +274,8 @@ int main(int argc, char **argv) {
                         port.browser_of_call[call] = port.in_sources[i];
                     }
                     if (uring)
-                        phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone, to_browser);
+                        phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone,
+                                        to_browser);
                     else
                         (void)::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
                                        reinterpret_cast<const sockaddr *>(&phone), sizeof phone);

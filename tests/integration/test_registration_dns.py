@@ -1,5 +1,6 @@
-"""Without an outbound proxy, the account's domain is resolved as RFC 3263 says (NAPTR,
-SRV, A) by libre's DNS client, here against a DNS server the test runs on loopback."""
+"""Without an outbound proxy, the account's domain, and a call's destination, are resolved
+as RFC 3263 says (NAPTR, SRV, A) by libre's DNS client, here against a DNS server the test
+runs on loopback."""
 
 import hashlib
 
@@ -10,6 +11,7 @@ from dnslib.zoneresolver import ZoneResolver
 from conftest import Client, add_account_request, free_sip_port, run
 from kamailio import Kamailio
 from test_registration import registration_events, wait_for
+from webrtc_peer import Browser
 
 HA1 = hashlib.md5(b"alice:example.com:secret").hexdigest()
 
@@ -62,6 +64,28 @@ def test_a_domain_that_does_not_resolve_fails_with_a_clear_reason(start_gateway,
         assert states[0] == {"state": "registering"}
         assert states[1]["state"] == "failed"
         assert states[1]["reason"].startswith("DNS error: cannot resolve nowhere.invalid"), states
+        await client.close()
+
+    run(conversation())
+
+
+def test_a_call_to_a_domain_that_does_not_resolve_ends_with_503_naming_it(start_gateway, dns):
+    # RFC 3263 4.3: no target for the request counts as a 503 from the far end.
+    gateway = start_gateway(sip={"nameservers": dns})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", HA1))
+        browser = Browser()
+        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
+                                    "uri": "bob@nowhere.invalid", "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        while True:
+            event = await client.receive(timeout=15)
+            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "terminated":
+                break
+        assert event["data"]["reason"] == "503 Service Unavailable (cannot resolve nowhere.invalid)", event
+        await browser.pc.close()
         await client.close()
 
     run(conversation())

@@ -142,8 +142,9 @@ private:
             logger_.error(name_ + ": media session " + std::to_string(id) + " is already open");
             return;
         }
-        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), *browser_port_, phone_ring_.get(),
-                                                      dtls_.get(), settings_.timeouts, std::move(command.spec));
+        auto session = std::make_unique<MediaSession>(static_cast<MediaSession::Owner &>(*this), *browser_port_,
+                                                      phone_ring_.get(), dtls_.get(), settings_.timeouts,
+                                                      std::move(command.spec));
         auto &placed = *sessions_.emplace(id, std::move(session)).first->second;
         if (auto problem = placed.start(bind_)) {
             sessions_.erase(id);

@@ -118,7 +118,8 @@ void PhoneRing::flush() {
 }
 
 void PhoneRing::submit(Bank &bank) {
-    round_ = (round_ + 1) & 0xffffffffffffu;  // completions carry it (48 bits): one left over from a failed round is told apart
+    // Completions carry the round (48 bits): one left over from a failed round is told apart.
+    round_ = (round_ + 1) & 0xffffffffffffu;
     unsigned pending = 0;
     for (unsigned i = 0; i < bank.used; ++i) {
         Slot &slot = bank.slots[i];

@@ -81,7 +81,37 @@ void SipCall::connect(const std::string &credentials) {
                                       credentials.c_str())
                     : ENOMEM;
     mem_deref(offer);
-    if (err) finish(std::string("500 cannot place the call: ") + std::strerror(err));
+    if (err) finish(local_failure_reason(err, "500 cannot place the call: "));
+}
+
+// RFC 3263 4.3 and RFC 3261 8.1.3.1: a destination that does not resolve, or a
+// transport that fails, counts as a 503 from the far end; what our side failed to
+// resolve is named, as a "DNS error" registration does.
+std::string SipCall::local_failure_reason(int err, const char *otherwise) const {
+    switch (err) {
+    case ETIMEDOUT: return "408 Request Timeout";
+    case EDESTADDRREQ:
+    case ENOENT:
+    case ENODATA:
+    case ESRCH: {
+        std::string what = "the caller's address";
+        if (context_.route) {
+            what = "the outbound proxy " + *context_.route;
+        } else if (spec_) {
+            struct pl text;
+            struct uri target;
+            pl_set_str(&text, spec_->target.c_str());
+            what = uri_decode(&target, &text) == 0 ? pl_text(target.host) : spec_->target;
+        }
+        return "503 Service Unavailable (cannot resolve " + what + ")";
+    }
+    case ECONNREFUSED:
+    case ECONNABORTED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EPIPE: return std::string("503 Service Unavailable (") + std::strerror(err) + ")";
+    default: return otherwise + std::string(std::strerror(err));
+    }
 }
 
 // A new INVITE with the credentials. RFC 3261 wants the same Call-ID with CSeq + 1;
@@ -189,10 +219,8 @@ void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {
     } else if (err == ECONNRESET) {
         // libre's word for "the far end ended it": a BYE once answered, a CANCEL before.
         reason = self->answered_ ? "200 Call completed" : "487 Request Terminated";
-    } else if (err == ETIMEDOUT) {
-        reason = "408 Request Timeout";
     } else {
-        reason = err ? std::string("500 ") + std::strerror(err) : "200 Call completed";
+        reason = err ? self->local_failure_reason(err, "500 ") : "200 Call completed";
     }
     self->retire_session();  // not freed inside its own handler
     self->finish(reason);

@@ -47,6 +47,9 @@ private:
     void finish(std::string reason);
     bool answer_challenge(const struct sip_msg *message);
     void retire_session();
+    // The reason for a call that our side ended without an answer (libre's errno
+    // value); errors that are not the network's get `otherwise` and the error's text.
+    std::string local_failure_reason(int err, const char *otherwise) const;
 
     static int offer_handler(struct mbuf **descp, const struct sip_msg *message, void *arg);
     static int answer_handler(const struct sip_msg *message, void *arg);
