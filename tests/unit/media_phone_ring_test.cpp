@@ -2,9 +2,11 @@
 // real sockets: a round's reads are made together after the round and each datagram
 // reaches its own reader; sends wait for the end of the round, then arrive whole and in
 // order; what was queued for a socket that closes does not run on the descriptor
-// number's next owner; a round larger than the ring, or one queued while a round is
-// being handed out, loses nothing; a send the kernel refuses is counted.
+// number's next owner, also when a PhoneTransport goes; a round larger than the ring, or
+// one queued while a round is being handed out, loses nothing; a send the kernel refuses
+// is counted.
 #include "media/phone_ring.hpp"
+#include "media/phone_transport.hpp"
 #include "media/re_ptr.hpp"
 #include "media/socket_reader.hpp"
 
@@ -15,7 +17,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <re.h>
@@ -71,6 +72,24 @@ void run_loop_for(unsigned ms) {
     tmr_start(&stop, ms, [](void *) { re_cancel(); }, nullptr);
     re_main(nullptr);
     tmr_cancel(&stop);
+}
+
+// Peers enough that a burst of `count` datagrams spread over them, round robin, fits in
+// their default receive buffers (the kernel charges each small datagram about 1 KiB).
+std::vector<std::unique_ptr<Peer>> peers_for(unsigned count) {
+    std::vector<std::unique_ptr<Peer>> peers;
+    for (unsigned i = 0; i < (count + 31) / 32; ++i) peers.push_back(std::make_unique<Peer>());
+    return peers;
+}
+
+// What the peers received, in the round-robin order they were sent in.
+std::vector<Bytes> receive_round_robin(const std::vector<std::unique_ptr<Peer>> &peers, unsigned count) {
+    std::vector<Bytes> arrived;
+    std::vector<std::vector<Bytes>> by_peer(peers.size());
+    for (unsigned i = 0; i < count; ++i) by_peer[i % peers.size()].push_back(peers[i % peers.size()]->receive());
+    std::vector<std::size_t> next(peers.size(), 0);
+    for (unsigned i = 0; i < count; ++i) arrived.push_back(by_peer[i % peers.size()][next[i % peers.size()]++]);
+    return arrived;
 }
 
 void open_ring(PhoneRing &ring) {
@@ -164,19 +183,14 @@ BOOST_AUTO_TEST_CASE(a_round_larger_than_the_ring_flushes_early_and_loses_nothin
         PhoneRing ring;
         open_ring(ring);
         GatewaySocket gateway(ring);
-        Peer phone;
         const unsigned count = PhoneRing::kSlots + 10;
-        phone.make_room_for(1 << 20);
-        std::vector<Bytes> arrived;
-        std::thread reader([&] {
-            for (unsigned i = 0; i < count; ++i) arrived.push_back(phone.receive());
-        });
-        for (unsigned i = 0; i < count; ++i) send_through(ring, gateway.fd(), phone.address, std::to_string(i));
+        auto phones = peers_for(count);
+        for (unsigned i = 0; i < count; ++i)
+            send_through(ring, gateway.fd(), phones[i % phones.size()]->address, std::to_string(i));
 
         run_loop_for(50);
-        reader.join();
 
-        BOOST_TEST_REQUIRE(arrived.size() == count);
+        std::vector<Bytes> arrived = receive_round_robin(phones, count);
         for (unsigned i = 0; i < count; ++i) BOOST_TEST((arrived[i] == bytes_of(std::to_string(i))));
         BOOST_TEST(ring.counters().early_flushes == 1u);
         BOOST_TEST(ring.counters().requests == count);
@@ -188,23 +202,19 @@ BOOST_AUTO_TEST_CASE(sends_queued_while_a_round_is_handed_out_all_arrive) {
         PhoneRing ring;
         open_ring(ring);
         GatewaySocket gateway(ring);
-        Peer phone;
         const unsigned count = PhoneRing::kSlots + 1;  // one more than the other bank holds
-        phone.make_room_for(1 << 20);
+        auto phones = peers_for(count);
         gateway.on_datagram = [&](const Bytes &) {
-            for (unsigned i = 0; i < count; ++i) send_through(ring, gateway.fd(), phone.address, std::to_string(i));
+            for (unsigned i = 0; i < count; ++i)
+                send_through(ring, gateway.fd(), phones[i % phones.size()]->address, std::to_string(i));
         };
-        std::vector<Bytes> arrived;
-        std::thread reader([&] {
-            for (unsigned i = 0; i < count; ++i) arrived.push_back(phone.receive());
-        });
-        phone.send_to(gateway.address, bytes_of("go"));
+        phones[0]->send_to(gateway.address, bytes_of("go"));
 
         run_loop_for(100);
-        reader.join();
 
-        BOOST_TEST_REQUIRE(arrived.size() == count);
+        std::vector<Bytes> arrived = receive_round_robin(phones, count);
         for (unsigned i = 0; i < count; ++i) BOOST_TEST((arrived[i] == bytes_of(std::to_string(i))));
+        BOOST_TEST(ring.counters().early_flushes == 1u);  // the bank filled while the other was handed out
         BOOST_TEST(ring.counters().send_failed == 0u);
     });
 }
@@ -224,6 +234,43 @@ BOOST_AUTO_TEST_CASE(a_send_the_kernel_refuses_is_counted_and_the_rest_of_the_ro
 
         BOOST_TEST((phone.receive() == bytes_of("kept")));
         BOOST_TEST(ring.counters().send_failed == 1u);
+    });
+}
+
+struct NoEvents final : sylk::media::PhoneTransport::Events {
+    void phone_rtp(std::size_t, struct mbuf *) override {}
+    void phone_rtcp(std::size_t, struct mbuf *) override {}
+};
+
+BOOST_AUTO_TEST_CASE(a_phone_transport_that_goes_takes_what_it_queued_with_it) {
+    on_libre_thread([] {
+        PhoneRing ring;
+        open_ring(ring);
+        NoEvents events;
+        Peer phone;
+        struct sa local;
+        sa_set_str(&local, "127.0.0.1", 0);
+        std::unique_ptr<sylk::media::PhoneTransport> transport;
+        for (std::uint16_t port = 46000; port < 46200 && !transport; port += 2) {  // a free even/odd pair
+            auto candidate = std::make_unique<sylk::media::PhoneTransport>(events, 0, &ring);
+            if (candidate->listen(local, port) == 0) transport = std::move(candidate);
+        }
+        BOOST_TEST_REQUIRE(static_cast<bool>(transport));
+        std::uint16_t phone_port = sa_port(&phone.address);
+        BOOST_TEST_REQUIRE(transport->set_phone({"127.0.0.1", phone_port}) == 0);
+        Bytes rtp = bytes_of("an RTP packet queued for the phone");
+        struct mbuf packet {};
+        packet.buf = rtp.data();
+        packet.size = packet.end = rtp.size();
+        transport->send_rtp(&packet);  // queued for the end of the round
+
+        transport.reset();  // its RTP and RTCP sockets close
+        GatewaySocket next_owner(ring);  // likely on the RTP socket's descriptor number
+
+        run_loop_for(100);
+
+        BOOST_TEST(phone.receives_nothing_for(300));  // nothing went out on the next owner's socket
+        BOOST_TEST(ring.counters().requests == 0u);   // nor at all
     });
 }
 

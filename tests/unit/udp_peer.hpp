@@ -38,16 +38,6 @@ struct Peer {
         BOOST_TEST_REQUIRE(::sendto(fd, bytes.data(), bytes.size(), 0, &to.u.sa, to.len) ==
                            static_cast<ssize_t>(bytes.size()));
     }
-    // Room for a burst of many small datagrams (the kernel charges each ~1 KiB): fails
-    // the test when the socket cannot have it.
-    void make_room_for(int bytes) const {
-        if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)  // as root
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);            // up to rmem_max
-        int granted = 0;
-        socklen_t size = sizeof granted;
-        BOOST_TEST_REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &size) == 0);
-        BOOST_TEST_REQUIRE(granted >= bytes);  // Linux reports twice what was asked
-    }
     // True when no datagram arrives for `ms` milliseconds.
     bool receives_nothing_for(int ms) const {
         pollfd waiting{fd, POLLIN, 0};

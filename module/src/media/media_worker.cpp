@@ -125,6 +125,10 @@ private:
             logger_.debug(name_ + ": phone ring: " + std::to_string(ring.requests) + " reads and sends in " +
                           std::to_string(ring.submissions) + " system calls; " + std::to_string(ring.send_failed) +
                           " datagrams could not be sent, " + std::to_string(ring.early_flushes) + " rounds filled it");
+            if (ring.ring_failures)
+                logger_.warning(name_ + ": io_uring refused a submission (" +
+                                std::strerror(phone_ring_->last_ring_error()) +
+                                "): the phone ring was closed and its sockets went on one system call each");
         }
         phone_ring_.reset();
         browser_port_.reset();

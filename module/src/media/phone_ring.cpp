@@ -125,6 +125,10 @@ void PhoneRing::submit(Bank &bank) {
         Slot &slot = bank.slots[i];
         slot.result = kNoAnswer;
         if (slot.fd < 0) continue;
+        if (!open_) {
+            run_directly(slot);
+            continue;
+        }
         io_uring_sqe *entry = io_uring_get_sqe(ring_.get());
         if (!entry) continue;  // cannot happen (a place for every slot); counted as no answer
         // MSG_DONTWAIT: a socket that cannot give or take a datagram now fails now, as
@@ -139,8 +143,9 @@ void PhoneRing::submit(Bank &bank) {
     }
     counters_.requests += pending;
     if (pending) ++counters_.submissions;
-    // The first call submits and waits; one interrupted (a signal) only waits again.
-    for (int attempt = 0; pending && attempt < 4; ++attempt) {
+    // The first call submits and waits; one interrupted (a signal) or short of kernel
+    // memory tries again: every request is quick (MSG_DONTWAIT).
+    while (pending) {
         int err = io_uring_submit_and_wait(ring_.get(), pending);
         unsigned head, seen = 0;
         io_uring_cqe *completion;
@@ -151,7 +156,39 @@ void PhoneRing::submit(Bank &bank) {
             --pending;
         }
         io_uring_cq_advance(ring_.get(), seen);
-        if (err < 0 && err != -EINTR && err != -EAGAIN && err != -EBUSY) break;
+        if (err < 0 && err != -EINTR && err != -EAGAIN && err != -EBUSY) {
+            give_up(bank, -err);
+            return;
+        }
+    }
+}
+
+void PhoneRing::give_up(Bank &bank, int err) {
+    // Entries the kernel did not take would go in with the next submission, pointing at
+    // slots reused by then: the ring is closed instead, and from now on this worker reads
+    // and sends one system call each. What this round did not hear back about: reads
+    // are made here (the datagram is still in its socket unless the kernel took it);
+    // sends count as failed (sending again could send twice).
+    io_uring_queue_exit(ring_.get());
+    open_ = false;
+    ++counters_.ring_failures;
+    last_ring_error_ = err;
+    for (unsigned i = 0; i < bank.used; ++i) {
+        Slot &slot = bank.slots[i];
+        if (slot.fd < 0 || slot.result != kNoAnswer || !slot.reader) continue;
+        ssize_t size = ::recv(slot.fd, slot.data, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
+        slot.result = size < 0 ? -errno : static_cast<int>(size);
+    }
+}
+
+void PhoneRing::run_directly(Slot &slot) {
+    // Only once the ring has failed (give_up): the same requests, one system call each.
+    if (slot.reader) {
+        ssize_t size = ::recv(slot.fd, slot.data, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
+        slot.result = size < 0 ? -errno : static_cast<int>(size);
+    } else {
+        ssize_t sent = ::sendmsg(slot.fd, &slot.header, MSG_DONTWAIT);
+        slot.result = sent < 0 ? -errno : static_cast<int>(sent);
     }
 }
 

@@ -35,6 +35,7 @@ public:
         std::uint64_t submissions = 0;   // io_uring_enter calls that carried them
         std::uint64_t send_failed = 0;   // a datagram the kernel refused (full buffer, no such port)
         std::uint64_t early_flushes = 0; // rounds that filled every slot
+        std::uint64_t ring_failures = 0; // the ring refused a submission and was closed (0 or 1)
     };
 
     PhoneRing();
@@ -54,6 +55,8 @@ public:
     void forget(int fd);
 
     const Counters &counters() const { return counters_; }
+    // Why the ring was closed (an errno value), when counters().ring_failures.
+    int last_ring_error() const { return last_ring_error_; }
 
 private:
     struct Slot;
@@ -63,6 +66,8 @@ private:
     static void on_flush(void *self);
     void flush();
     void submit(Bank &bank);
+    void give_up(Bank &bank, int err);
+    void run_directly(Slot &slot);
     void complete(Bank &bank);
 
     static constexpr int kNoAnswer = -1000000;  // a slot's result before its completion
@@ -77,6 +82,7 @@ private:
     std::uint64_t round_ = 0;
     struct tmr flush_timer_ {};
     Counters counters_;
+    int last_ring_error_ = 0;
 };
 
 }  // namespace sylk::media
