@@ -144,8 +144,8 @@ void PhoneRing::submit(Bank &bank) {
     counters_.requests += pending;
     if (pending) ++counters_.submissions;
     // The first call submits and waits; one interrupted (a signal) or short of kernel
-    // memory tries again: every request is quick (MSG_DONTWAIT).
-    while (pending) {
+    // memory tries again (every request is quick: MSG_DONTWAIT), though not forever.
+    for (int attempt = 0; pending; ++attempt) {
         int err = io_uring_submit_and_wait(ring_.get(), pending);
         unsigned head, seen = 0;
         io_uring_cqe *completion;
@@ -156,7 +156,8 @@ void PhoneRing::submit(Bank &bank) {
             --pending;
         }
         io_uring_cq_advance(ring_.get(), seen);
-        if (err < 0 && err != -EINTR && err != -EAGAIN && err != -EBUSY) {
+        bool transient = err == -EINTR || err == -EAGAIN || err == -EBUSY;
+        if (err < 0 && (!transient || attempt == kAttempts)) {
             give_up(bank, -err);
             return;
         }

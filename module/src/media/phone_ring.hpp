@@ -71,6 +71,7 @@ private:
     void complete(Bank &bank);
 
     static constexpr int kNoAnswer = -1000000;  // a slot's result before its completion
+    static constexpr int kAttempts = 1000;      // transient refusals in a row before giving up
 
     std::unique_ptr<io_uring> ring_;
     bool open_ = false;
