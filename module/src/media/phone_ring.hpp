@@ -51,8 +51,8 @@ public:
     // Sends the packet (pos..end, copied) on `fd` to `to` at the end of this round.
     void send(int fd, const struct sa &to, const struct mbuf &packet);
     // `fd` is about to close: what is queued for it is dropped, not run on a descriptor
-    // that may by then be another socket's.
-    void forget(int fd);
+    // that may by then be another socket's. Its SocketReader calls this as it goes.
+    void forget(int fd) override;
 
     const Counters &counters() const { return counters_; }
     // Why the ring was closed (an errno value), when counters().ring_failures.

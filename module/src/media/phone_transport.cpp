@@ -8,12 +8,7 @@ PhoneTransport::PhoneTransport(Events &events, std::size_t line, PhoneRing *ring
     : events_(events), line_(line), ring_(ring), rtp_reader_(&PhoneTransport::on_rtp, this, ring),
       rtcp_reader_(&PhoneTransport::on_rtcp, this, ring) {}
 
-PhoneTransport::~PhoneTransport() {
-    if (!ring_) return;
-    // The sockets close when the members go: nothing queued may run on them after.
-    if (rtp_reader_.fd() >= 0) ring_->forget(rtp_reader_.fd());
-    if (rtcp_reader_.fd() >= 0) ring_->forget(rtcp_reader_.fd());
-}
+PhoneTransport::~PhoneTransport() = default;
 
 int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
     struct sa address = local;
@@ -57,19 +52,19 @@ void PhoneTransport::on_rtcp(void *self, struct mbuf &packet) {
 }
 
 void PhoneTransport::send_rtp(struct mbuf *packet) {
-    if (!phone_rtp_) return;
-    if (ring_ && rtp_reader_.fd() >= 0)
-        ring_->send(rtp_reader_.fd(), *phone_rtp_, *packet);
-    else
-        udp_send(rtp_.get(), &*phone_rtp_, packet);
+    if (phone_rtp_) send(rtp_.get(), rtp_reader_, *phone_rtp_, packet);
 }
 
 void PhoneTransport::send_rtcp(struct mbuf *packet) {
-    if (!phone_rtcp_) return;
-    if (ring_ && rtcp_reader_.fd() >= 0)
-        ring_->send(rtcp_reader_.fd(), *phone_rtcp_, *packet);
+    if (phone_rtcp_) send(rtcp_.get(), rtcp_reader_, *phone_rtcp_, packet);
+}
+
+void PhoneTransport::send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to,
+                          struct mbuf *packet) {
+    if (ring_ && reader.fd() >= 0)
+        ring_->send(reader.fd(), to, *packet);  // with the round's others
     else
-        udp_send(rtcp_.get(), &*phone_rtcp_, packet);
+        udp_send(socket, &to, packet);
 }
 
 }  // namespace sylk::media

@@ -46,6 +46,7 @@ public:
     void send_rtcp(struct mbuf *packet);
 
 private:
+    void send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to, struct mbuf *packet);
     static void on_rtp(void *self, struct mbuf &packet);
     static void on_rtcp(void *self, struct mbuf &packet);
 
@@ -54,6 +55,8 @@ private:
     PhoneRing *ring_;
     RePtr<struct udp_sock> rtp_;
     RePtr<struct udp_sock> rtcp_;
+    // Declared after the sockets: each reader goes first, taking what the ring holds
+    // for its socket along (SocketReader's destructor).
     SocketReader rtp_reader_;
     SocketReader rtcp_reader_;
     std::optional<struct sa> phone_rtp_;

@@ -26,6 +26,10 @@ int take_over_reading(struct udp_sock *socket, int af, fd_h *handler, void *arg,
     return fd_listen(fd, FD_READ, handler, arg);
 }
 
+SocketReader::~SocketReader() {
+    if (batch_ && fd_ >= 0) batch_->forget(fd_);
+}
+
 int SocketReader::attach(struct udp_sock *socket, int af) {
     return take_over_reading(socket, af, &SocketReader::on_readable, this, fd_);
 }

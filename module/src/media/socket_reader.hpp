@@ -36,10 +36,15 @@ public:
     public:
         virtual ~Batch() = default;
         virtual void read_later(SocketReader &reader) = 0;
+        // `fd` is about to close: nothing queued for it may run on it any more.
+        virtual void forget(int fd) = 0;
     };
 
     SocketReader(Handler handler, void *owner, Batch *batch = nullptr)
         : handler_(handler), owner_(owner), batch_(batch) {}
+    // Before its socket closes (a reader is declared after its socket): what the batch
+    // holds for the descriptor is dropped, not run on the number's next owner.
+    ~SocketReader();
     SocketReader(const SocketReader &) = delete;
     SocketReader &operator=(const SocketReader &) = delete;
 
