@@ -176,14 +176,12 @@ void PhoneRing::give_up(Bank &bank, int err) {
     last_ring_error_ = err;
     for (unsigned i = 0; i < bank.used; ++i) {
         Slot &slot = bank.slots[i];
-        if (slot.fd < 0 || slot.result != kNoAnswer || !slot.reader) continue;
-        ssize_t size = ::recv(slot.fd, slot.data, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
-        slot.result = size < 0 ? -errno : static_cast<int>(size);
+        if (slot.fd >= 0 && slot.result == kNoAnswer && slot.reader) run_directly(slot);
     }
 }
 
 void PhoneRing::run_directly(Slot &slot) {
-    // Only once the ring has failed (give_up): the same requests, one system call each.
+    // Once the ring has failed (give_up): the same requests, one system call each.
     if (slot.reader) {
         ssize_t size = ::recv(slot.fd, slot.data, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
         slot.result = size < 0 ? -errno : static_cast<int>(size);
