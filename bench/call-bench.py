@@ -22,11 +22,16 @@ out as session-create over 10 calls per WebSocket connection, at most 100 being 
 a time; each call is timed from session-create to `accepted` (SIP signalling, SDP
 translation, media ports) and to `established` (then ICE and the DTLS handshake, done by
 call_load). Then every call sends SRTP packets carrying their send time; the gateway
-decrypts, relays to rtp_echo, which echoes, and the gateway encrypts back; call_load measures
-each round trip on one clock. The same load straight from call_load to the echo gives
-the round trip without the gateway; half the difference is the one-way latency the
-gateway adds (one pass through it, plus one more loopback hop). Relayed packets/s counts
-both directions (2 per echoed packet).
+decrypts, relays to rtp_echo, which writes in when its kernel received the packet and
+when it sends it back, and the gateway encrypts back; call_load takes the kernel's
+receive time of what comes back. So each direction's one-way latency is measured on its
+own, from kernel receive times at both ends (CLOCK_REALTIME, one clock), with neither
+peer's scheduling in it; on loopback the kernel's receive time is when the previous hop
+sent. The same load straight from call_load to the echo gives the same latencies
+without the gateway; the difference, per direction and percentile, is the one-way
+latency the gateway adds (one pass through it, plus one more loopback hop); the worse
+direction's is the figure given. Relayed packets/s counts both directions (2 per echoed
+packet).
 
 The floor: after the gateway has stopped, bench/udp_relay --uring (the gateway's socket
 layout: one browser-side socket for all calls read with recvmmsg and sent to with
@@ -330,15 +335,17 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"{100 * setup['peers_cpu'][1] / seconds:.1f} % of a core")
     print(f"  round trip p50/p99: {media['p50_us']} / {media['p99_us']} us through the gateway, "
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
-    print(f"  added one-way latency p50/p99: {(media['p50_us'] - direct['p50_us']) / 2:.0f} / "
-          f"{(media['p99_us'] - direct['p99_us']) / 2:.0f} us")
+    for way, name in (("fwd", "to the phone"), ("back", "from the phone")):
+        print(f"  one-way {name} p50/p99/max: {media[f'{way}_p50_us']} / {media[f'{way}_p99_us']} / "
+              f"{media[f'{way}_max_us']} us through the gateway, {direct[f'{way}_p50_us']} / "
+              f"{direct[f'{way}_p99_us']} / {direct[f'{way}_max_us']} us straight")
+    print(f"  added one-way latency p50/p99: {describe_added(media, direct)}")
 
     def describe(name, result, meter):
         relayed_here = 2 * result["received"] / seconds
         print(f"  {name}: {relayed_here:,.0f} packets/s, loss {100 * (1 - result['received'] / max(1, result['sent'])):.3f} %, "
               f"{meter.describe(seconds)}, {relayed_here * seconds / max(meter.process, 1e-9):,.0f} packets/s per core, "
-              f"added one-way latency p50/p99 {(result['p50_us'] - direct['p50_us']) / 2:.0f} / "
-              f"{(result['p99_us'] - direct['p99_us']) / 2:.0f} us")
+              f"added one-way latency p50/p99 {describe_added(result, direct)}")
         return relayed_here * seconds / max(meter.process, 1e-9)
 
     describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
@@ -360,9 +367,27 @@ def bench(count, seconds, workers, work, srtp, reference):
     print(f"  descriptors: {idle['descriptors']} idle, {descriptors_calls} with the calls up "
           f"({per_call_fds:.2f} per call, WebSocket connections included: {CALLS_PER_CONNECTION} calls each)")
     return {"calls": count, "relayed": relayed, "loss": loss, "per_core": per_core, "floor_per_core": floor_per_core,
-            "floor_relayed": floor_relayed, "p99_added_us": (media["p99_us"] - direct["p99_us"]) / 2,
-            "floor_p99_added_us": (floor["p99_us"] - direct["p99_us"]) / 2, "cpu_share": cpu.process / seconds,
+            "floor_relayed": floor_relayed, "p99_added_us": added_one_way(media, direct)["p99"],
+            "floor_p99_added_us": added_one_way(floor, direct)["p99"], "cpu_share": cpu.process / seconds,
             "floor_cpu_share": floor_cpu.process / seconds}
+
+
+def added_one_way(result, direct):
+    """What a relay adds to one pass, per direction ('fwd': browser to phone, 'back') and
+    percentile: its one-way latency there minus the same straight to the echo (one
+    loopback hop, and the sender's moment between stamping a packet and handing it to the
+    kernel); 'p50' and 'p99' are the worse direction's."""
+    added = {f"{way}_{q}": result[f"{way}_{q}_us"] - direct[f"{way}_{q}_us"] for way in ("fwd", "back")
+             for q in ("p50", "p99")}
+    added["p50"] = max(added["fwd_p50"], added["back_p50"])
+    added["p99"] = max(added["fwd_p99"], added["back_p99"])
+    return added
+
+
+def describe_added(result, direct):
+    added = added_one_way(result, direct)
+    return (f"{added['p50']} / {added['p99']} us (to the phone {added['fwd_p50']} / {added['fwd_p99']}, "
+            f"from it {added['back_p50']} / {added['back_p99']})")
 
 
 SDES_SUITES = {"gcm": "AEAD_AES_128_GCM", "aes-cm": "AES_CM_128_HMAC_SHA1_80"}

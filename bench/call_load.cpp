@@ -1,15 +1,19 @@
 // The browser side of many calls at once, for bench/call-bench.py: per call one UDP
 // socket doing what a browser does towards the gateway (ICE Binding requests with
 // USE-CANDIDATE and consent refreshes, a DTLS client handshake, SRTP with the keys it
-// yields), then 50 audio packets/s (or a video-shaped stream) that carry their send time. The phone echoes them
-// (sipp -rtp_echo), so each packet crosses the gateway twice and its round trip is
-// measured here, on one clock. A `baseline` run sends the same load straight to the
-// echo, for the round trip without the gateway. One libre loop, one thread.
+// yields), then 50 audio packets/s (or a video-shaped stream) that carry their send time.
+// The phone (bench/rtp_echo) echoes them, writing in when its kernel received each and
+// when it sent it back, so each packet crosses the gateway twice and both one-way
+// latencies are measured, from kernel receive times on one clock (CLOCK_REALTIME) at
+// both ends, as well as the round trip. A `baseline` run sends the same load straight to
+// the echo, for the latencies without the gateway. One libre loop, one thread.
 //
 // Driven line by line on stdin; answers on stdout:
 //   open N                          -> CALL i port ufrag pwd   (N lines), then OPENED
 //   connect i ip port ufrag pwd     -> SECURED i  (or FAILED i reason)
-//   media SECONDS [video]           -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=..
+//   media SECONDS [video]           -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=.. (round trip)
+//                                      fwd_p50_us=.. fwd_p99_us=.. fwd_max_us=.. (to the phone)
+//                                      back_p50_us=.. back_p99_us=.. back_max_us=.. (from it)
 //   baseline N ip port SECONDS [video] -> the same RESULT, plain RTP straight to ip:port
 //   floor N ip first_port SECONDS [video] -> the same, plain RTP, stream i to ip:first_port+i
 //                                      (bench/udp_relay's sockets: the relay without the gateway)
@@ -64,39 +68,83 @@ StreamShape shape_named(const std::string &name) {
 }
 const char *kPassword = "benchbrowserpasswordbenchbrowser";
 
+// Every time here is nanoseconds on CLOCK_REALTIME: the clock of the kernel's receive
+// times (SO_TIMESTAMPNS), which bench/rtp_echo's process reads too.
 std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
 }
+
+// What a measured packet carries after its 12-byte RTP header: its send time here, then
+// (written by bench/rtp_echo, zero until then) when the phone's kernel received it and
+// when the phone sent it back.
+constexpr std::size_t kSentAt = 12, kPhoneReceivedAt = 20, kPhoneSentAt = 28, kTimesEnd = 36;
+
+// Latencies of one kind, kept whole (in ns) until the summary's percentiles.
+class Latencies {
+public:
+    void reserve(std::size_t count) { ns_.reserve(count); }
+    void add(std::uint64_t from_ns, std::uint64_t to_ns) {
+        ns_.push_back(to_ns > from_ns ? static_cast<std::uint32_t>(std::min<std::uint64_t>(to_ns - from_ns, UINT32_MAX)) : 0);
+    }
+    // "NAMEp50_us=.. NAMEp99_us=.. NAMEmax_us=..", whole microseconds.
+    std::string summary(const std::string &name) {
+        std::sort(ns_.begin(), ns_.end());
+        auto at = [&](double q) {
+            return ns_.empty() ? 0u : ns_[std::min(ns_.size() - 1, static_cast<std::size_t>(q * ns_.size()))] / 1000;
+        };
+        std::ostringstream out;
+        out << name << "p50_us=" << at(0.5) << " " << name << "p99_us=" << at(0.99) << " " << name
+            << "max_us=" << (ns_.empty() ? 0 : ns_.back() / 1000);
+        return out.str();
+    }
+
+private:
+    std::vector<std::uint32_t> ns_;
+};
 
 struct Measurement {
     std::uint64_t sent = 0;
     std::uint64_t received = 0;
-    std::vector<std::uint32_t> round_trips_us;
+    // Sent here to received here; sent here to the phone's kernel receiving it (forward);
+    // the phone sending it back to the kernel receiving it here (back).
+    Latencies round_trips, forward, back;
     bool recording = false;
     std::uint64_t window_start_ns = 0, window_end_ns = UINT64_MAX;  // send times that count
 
-    void record(std::uint64_t sent_ns) {
+    void reserve(std::size_t count) {
+        round_trips.reserve(count);
+        forward.reserve(count);
+        back.reserve(count);
+    }
+    // A packet back from the phone, decrypted: its times, and `received_ns` when the
+    // kernel received it here.
+    void record(const struct mbuf &packet, std::uint64_t received_ns) {
+        if (mbuf_get_left(&packet) < kTimesEnd) return;
+        std::uint64_t sent_ns, phone_received_ns, phone_sent_ns;
+        std::memcpy(&sent_ns, mbuf_buf(&packet) + kSentAt, 8);
+        std::memcpy(&phone_received_ns, mbuf_buf(&packet) + kPhoneReceivedAt, 8);
+        std::memcpy(&phone_sent_ns, mbuf_buf(&packet) + kPhoneSentAt, 8);
         if (sent_ns < window_start_ns || sent_ns > window_end_ns) return;  // sent outside the window
         ++received;
-        round_trips_us.push_back(static_cast<std::uint32_t>((now_ns() - sent_ns) / 1000));
+        round_trips.add(sent_ns, received_ns);
+        if (phone_received_ns && phone_sent_ns) {
+            forward.add(sent_ns, phone_received_ns);
+            back.add(phone_sent_ns, received_ns);
+        }
     }
     std::string summary() {
-        std::sort(round_trips_us.begin(), round_trips_us.end());
-        auto at = [&](double q) {
-            return round_trips_us.empty() ? 0u : round_trips_us[std::min(round_trips_us.size() - 1,
-                                                                         static_cast<std::size_t>(q * round_trips_us.size()))];
-        };
         std::ostringstream out;
-        out << "RESULT sent=" << sent << " received=" << received << " p50_us=" << at(0.5) << " p99_us=" << at(0.99)
-            << " max_us=" << (round_trips_us.empty() ? 0 : round_trips_us.back());
+        out << "RESULT sent=" << sent << " received=" << received << " " << round_trips.summary("") << " "
+            << forward.summary("fwd_") << " " << back.summary("back_");
         return out.str();
     }
 };
 
 Measurement measurement;
 
-// Writes an RTP packet with the send time in its payload: 12-byte header, then 160 bytes.
+// Writes an RTP packet: 12-byte header, then the times (its send time now), then filler.
 void write_rtp(struct mbuf *packet, std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp) {
     packet->pos = packet->end = 0;
     mbuf_write_u8(packet, 0x80);
@@ -106,9 +154,65 @@ void write_rtp(struct mbuf *packet, std::uint32_t ssrc, std::uint16_t sequence, 
     mbuf_write_u32(packet, htonl(ssrc));
     std::uint64_t sent = now_ns();
     mbuf_write_mem(packet, reinterpret_cast<const std::uint8_t *>(&sent), sizeof sent);
-    mbuf_fill(packet, 0xff, shape.payload_bytes - sizeof sent);
+    mbuf_fill(packet, 0, kTimesEnd - kPhoneReceivedAt);
+    mbuf_fill(packet, 0xff, shape.payload_bytes - (kTimesEnd - kSentAt));
     packet->pos = 0;
 }
+
+// Reads one socket with the kernel's receive time of each datagram (SO_TIMESTAMPNS), in
+// place of libre's reader: one recvmsg per wake-up into a buffer all sockets share, handed
+// on as an mbuf over it (valid during the call; room past the datagram for SRTP's tag).
+class StampedReader {
+public:
+    using Handler = void (*)(void *owner, struct mbuf &datagram, std::uint64_t received_ns);
+    StampedReader(Handler handler, void *owner) : handler_(handler), owner_(owner) {}
+
+    // 0 or an errno value.
+    int attach(struct udp_sock *socket) {
+        int err = sylk::media::take_over_reading(socket, AF_INET, &StampedReader::on_readable, this, fd_);
+        if (err) return err;
+        int on = 1;
+        return ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0 ? 0 : errno;
+    }
+    int fd() const { return fd_; }
+
+private:
+    static constexpr std::size_t kCapacity = sylk::media::SocketReader::kCapacity;
+    static constexpr std::size_t kLongest = sylk::media::SocketReader::kLongest;
+
+    static void on_readable(int flags, void *self) {
+        if (flags & FD_READ) static_cast<StampedReader *>(self)->read();
+    }
+    void read() {
+        static std::uint8_t buffer[kCapacity];
+        alignas(cmsghdr) static std::uint8_t control[CMSG_SPACE(sizeof(timespec))];
+        iovec vector{buffer, kLongest};
+        msghdr message{};
+        message.msg_iov = &vector;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        ssize_t size = ::recvmsg(fd_, &message, MSG_DONTWAIT);
+        if (size < 0 || (message.msg_flags & MSG_TRUNC)) return;
+        std::uint64_t received_ns = 0;
+        for (cmsghdr *item = CMSG_FIRSTHDR(&message); item; item = CMSG_NXTHDR(&message, item)) {
+            if (item->cmsg_level != SOL_SOCKET || item->cmsg_type != SCM_TIMESTAMPNS) continue;
+            timespec stamp{};
+            std::memcpy(&stamp, CMSG_DATA(item), sizeof stamp);
+            received_ns = static_cast<std::uint64_t>(stamp.tv_sec) * 1000000000u + static_cast<std::uint64_t>(stamp.tv_nsec);
+        }
+        if (!received_ns) received_ns = now_ns();
+        struct mbuf datagram {};
+        datagram.buf = buffer;
+        datagram.size = kCapacity;
+        datagram.end = static_cast<std::size_t>(size);
+        handler_(owner_, datagram, received_ns);
+    }
+
+    Handler handler_;
+    void *owner_;
+    int fd_ = -1;
+};
 
 // Media goes out in 1 ms slots: stream i sends in slot i % interval of every interval, so
 // each tick visits only the streams of the slots that came due since the tick before (at
@@ -242,16 +346,10 @@ private:
     RePtr<struct srtp> libre_;
 };
 
-std::uint64_t read_send_time(const struct mbuf *packet) {
-    std::uint64_t sent = 0;
-    if (mbuf_get_left(packet) >= 12 + sizeof sent) std::memcpy(&sent, mbuf_buf(packet) + 12, sizeof sent);
-    return sent;
-}
-
 class Call {
 public:
     Call(std::size_t index, struct tls *dtls)
-        : index_(index), dtls_(dtls), ufrag_("b" + std::to_string(index) + "x"), reader_(&Call::on_read, this) {}
+        : index_(index), dtls_(dtls), ufrag_("b" + std::to_string(index) + "x"), reader_(&Call::on_stamped, this) {}
 
     int open() {
         struct sa local;
@@ -298,7 +396,7 @@ private:
     // socket connected to the gateway (its route looked up once). Not from within libre's
     // read handler, where the handshake ends: from the next tick.
     void read_it_ourselves() {
-        if (int err = reader_.attach(socket_.get(), AF_INET)) {
+        if (int err = reader_.attach(socket_.get())) {
             std::printf("FAILED %zu reader: %s\n", index_, std::strerror(err));
             std::fflush(stdout);
             return;
@@ -330,11 +428,13 @@ private:
     }
 
     static void on_packet(const struct sa *, struct mbuf *packet, void *arg) {
-        static_cast<Call *>(arg)->on_datagram(*packet);
+        static_cast<Call *>(arg)->on_datagram(*packet, now_ns());
     }
-    static void on_read(void *arg, struct mbuf &packet) { static_cast<Call *>(arg)->on_datagram(packet); }
+    static void on_stamped(void *arg, struct mbuf &packet, std::uint64_t received_ns) {
+        static_cast<Call *>(arg)->on_datagram(packet, received_ns);
+    }
 
-    void on_datagram(struct mbuf &packet) {
+    void on_datagram(struct mbuf &packet, std::uint64_t received_ns) {
         if (mbuf_get_left(&packet) < 2) return;
         std::uint8_t first = mbuf_buf(&packet)[0];
         if (first < 4) return on_stun(&packet);
@@ -342,7 +442,7 @@ private:
             std::uint8_t type = mbuf_buf(&packet)[1];
             if (type >= 192 && type <= 223) return;  // RTCP
             if (!rx_.unprotect(&packet)) return;
-            if (measurement.recording) measurement.record(read_send_time(&packet));
+            if (measurement.recording) measurement.record(packet, received_ns);
         }
     }
 
@@ -394,7 +494,7 @@ private:
     RePtr<struct dtls_sock> dtls_socket_;
     RePtr<struct tls_conn> connection_;
     SrtpDirection tx_, rx_;
-    sylk::media::SocketReader reader_;
+    StampedReader reader_;
     int fd_ = -1;  // once ours to read and connected to the gateway
     struct sa local_ {}, gateway_ {};
     std::string gateway_ufrag_, gateway_pwd_;
@@ -413,9 +513,9 @@ public:
         struct sa local;
         sa_set_str(&local, "127.0.0.1", 0);
         struct udp_sock *socket = nullptr;
-        int err = udp_listen(&socket, &local, &BaselineStream::on_packet, this);
+        int err = udp_listen(&socket, &local, nullptr, this);
         socket_.reset(socket);
-        return err;
+        return err ? err : reader_.attach(socket);
     }
     void send_one() {
         struct mbuf *packet = sends->next();
@@ -424,12 +524,13 @@ public:
     }
 
 private:
-    static void on_packet(const struct sa *, struct mbuf *packet, void *) {
-        if (measurement.recording) measurement.record(read_send_time(packet));
+    static void on_packet(void *, struct mbuf &packet, std::uint64_t received_ns) {
+        if (measurement.recording) measurement.record(packet, received_ns);
     }
     std::size_t index_ = 0;
     struct sa echo_ {};
     RePtr<struct udp_sock> socket_;
+    StampedReader reader_{&BaselineStream::on_packet, this};
     std::uint16_t sequence_ = 1;
     std::uint32_t timestamp_ = 0;
 };
@@ -447,9 +548,10 @@ public:
         struct sa local;
         sa_set_str(&local, "127.0.0.1", 0);
         struct udp_sock *socket = nullptr;
-        int err = udp_listen(&socket, &local, &SdesStream::on_packet, this);
+        int err = udp_listen(&socket, &local, nullptr, this);
         if (err) return err;
         socket_.reset(socket);
+        if ((err = reader_.attach(socket))) return err;
         udp_sockbuf_set(socket, 1 << 20);
         rand_bytes(key_, key_size_);
         if ((err = tx_.init(suite_, key_, key_size_))) return err;
@@ -479,13 +581,13 @@ public:
     }
 
 private:
-    static void on_packet(const struct sa *, struct mbuf *packet, void *arg) {
+    static void on_packet(void *arg, struct mbuf &packet, std::uint64_t received_ns) {
         auto *self = static_cast<SdesStream *>(arg);
-        if (!self->rx_.ready() || mbuf_get_left(packet) < 12) return;
-        std::uint8_t type = mbuf_buf(packet)[1];
+        if (!self->rx_.ready() || mbuf_get_left(&packet) < 12) return;
+        std::uint8_t type = mbuf_buf(&packet)[1];
         if (type >= 192 && type <= 223) return;  // RTCP
-        if (!self->rx_.unprotect(packet)) return;
-        if (measurement.recording) measurement.record(read_send_time(packet));
+        if (!self->rx_.unprotect(&packet)) return;
+        if (measurement.recording) measurement.record(packet, received_ns);
     }
     std::size_t index_ = 0;
     enum srtp_suite suite_ = SRTP_AES_128_GCM;
@@ -493,6 +595,7 @@ private:
     std::size_t key_size_ = 0;
     struct sa local_ {}, relay_ {};
     RePtr<struct udp_sock> socket_;
+    StampedReader reader_{&SdesStream::on_packet, this};
     SrtpDirection tx_, rx_;
     std::uint16_t sequence_ = 1;
     std::uint32_t timestamp_ = 0;
@@ -543,7 +646,7 @@ struct Generator {
 
     void start_window(unsigned seconds) {
         measurement = Measurement{};
-        measurement.round_trips_us.reserve(seconds * 1000 * 60);
+        measurement.reserve(seconds * 1000 * 60);
         media = true;
         pacer.reset();
         warmup_until_ms = tmr_jiffies() + 1000;  // the first second fills queues and is not counted

@@ -6,12 +6,20 @@
 // the core that the browsers' side (call_load) needs too, so that the echo, not the
 // relay under test, set the loss and the latency measured.
 //
+// Each RTP packet goes back with two times written into its payload, after the
+// sender's own send time (call_load's layout: RTP header, then three 8-byte times in
+// nanoseconds on CLOCK_REALTIME): when the kernel received it here (SO_TIMESTAMPNS,
+// which on loopback is when the relay sent it) and when it is sent back. call_load
+// then has each direction's one-way latency on its own, from kernel receive times at
+// both ends, without this program's or its own scheduling in them.
+//
 //   rtp_echo IP PORT   -> prints READY, echoes until stdin closes; then prints
 //                         ECHOED n SEND_FAILED m
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,12 +33,33 @@ namespace {
 constexpr unsigned kBatch = 64;
 constexpr std::size_t kDatagram = 2048;
 constexpr int kSocketBuffer = 4 << 20;  // as the gateway's browser port; capped by rmem_max/wmem_max
+// Where the times go: after the 12-byte RTP header and the sender's own send time.
+constexpr std::size_t kReceivedAt = 12 + 8, kEchoedAt = kReceivedAt + 8;
+
+std::uint64_t realtime_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+// The kernel's receive time of a message read with SO_TIMESTAMPNS on, 0 when it has none.
+std::uint64_t received_ns(const msghdr &message) {
+    for (cmsghdr *control = CMSG_FIRSTHDR(&message); control;
+         control = CMSG_NXTHDR(const_cast<msghdr *>(&message), control)) {
+        if (control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec stamp{};
+        std::memcpy(&stamp, CMSG_DATA(control), sizeof stamp);
+        return static_cast<std::uint64_t>(stamp.tv_sec) * 1000000000u + static_cast<std::uint64_t>(stamp.tv_nsec);
+    }
+    return 0;
+}
 
 struct Batch {
     mmsghdr messages[kBatch]{};
     iovec payloads[kBatch]{};
     sockaddr_in sources[kBatch]{};
     std::uint8_t data[kBatch][kDatagram];
+    alignas(cmsghdr) std::uint8_t controls[kBatch][CMSG_SPACE(sizeof(timespec))];
 
     // Makes the headers ready for recvmmsg (which overwrites lengths and name lengths).
     void arm() {
@@ -41,11 +70,26 @@ struct Batch {
             messages[i].msg_hdr.msg_namelen = sizeof sources[i];
             messages[i].msg_hdr.msg_iov = &payloads[i];
             messages[i].msg_hdr.msg_iovlen = 1;
+            messages[i].msg_hdr.msg_control = controls[i];
+            messages[i].msg_hdr.msg_controllen = sizeof controls[i];
         }
     }
-    // After recvmmsg: each message goes back out with the length it came in with.
-    void turn_around(unsigned count) {
-        for (unsigned i = 0; i < count; ++i) payloads[i].iov_len = messages[i].msg_len;
+    // After recvmmsg: each message goes back out with the length it came in with, and an
+    // RTP packet long enough with its receive time and `echoed_ns` in its payload.
+    void turn_around(unsigned count, std::uint64_t echoed_ns) {
+        for (unsigned i = 0; i < count; ++i) {
+            msghdr &message = messages[i].msg_hdr;
+            std::size_t size = messages[i].msg_len;
+            std::uint64_t received = received_ns(message);
+            bool rtp = size >= kEchoedAt + 8 && (data[i][0] & 0xc0) == 0x80 && !(data[i][1] >= 192 && data[i][1] <= 223);
+            if (rtp && received) {
+                std::memcpy(data[i] + kReceivedAt, &received, sizeof received);
+                std::memcpy(data[i] + kEchoedAt, &echoed_ns, sizeof echoed_ns);
+            }
+            payloads[i].iov_len = size;
+            message.msg_control = nullptr;  // nothing to send along
+            message.msg_controllen = 0;
+        }
     }
 };
 
@@ -55,6 +99,11 @@ int bound_socket(const char *ip, std::uint16_t port) {
     int size = kSocketBuffer;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    int on = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+        ::close(fd);
+        return -1;
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -91,7 +140,7 @@ int main(int argc, char **argv) {
             batch.arm();
             int count = ::recvmmsg(fd, batch.messages, kBatch, MSG_DONTWAIT, nullptr);
             if (count <= 0) break;
-            batch.turn_around(static_cast<unsigned>(count));
+            batch.turn_around(static_cast<unsigned>(count), realtime_ns());
             int sent = 0;
             while (sent < count) {
                 int n = ::sendmmsg(fd, batch.messages + sent, static_cast<unsigned>(count - sent), 0);
