@@ -87,7 +87,8 @@ void run_until(const std::function<bool()> &done, std::uint64_t limit_ms = 2000)
 
 // A BrowserPort listening on a port of 127.0.0.1 that nothing held a moment ago.
 struct ListeningPort {
-    BrowserPort port;
+    sylk::media::RoundEnd round_end;
+    BrowserPort port{round_end};
     struct sa address {};
     ListeningPort() {
         {

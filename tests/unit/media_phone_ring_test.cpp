@@ -22,6 +22,7 @@
 #include <re.h>
 
 using sylk::media::PhoneRing;
+using sylk::media::RoundEnd;
 using sylk::media::RePtr;
 using sylk::media::SocketReader;
 using sylk::testing::Bytes;
@@ -103,7 +104,8 @@ BOOST_AUTO_TEST_SUITE(phone_ring)
 
 BOOST_AUTO_TEST_CASE(reads_of_one_round_go_in_one_submission_and_each_reaches_its_reader) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         std::vector<std::unique_ptr<GatewaySocket>> sockets;
         for (int i = 0; i < 5; ++i) sockets.push_back(std::make_unique<GatewaySocket>(ring));
@@ -131,7 +133,8 @@ BOOST_AUTO_TEST_CASE(reads_of_one_round_go_in_one_submission_and_each_reaches_it
 
 BOOST_AUTO_TEST_CASE(sends_wait_for_the_end_of_the_round_then_arrive_in_order) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         GatewaySocket first(ring), second(ring);
         Peer phone;
@@ -153,7 +156,8 @@ BOOST_AUTO_TEST_CASE(sends_wait_for_the_end_of_the_round_then_arrive_in_order) {
 
 BOOST_AUTO_TEST_CASE(what_was_queued_for_a_closed_socket_does_not_run_on_its_descriptors_next_owner) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         Peer phone;
         auto closing = std::make_unique<GatewaySocket>(ring);
@@ -180,7 +184,8 @@ BOOST_AUTO_TEST_CASE(what_was_queued_for_a_closed_socket_does_not_run_on_its_des
 
 BOOST_AUTO_TEST_CASE(a_round_larger_than_the_ring_flushes_early_and_loses_nothing) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         GatewaySocket gateway(ring);
         const unsigned count = PhoneRing::kSlots + 10;
@@ -199,7 +204,8 @@ BOOST_AUTO_TEST_CASE(a_round_larger_than_the_ring_flushes_early_and_loses_nothin
 
 BOOST_AUTO_TEST_CASE(sends_queued_while_a_round_is_handed_out_all_arrive) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         GatewaySocket gateway(ring);
         const unsigned count = PhoneRing::kSlots + 1;  // one more than the other bank holds
@@ -221,7 +227,8 @@ BOOST_AUTO_TEST_CASE(sends_queued_while_a_round_is_handed_out_all_arrive) {
 
 BOOST_AUTO_TEST_CASE(a_send_the_kernel_refuses_is_counted_and_the_rest_of_the_round_goes) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         GatewaySocket gateway(ring);
         Peer phone;
@@ -244,7 +251,8 @@ struct NoEvents final : sylk::media::PhoneTransport::Events {
 
 BOOST_AUTO_TEST_CASE(a_phone_transport_that_goes_takes_what_it_queued_with_it) {
     on_libre_thread([] {
-        PhoneRing ring;
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
         open_ring(ring);
         NoEvents events;
         Peer phone;

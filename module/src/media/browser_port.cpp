@@ -52,8 +52,8 @@ std::string_view stun_local_ufrag(const std::uint8_t *message, std::size_t size)
     return {};
 }
 
-BrowserPort::BrowserPort() {
-    tmr_init(&flush_timer_);
+BrowserPort::BrowserPort(RoundEnd &round_end) : round_end_(round_end) {
+    round_end_.attach(RoundEnd::Stage::browser_side, *this);
     for (std::size_t i = 0; i < kBatch; ++i) {
         in_vectors_[i] = {in_buffers_[i].data(), kLongest};
         out_vectors_[i] = {out_buffers_[i].data(), 0};
@@ -61,7 +61,7 @@ BrowserPort::BrowserPort() {
 }
 
 BrowserPort::~BrowserPort() {
-    tmr_cancel(&flush_timer_);
+    round_end_.detach(RoundEnd::Stage::browser_side, *this);
     // The DTLS socket holds a reference to the UDP one; closing the UDP socket also
     // ends this port's registration in the loop.
     dtls_.reset();
@@ -186,14 +186,14 @@ void BrowserPort::send(const struct sa &destination, const struct mbuf &packet) 
     out_destinations_[queued_] = destination;
     out_vectors_[queued_].iov_len = size;
     ++queued_;
-    if (!tmr_isrunning(&flush_timer_)) tmr_start(&flush_timer_, 0, &BrowserPort::on_flush, this);
+    round_end_.request(RoundEnd::Stage::browser_side);
 }
 
 void BrowserPort::send_now(const struct sa &destination, struct mbuf *packet) {
     if (udp_send(socket_.get(), &destination, packet) != 0) ++counters_.send_failed;
 }
 
-void BrowserPort::on_flush(void *self) { static_cast<BrowserPort *>(self)->flush(); }
+void BrowserPort::end_round() { flush(); }
 
 void BrowserPort::flush() {
     for (std::size_t i = 0; i < queued_; ++i) {

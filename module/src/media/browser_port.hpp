@@ -10,11 +10,13 @@
 // Reading takes up to kBatch datagrams per recvmmsg into buffers the port reuses, and
 // as many batches per loop round as are waiting (up to kBatchesPerWakeup);
 // what a session sends is copied into a batch that goes out with one sendmmsg at the
-// end of the loop round (a zero-delay timer), or earlier when the batch is full.
+// end of the loop round (RoundEnd's browser-side stage, after the phone side's, whose
+// relayed reads it then carries), or earlier when the batch is full.
 // What is dropped is counted (Counters). Lives on one media worker's libre thread.
 #pragma once
 
 #include "media/re_ptr.hpp"
+#include "media/round_end.hpp"
 
 #include <sys/socket.h>
 
@@ -29,7 +31,7 @@
 
 namespace sylk::media {
 
-class BrowserPort {
+class BrowserPort final : private RoundEnd::Flusher {
 public:
     // One session's side of the port. Every call comes on the worker thread.
     class Client {
@@ -62,8 +64,9 @@ public:
     static constexpr std::size_t kTrailerRoom = 64;
     static constexpr std::size_t kLongest = kDatagramSize - kTrailerRoom;
 
-    BrowserPort();
-    ~BrowserPort();
+    // What it sends goes out as `round_end`'s browser-side stage.
+    explicit BrowserPort(RoundEnd &round_end);
+    ~BrowserPort() override;
     BrowserPort(const BrowserPort &) = delete;
     BrowserPort &operator=(const BrowserPort &) = delete;
 
@@ -98,7 +101,7 @@ private:
 
     static void on_readable(int flags, void *self);
     static void on_dtls_connect(const struct sa *peer, void *self);
-    static void on_flush(void *self);
+    void end_round() override;
     void read();
     void dispatch(const struct sa &source, std::uint8_t *bytes, std::size_t size);
     void flush();
@@ -120,7 +123,7 @@ private:
     std::array<iovec, kBatch> out_vectors_;
     std::array<mmsghdr, kBatch> out_headers_;
     std::size_t queued_ = 0;
-    struct tmr flush_timer_ {};
+    RoundEnd &round_end_;
 
     Counters counters_;
 };

@@ -87,11 +87,11 @@ private:
         dtls_.reset(context);
         struct sa browser_address = bind_;
         sa_set_port(&browser_address, settings_.browser_port);
-        browser_port_ = std::make_unique<BrowserPort>();
+        browser_port_ = std::make_unique<BrowserPort>(round_end_);
         err = browser_port_->listen(browser_address);
         if (err) return name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) + ": " + std::strerror(err);
         if (settings_.phone_io_uring) {
-            phone_ring_ = std::make_unique<PhoneRing>();
+            phone_ring_ = std::make_unique<PhoneRing>(round_end_);
             if (int ring_err = phone_ring_->open()) {
                 phone_ring_.reset();
                 logger_.info(name_ + ": no io_uring (" + std::strerror(ring_err) +
@@ -232,6 +232,7 @@ private:
     std::string name_;
     struct sa bind_ {};
     RePtr<struct tls> dtls_;
+    RoundEnd round_end_;  // the ring's, then the port's system calls at each round's end
     std::unique_ptr<BrowserPort> browser_port_;  // every session's ICE, DTLS and SRTP
     std::unique_ptr<PhoneRing> phone_ring_;      // every session's phone-side system calls, or null
     loop::LoopInbox<WorkerCommand> inbox_;

@@ -23,14 +23,14 @@ struct PhoneRing::Bank {
     unsigned used = 0;
 };
 
-PhoneRing::PhoneRing() : ring_(std::make_unique<io_uring>()) {
+PhoneRing::PhoneRing(RoundEnd &round_end) : ring_(std::make_unique<io_uring>()), round_end_(round_end) {
     banks_[0] = std::make_unique<Bank>();
     banks_[1] = std::make_unique<Bank>();
-    tmr_init(&flush_timer_);
+    round_end_.attach(RoundEnd::Stage::phone_side, *this);
 }
 
 PhoneRing::~PhoneRing() {
-    tmr_cancel(&flush_timer_);
+    round_end_.detach(RoundEnd::Stage::phone_side, *this);
     if (open_) io_uring_queue_exit(ring_.get());
 }
 
@@ -61,7 +61,7 @@ PhoneRing::Slot *PhoneRing::next_slot() {
         }
     }
     Bank &now = *banks_[filling_];
-    if (!tmr_isrunning(&flush_timer_)) tmr_start(&flush_timer_, 0, &PhoneRing::on_flush, this);
+    round_end_.request(RoundEnd::Stage::phone_side);
     return &now.slots[now.used++];
 }
 
@@ -103,7 +103,7 @@ void PhoneRing::forget(int fd) {
             }
 }
 
-void PhoneRing::on_flush(void *self) { static_cast<PhoneRing *>(self)->flush(); }
+void PhoneRing::end_round() { flush(); }
 
 void PhoneRing::flush() {
     Bank &bank = *banks_[filling_];

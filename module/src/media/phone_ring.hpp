@@ -2,8 +2,8 @@
 // phone sockets, so neither recvmmsg nor sendmmsg can batch them (they take one socket
 // each); io_uring can. A phone socket found readable is not read at once, and a packet
 // for a phone is copied instead of sent: both wait in a slot until the end of the round
-// (a 0 ms timer, which libre runs right after the round's descriptor handlers), then go
-// to the kernel in one io_uring_enter, and the datagrams read are handed to their
+// (RoundEnd's phone-side stage, which runs right after the round's descriptor handlers),
+// then go to the kernel in one io_uring_enter, and the datagrams read are handed to their
 // readers. At 1,000 calls that replaces about 100,000 recv and sendto calls a second.
 //
 // Where io_uring cannot be set up (a kernel older than 5.6, or a sandbox that forbids it),
@@ -13,6 +13,7 @@
 // Lives on one media worker thread, which must be the one that opens it.
 #pragma once
 
+#include "media/round_end.hpp"
 #include "media/socket_reader.hpp"
 
 #include <cstddef>
@@ -25,7 +26,7 @@ struct io_uring;
 
 namespace sylk::media {
 
-class PhoneRing final : public SocketReader::Batch {
+class PhoneRing final : public SocketReader::Batch, private RoundEnd::Flusher {
 public:
     // Reads and sends one round can hold; a round with more flushes early.
     static constexpr unsigned kSlots = 256;
@@ -38,7 +39,8 @@ public:
         std::uint64_t ring_failures = 0; // the ring refused a submission and was closed (0 or 1)
     };
 
-    PhoneRing();
+    // Its work is handed to the kernel as `round_end`'s phone-side stage.
+    explicit PhoneRing(RoundEnd &round_end);
     ~PhoneRing() override;
     PhoneRing(const PhoneRing &) = delete;
     PhoneRing &operator=(const PhoneRing &) = delete;
@@ -63,7 +65,7 @@ private:
     struct Bank;
 
     Slot *next_slot();
-    static void on_flush(void *self);
+    void end_round() override;
     void flush();
     void submit(Bank &bank);
     void give_up(Bank &bank, int err);
@@ -81,7 +83,7 @@ private:
     unsigned filling_ = 0;
     bool completing_ = false;  // a bank's datagrams are being handed out
     std::uint64_t round_ = 0;
-    struct tmr flush_timer_ {};
+    RoundEnd &round_end_;
     Counters counters_;
     int last_ring_error_ = 0;
 };
