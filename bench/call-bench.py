@@ -6,7 +6,8 @@ per call; and the same load through a bare UDP relay (the floor), with the gatew
 packets/s per core as a ratio of the floor's. Prints numbers (and an SVG with --plot);
 asserts nothing.
 
-Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--plot FILE.svg]
+Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--pin]
+       [--gateway-layout-floor-only] [--plot FILE.svg]
 (default: 50 200, 10 s, 1 worker, audio; after a build in build/, or BUILD_DIR=...; needs
 kamailio, sipp)
 
@@ -32,6 +33,11 @@ without the gateway; the difference, per direction and percentile, is the one-wa
 latency the gateway adds (one pass through it, plus one more loopback hop); the worse
 direction's is the figure given. Relayed packets/s counts both directions (2 per echoed
 packet).
+
+With --pin, bench/cpu_stalls spins alone on the relay's CPU while the peers run that
+straight load, and says how much of the CPU this (virtual) machine takes away and in
+stalls of what length: the p99 wait those stalls alone impose on any relay there. The
+steal column of /proc/stat for that CPU is printed beside every relay's CPU.
 
 The floor: after the gateway has stopped, bench/udp_relay --uring (the gateway's socket
 layout: one browser-side socket for all calls read with recvmmsg and sent to with
@@ -69,7 +75,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_busy_seconds, cpu_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
+from process_stats import cpu_busy_seconds, cpu_seconds, cpu_steal_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
 from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
@@ -83,6 +89,7 @@ SETUP_WINDOW = 100
 SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for the other
 IO_URING = True  # --no-io-uring: the gateway's phone sockets make a system call per read and per send
 PIN = False  # --pin: the relay under test alone on CPU 1, everything else on CPU 0
+ALL_FLOORS = True  # --gateway-layout-floor-only: the two older layouts' floors are left out
 
 
 class relay_cpu:
@@ -106,17 +113,39 @@ class CpuMeter:
         self.pid = pid
         self.process_before = cpu_seconds(pid)
         self.pinned_before = cpu_busy_seconds(1) if PIN else None
+        self.steal_before = cpu_steal_seconds(1) if PIN else None
 
     def stop(self):
         self.process = cpu_seconds(self.pid) - self.process_before
         self.pinned = cpu_busy_seconds(1) - self.pinned_before if PIN else None
+        self.steal = cpu_steal_seconds(1) - self.steal_before if PIN else None
         return self
 
     def describe(self, seconds):
         text = f"CPU {100 * self.process / seconds:.1f} % of a core"
         if self.pinned is not None:
-            text += f" (its CPU busy {100 * self.pinned / seconds:.1f} %)"
+            text += f" (its CPU busy {100 * self.pinned / seconds:.1f} %, stolen by the hypervisor {100 * self.steal / seconds:.1f} %)"
         return text
+
+
+class CpuStalls:
+    """With --pin: bench/cpu_stalls spinning alone on the relay's CPU (1) for `seconds`,
+    while the peers run the same load straight to the echo: how long that CPU is taken
+    away, in stalls of what length, and the p99 wait those stalls alone impose on any
+    relay there (see bench/cpu_stalls.cpp). None without --pin."""
+
+    def __init__(self, seconds):
+        self.process = subprocess.Popen([str(BUILD / "bench" / "cpu_stalls"), "1", str(seconds)],
+                                        stdout=subprocess.PIPE, text=True) if PIN else None
+
+    def result(self):
+        if not self.process:
+            return None
+        out, _ = self.process.communicate(timeout=60)
+        line = next((line for line in out.splitlines() if line.startswith("STALLS")), None)
+        if self.process.returncode != 0 or not line:
+            raise RuntimeError(f"cpu_stalls failed: {out.strip()}")
+        return {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}
 
 
 def browser_offer(index, port, ufrag, pwd, fingerprint):
@@ -297,12 +326,15 @@ def bench(count, seconds, workers, work, srtp, reference):
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", echo))
+        stalls = CpuStalls(seconds + 1)  # the baseline's warm-up second, then its window
         load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         direct = load.result()
+        stalls = stalls.result()
         host.stop()
         floor, floor_cpu = floor_run(load, count, seconds, media_port, "--uring")
-        shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, "--shared")
-        per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port, None)
+        if ALL_FLOORS:
+            shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, "--shared")
+            per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port, None)
         if reference == "rtpengine":
             reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
     finally:
@@ -340,6 +372,11 @@ def bench(count, seconds, workers, work, srtp, reference):
               f"{media[f'{way}_max_us']} us through the gateway, {direct[f'{way}_p50_us']} / "
               f"{direct[f'{way}_p99_us']} / {direct[f'{way}_max_us']} us straight")
     print(f"  added one-way latency p50/p99: {describe_added(media, direct)}")
+    if stalls:
+        print(f"  CPU 1 while the peers ran the same load straight to the echo (bench/cpu_stalls spinning on it): "
+              f"{stalls['stolen_pct']:.1f} % taken away, {stalls['over_1ms']:.0f} stalls over 1 ms, longest "
+              f"{stalls['longest_us'] / 1000:.1f} ms; the wait these stalls alone impose on a relay there: p99 "
+              f"{stalls['p99_wait_us']:.0f} us, p99.9 {stalls['p999_wait_us']:.0f} us")
 
     def describe(name, result, meter):
         relayed_here = 2 * result["received"] / seconds
@@ -351,10 +388,11 @@ def bench(count, seconds, workers, work, srtp, reference):
     describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
-    describe("floor without io_uring (udp_relay --shared: recvfrom and sendto on the phone side)", shared_floor,
-             shared_floor_cpu)
-    describe("floor with a browser socket per call too (udp_relay: recvfrom/sendto)", per_socket_floor,
-             per_socket_floor_cpu)
+    if ALL_FLOORS:
+        describe("floor without io_uring (udp_relay --shared: recvfrom and sendto on the phone side)", shared_floor,
+                 shared_floor_cpu)
+        describe("floor with a browser socket per call too (udp_relay: recvfrom/sendto)", per_socket_floor,
+                 per_socket_floor_cpu)
     if reference_result:
         engine, engine_cpu = reference_result
         engine_per_core = describe(f"rtpengine (user space, {workers} thread(s), SDES {SDES_SUITES[srtp]})", engine,
@@ -369,7 +407,8 @@ def bench(count, seconds, workers, work, srtp, reference):
     return {"calls": count, "relayed": relayed, "loss": loss, "per_core": per_core, "floor_per_core": floor_per_core,
             "floor_relayed": floor_relayed, "p99_added_us": added_one_way(media, direct)["p99"],
             "floor_p99_added_us": added_one_way(floor, direct)["p99"], "cpu_share": cpu.process / seconds,
-            "floor_cpu_share": floor_cpu.process / seconds}
+            "floor_cpu_share": floor_cpu.process / seconds,
+            "stall_p99_wait_us": stalls["p99_wait_us"] if stalls else None}
 
 
 def added_one_way(result, direct):
@@ -476,9 +515,12 @@ def main():
                         help="the gateway without its PhoneRing (media_io_uring = no), to see what it buys")
     parser.add_argument("--pin", action="store_true",
                         help="run the relay under test (gateway, floor, rtpengine) on CPU 1 and the rest on CPU 0")
+    parser.add_argument("--gateway-layout-floor-only", action="store_true",
+                        help="measure only the floor in the gateway's layout (udp_relay --uring), not the older two")
     arguments = parser.parse_args()
-    global SHAPE, PIN, IO_URING
+    global SHAPE, PIN, IO_URING, ALL_FLOORS
     PIN = arguments.pin
+    ALL_FLOORS = not arguments.gateway_layout_floor_only
     IO_URING = not arguments.no_io_uring
     if PIN:
         os.sched_setaffinity(0, {0})

@@ -58,3 +58,13 @@ def cpu_busy_seconds(cpu):
             user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
             return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
     raise RuntimeError(f"no cpu{cpu} line in /proc/stat")
+
+
+def cpu_steal_seconds(cpu):
+    """Time the hypervisor ran something else while CPU `cpu` wanted to run (/proc/stat's
+    steal column)."""
+    for line in pathlib.Path("/proc/stat").read_text().splitlines():
+        fields = line.split()
+        if fields[0] == f"cpu{cpu}":
+            return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"no cpu{cpu} line in /proc/stat")
