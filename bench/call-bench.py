@@ -7,7 +7,7 @@ packets/s per core as a ratio of the floor's. Prints numbers (and an SVG with --
 asserts nothing.
 
 Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--pin]
-       [--gateway-layout-floor-only] [--plot FILE.svg]
+       [--second-worker-on-cpu0] [--gateway-layout-floor-only] [--plot FILE.svg]
 (default: 50 200, 10 s, 1 worker, audio; after a build in build/, or BUILD_DIR=...; needs
 kamailio, sipp)
 
@@ -75,7 +75,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_busy_seconds, cpu_seconds, cpu_steal_seconds, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
+from process_stats import cpu_busy_seconds, cpu_seconds, cpu_steal_seconds, thread_cpu_seconds, thread_ids, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
 from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
@@ -90,6 +90,7 @@ SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for
 IO_URING = True  # --no-io-uring: the gateway's phone sockets make a system call per read and per send
 PIN = False  # --pin: the relay under test alone on CPU 1, everything else on CPU 0
 ALL_FLOORS = True  # --gateway-layout-floor-only: the two older layouts' floors are left out
+SECOND_WORKER_ON_CPU0 = False  # --second-worker-on-cpu0: with --pin, odd workers run on the peers' CPU
 
 
 class relay_cpu:
@@ -194,6 +195,17 @@ class Load:
         fields = dict(item.split("=") for item in self.expect("RESULT").split()[1:])
         return {key: int(value) for key, value in fields.items()}
 
+    def window(self, command, begin=lambda: None, end=lambda: None):
+        """Sends a media command; begin() runs when its measured window begins (after the
+        warm-up second), end() when its last packet is sent: CPU read between the two is
+        what the window's packets cost. Returns the RESULT."""
+        self.send(command)
+        self.expect("RECORDING")
+        begin()
+        self.expect("SENT_ALL")
+        end()
+        return self.result()
+
     def stop(self):
         self.send("quit")
         self.process.wait(timeout=10)
@@ -274,15 +286,25 @@ async def run_calls(host, load, count, seconds, phone, echo):
 
     rss_before = rss_kib(host.process.pid)
     descriptors_calls = open_descriptors(host.process.pid)
-    meter = CpuMeter(host.process.pid)
-    peers_before = cpu_seconds(load.process.pid), cpu_seconds(echo.pid)
     holders = {"gateway": host.process.pid, "call_load": load.process.pid, "rtp_echo": echo.pid}
-    drops_before = {name: udp_socket_drops(pid) for name, pid in holders.items()}
-    load.send(f"media {seconds} {SHAPE}")
-    media = await loop.run_in_executor(None, load.result)
-    cpu = meter.stop()
-    setup["peers_cpu"] = cpu_seconds(load.process.pid) - peers_before[0], cpu_seconds(echo.pid) - peers_before[1]
-    setup["media_drops"] = {name: udp_socket_drops(pid) - drops_before[name] for name, pid in holders.items()}
+    window = {}
+
+    def begin():
+        window["meter"] = CpuMeter(host.process.pid)
+        window["peers"] = cpu_seconds(load.process.pid), cpu_seconds(echo.pid)
+        window["threads"] = thread_cpu_seconds(host.process.pid)
+        window["drops"] = {name: udp_socket_drops(pid) for name, pid in holders.items()}
+
+    def end():
+        window["cpu"] = window["meter"].stop()
+        setup["peers_cpu"] = (cpu_seconds(load.process.pid) - window["peers"][0],
+                              cpu_seconds(echo.pid) - window["peers"][1])
+        threads = thread_cpu_seconds(host.process.pid)
+        setup["threads_cpu"] = {name: threads[name] - window["threads"].get(name, 0) for name in threads}
+        setup["media_drops"] = {name: udp_socket_drops(pid) - window["drops"][name] for name, pid in holders.items()}
+
+    media = await loop.run_in_executor(None, lambda: load.window(f"media {seconds} {SHAPE}", begin, end))
+    cpu = window["cpu"]
     rss_calls = rss_kib(host.process.pid)
 
     for index in range(count):
@@ -321,14 +343,17 @@ def bench(count, seconds, workers, work, srtp, reference):
     with relay_cpu():
         host = HostProcess(config, port).start(wait_ready=False)
     host.wait_for_log("sylk.host: running:")
+    if PIN and SECOND_WORKER_ON_CPU0:
+        for index in range(1, workers, 2):  # odd workers to the peers' CPU
+            for tid in thread_ids(host.process.pid, f"sylk-media-{index}"):
+                os.sched_setaffinity(tid, {0})
     load = Load(srtp)
     reference_result = None
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", echo))
         stalls = CpuStalls(seconds + 1)  # the baseline's warm-up second, then its window
-        load.send(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
-        direct = load.result()
+        direct = load.window(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         stalls = stalls.result()
         host.stop()
         floor, floor_cpu = floor_run(load, count, seconds, media_port, "--uring")
@@ -365,6 +390,16 @@ def bench(count, seconds, workers, work, srtp, reference):
     print(f"  gateway {cpu.describe(seconds)}, {1000 * cpu.process / max(1, relayed * seconds / 1000):.3f} ms per "
           f"1,000 relayed packets; meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and rtp_echo "
           f"{100 * setup['peers_cpu'][1] / seconds:.1f} % of a core")
+    workers_cpu = {name: cpu_s for name, cpu_s in setup["threads_cpu"].items() if name.startswith("sylk-media-")}
+    others_cpu = sum(setup["threads_cpu"].values()) - sum(workers_cpu.values())
+    print("  gateway threads: " + ", ".join(
+        f"{name} {100 * cpu_s / seconds:.1f} % of a core ({relayed / workers / max(cpu_s / seconds, 1e-9):,.0f} "
+        f"packets/s per core of its own)" for name, cpu_s in sorted(workers_cpu.items())) +
+        f"; every other thread {100 * others_cpu / seconds:.1f} %")
+    if workers > 1:
+        capacity = sum(relayed / workers / max(cpu_s / seconds, 1e-9) for cpu_s in workers_cpu.values())
+        print(f"  at a full core each (calls split evenly by session id), the {workers} workers would carry about "
+              f"{capacity:,.0f} packets/s")
     print(f"  round trip p50/p99: {media['p50_us']} / {media['p99_us']} us through the gateway, "
           f"{direct['p50_us']} / {direct['p99_us']} us straight to the echo")
     for way, name in (("fwd", "to the phone"), ("back", "from the phone")):
@@ -454,10 +489,10 @@ def rtpengine_run(load, count, seconds, media_port, threads, work, srtp):
             relay_key = re.search(r"inline:([A-Za-z0-9+/=]+)", answer["sdp"]).group(1)
             relay_key += "=" * (-len(relay_key) % 4)  # rtpengine leaves out the padding; libre's decoder needs it
             load.send(f"sdes_connect {index} 127.0.0.1 {relay_port} {relay_key}")
-        meter = CpuMeter(engine.process.pid)
-        load.send(f"sdes_media {seconds} {SHAPE}")
-        result = load.result()
-        return result, meter.stop()
+        meters = []
+        result = load.window(f"sdes_media {seconds} {SHAPE}", lambda: meters.append(CpuMeter(engine.process.pid)),
+                             lambda: meters[0].stop())
+        return result, meters[0]
     finally:
         engine.stop()
 
@@ -486,13 +521,11 @@ def floor_run(load, count, seconds, media_port, layout):
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
-        meter = CpuMeter(relay.pid)
-        if layout:  # every stream to the one port
-            load.send(f"baseline {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
-        else:
-            load.send(f"floor {count} 127.0.0.1 {first_port} {seconds} {SHAPE}")
-        result = load.result()
-        return result, meter.stop()
+        meters = []
+        # Every stream to the one port, or (no layout) stream i to first_port + i.
+        command = f"{'baseline' if layout else 'floor'} {count} 127.0.0.1 {first_port} {seconds} {SHAPE}"
+        result = load.window(command, lambda: meters.append(CpuMeter(relay.pid)), lambda: meters[0].stop())
+        return result, meters[0]
     finally:
         relay.stdin.close()
         relay.wait(timeout=10)
@@ -517,9 +550,13 @@ def main():
                         help="run the relay under test (gateway, floor, rtpengine) on CPU 1 and the rest on CPU 0")
     parser.add_argument("--gateway-layout-floor-only", action="store_true",
                         help="measure only the floor in the gateway's layout (udp_relay --uring), not the older two")
+    parser.add_argument("--second-worker-on-cpu0", action="store_true",
+                        help="with --pin and --workers 2: the second media worker on CPU 0, beside the peers, so "
+                             "that each worker has a core (its own CPU time is printed)")
     arguments = parser.parse_args()
-    global SHAPE, PIN, IO_URING, ALL_FLOORS
+    global SHAPE, PIN, IO_URING, ALL_FLOORS, SECOND_WORKER_ON_CPU0
     PIN = arguments.pin
+    SECOND_WORKER_ON_CPU0 = arguments.second_worker_on_cpu0
     ALL_FLOORS = not arguments.gateway_layout_floor_only
     IO_URING = not arguments.no_io_uring
     if PIN:

@@ -11,6 +11,9 @@
 // Driven line by line on stdin; answers on stdout:
 //   open N                          -> CALL i port ufrag pwd   (N lines), then OPENED
 //   connect i ip port ufrag pwd     -> SECURED i  (or FAILED i reason)
+// Each media command first prints RECORDING when its measured window begins (after a
+// second of warm-up) and SENT_ALL when the window's last packet is sent, so that a relay's
+// CPU can be read over the window alone.
 //   media SECONDS [video]           -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=.. (round trip)
 //                                      fwd_p50_us=.. fwd_p99_us=.. fwd_max_us=.. (to the phone)
 //                                      back_p50_us=.. back_p99_us=.. back_max_us=.. (from it)
@@ -638,6 +641,8 @@ struct Generator {
             if (!measurement.recording && now >= self->warmup_until_ms) {
                 measurement.recording = true;
                 measurement.window_start_ns = now_ns();
+                std::puts("RECORDING");  // the window begins: what relays cost is counted from here
+                std::fflush(stdout);
             }
             if (now >= self->media_until_ms) self->finish_window();
         }
@@ -656,6 +661,8 @@ struct Generator {
     void finish_window() {
         media = false;
         measurement.window_end_ns = now_ns();
+        std::puts("SENT_ALL");  // the window's last packet is out
+        std::fflush(stdout);
         // Late echoes of the last packets: wait a little before the summary.
         tmr_start(&window, 200, &Generator::on_window_end, this);
     }

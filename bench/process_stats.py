@@ -68,3 +68,23 @@ def cpu_steal_seconds(cpu):
         if fields[0] == f"cpu{cpu}":
             return int(fields[8]) / os.sysconf("SC_CLK_TCK")
     raise RuntimeError(f"no cpu{cpu} line in /proc/stat")
+
+
+def thread_cpu_seconds(pid):
+    """User plus system CPU time of each thread of process `pid`, by thread name (threads
+    of one name summed), from /proc/PID/task."""
+    by_name = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = pathlib.Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        by_name[name] = by_name.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return by_name
+
+
+def thread_ids(pid, name):
+    """The ids of process `pid`'s threads called `name`."""
+    return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")
+            if pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == name]

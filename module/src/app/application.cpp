@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <pthread.h>
+
 
 namespace sylk::app {
 
@@ -52,7 +54,10 @@ void Application::start() {
         io_.reset();
         throw;
     }
-    io_thread_ = std::thread([this] { run_io(); });
+    io_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "sylk-web");  // in top -H, perf and /proc/PID/task
+        run_io();
+    });
     state_ = State::running;
 }
 

@@ -2,6 +2,8 @@
 
 #include "loop/loop_inbox.hpp"
 
+#include <pthread.h>
+
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -49,6 +51,8 @@ public:
     }
 
     void run(std::promise<void> &started) {
+        // "sylk-media-N" in top -H, perf and /proc/PID/task (bench/call-bench.py finds it there).
+        pthread_setname_np(pthread_self(), ("sylk-media-" + std::to_string(index_)).c_str());
         re_thread_init();
         std::string problem = set_up();
         if (problem.empty()) {

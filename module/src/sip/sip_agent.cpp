@@ -11,6 +11,7 @@
 #include "sip/tls_verification.hpp"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <re.h>
 // re_dbg.h expects these from the file including it.
 #define DEBUG_MODULE "sylk"
@@ -428,7 +429,10 @@ void SipAgent::start() {
     route_libre_output(&loop_->logger());
     std::promise<void> started;
     auto result = started.get_future();
-    thread_ = std::thread([this, &started] { loop_->run(started); });
+    thread_ = std::thread([this, &started] {
+        pthread_setname_np(pthread_self(), "sylk-sip");  // in top -H, perf and /proc/PID/task
+        loop_->run(started);
+    });
     try {
         result.get();  // rethrows the set-up's config::SettingError
     } catch (...) {
