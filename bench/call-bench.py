@@ -6,7 +6,7 @@ per call; and the same load through a bare UDP relay (the floor), with the gatew
 packets/s per core as a ratio of the floor's. Prints numbers (and an SVG with --plot);
 asserts nothing.
 
-Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--pin]
+Usage: bench/call-bench.py [N ...] [--seconds S] [--workers W] [--video] [--pin] [--slot-us US]
        [--second-worker-on-cpu0] [--gateway-layout-floor-only] [--plot FILE.svg]
 (default: 50 200, 10 s, 1 worker, audio; after a build in build/, or BUILD_DIR=...; needs
 kamailio, sipp)
@@ -20,7 +20,9 @@ sendto per packet, cost more than the relay's spare core could give). One echo p
 all calls is a shortcut that still runs the gateway's whole media path, one port pair
 per call on the phone side. bench/call_load plays the N browsers: its SDP offers go
 out as session-create over 10 calls per WebSocket connection, at most 100 being set up at
-a time; each call is timed from session-create to `accepted` (SIP signalling, SDP
+a time (every call's packets leave in its own 100 us slot of each 20 ms, so that, as
+independent browsers' do, they reach the relay spread out, not in one burst per
+millisecond: --slot-us); each call is timed from session-create to `accepted` (SIP signalling, SDP
 translation, media ports) and to `established` (then ICE and the DTLS handshake, done by
 call_load). Then every call sends SRTP packets carrying their send time; the gateway
 decrypts, relays to rtp_echo, which writes in when its kernel received the packet and
@@ -90,6 +92,7 @@ SHAPE = "audio"  # what each call sends (call_load's stream shapes); --video for
 IO_URING = True  # --no-io-uring: the gateway's phone sockets make a system call per read and per send
 PIN = False  # --pin: the relay under test alone on CPU 1, everything else on CPU 0
 ALL_FLOORS = True  # --gateway-layout-floor-only: the two older layouts' floors are left out
+SLOT_US = 100  # --slot-us: call_load spreads each millisecond's sends over slots this long
 SECOND_WORKER_ON_CPU0 = False  # --second-worker-on-cpu0: with --pin, odd workers run on the peers' CPU
 
 
@@ -171,7 +174,7 @@ class Load:
     """bench/call_load as a subprocess, line by line."""
 
     def __init__(self, srtp):
-        options = ["--srtp", "aes-cm"] if srtp == "aes-cm" else []
+        options = (["--srtp", "aes-cm"] if srtp == "aes-cm" else []) + ["--slot-us", str(SLOT_US)]
         self.process = subprocess.Popen([str(BUILD / "bench" / "call_load"), *options], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, bufsize=1)
         self.sends = self.expect("SENDS").split()[1]  # io_uring, or sendmsg without it
@@ -378,7 +381,7 @@ def bench(count, seconds, workers, work, srtp, reference):
     floor_per_core = floor_relayed * seconds / max(floor_cpu.process, 1e-9)
     idle = setup["idle"]
     print(f"\n{count} {SHAPE} calls, {workers} media worker(s) {'with' if IO_URING else 'without'} io_uring, "
-          f"{seconds} s of media (reasons at the end: "
+          f"{seconds} s of media, sends in {SLOT_US} us slots (reasons at the end: "
           f"{sorted(reasons)}; call_load sends with {load.sends})")
     print(f"  setups: {setup['to_accepted_per_s']:.0f}/s to accepted (median {setup['accepted_p50_ms']:.1f} ms), "
           f"{setup['to_established_per_s']:.0f}/s to established (median {setup['established_p50_ms']:.1f} ms, "
@@ -553,8 +556,12 @@ def main():
     parser.add_argument("--second-worker-on-cpu0", action="store_true",
                         help="with --pin and --workers 2: the second media worker on CPU 0, beside the peers, so "
                              "that each worker has a core (its own CPU time is printed)")
+    parser.add_argument("--slot-us", type=int, default=100, choices=[10, 20, 25, 50, 100, 125, 200, 250, 500, 1000],
+                        help="call_load sends in slots this long (default 100 us); 1000 sends each millisecond's "
+                             "packets in one burst, as call_load did before")
     arguments = parser.parse_args()
-    global SHAPE, PIN, IO_URING, ALL_FLOORS, SECOND_WORKER_ON_CPU0
+    global SHAPE, PIN, IO_URING, ALL_FLOORS, SECOND_WORKER_ON_CPU0, SLOT_US
+    SLOT_US = arguments.slot_us
     PIN = arguments.pin
     SECOND_WORKER_ON_CPU0 = arguments.second_worker_on_cpu0
     ALL_FLOORS = not arguments.gateway_layout_floor_only

@@ -25,8 +25,10 @@
 //   sdes_connect i ip port key      -> (nothing, or FAILED i ...): the relay's address and its key
 //   sdes_media SECONDS [video]      -> the same RESULT, the SDES streams through the relay
 //   quit
-// Argument: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS and keys the SDES
+// Arguments: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS and keys the SDES
 // streams with it (default: the gateway's choice in DTLS, AES-GCM first; SDES AES-GCM).
+// --slot-us N: the streams' sends spread over slots of N microseconds (default 100; 1000
+// sends each millisecond's packets in one burst).
 #include "media/browser_transport.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/re_ptr.hpp"
@@ -38,12 +40,14 @@
 #include <liburing.h>
 
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -217,25 +221,38 @@ private:
     int fd_ = -1;
 };
 
-// Media goes out in 1 ms slots: stream i sends in slot i % interval of every interval, so
-// each tick visits only the streams of the slots that came due since the tick before (at
-// 1,000 calls, visiting every call every ms was most of this program's own time).
+// How finely the streams' sends are spread: slots of this many microseconds (--slot-us).
+// Independent browsers' packets arrive spread out; with 1 ms slots, each slot's packets
+// (50 at 1,000 calls) left in one burst, and the last of a burst waited at the relay for
+// the 49 before it, a latency of the load's shape rather than of the relay.
+std::uint64_t slot_us = 100;
+
+std::uint64_t monotonic_us() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000000u + static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
+}
+
+// Media goes out in slots: stream i sends in slot i % (slots per interval) of every
+// interval, so each tick visits only the streams of the slots that came due since the
+// tick before (at 1,000 calls, visiting every call on every tick was most of this
+// program's own time).
 class Pacer {
 public:
-    void reset() { last_ms_ = 0; }
+    void reset() { last_slot_ = 0; }
     template <typename Send>
-    void run(std::uint64_t now_ms, std::size_t streams, Send send) {
-        std::uint64_t interval = shape.interval_ms;
-        if (!last_ms_) last_ms_ = now_ms - 1;
-        if (now_ms - last_ms_ > interval) last_ms_ = now_ms - interval;  // a late tick: each slot once
-        for (; last_ms_ < now_ms; ++last_ms_) {
-            for (std::size_t i = (last_ms_ + 1) % interval; i < streams; i += interval)
+    void run(std::uint64_t now_slot, std::size_t streams, Send send) {
+        std::uint64_t interval = shape.interval_ms * 1000 / slot_us;
+        if (!last_slot_) last_slot_ = now_slot - 1;
+        if (now_slot - last_slot_ > interval) last_slot_ = now_slot - interval;  // a late tick: each slot once
+        for (; last_slot_ < now_slot; ++last_slot_) {
+            for (std::size_t i = (last_slot_ + 1) % interval; i < streams; i += interval)
                 for (unsigned k = 0; k < shape.packets_per_burst; ++k) send(i);
         }
     }
 
 private:
-    std::uint64_t last_ms_ = 0;
+    std::uint64_t last_slot_ = 0;
 };
 
 // The media packets of one tick, handed to the kernel together: one io_uring_enter for
@@ -610,7 +627,7 @@ struct Generator {
     std::vector<std::unique_ptr<BaselineStream>> baseline;
     std::vector<std::unique_ptr<SdesStream>> sdes;
     enum srtp_suite sdes_suite = SRTP_AES_128_GCM;
-    struct tmr ticker {};
+    int ticker = -1;  // a timerfd, every slot
     struct tmr window {};
     Pacer pacer;
     std::uint64_t last_ice_ms = 0;
@@ -620,17 +637,34 @@ struct Generator {
     std::uint64_t media_until_ms = 0;
     std::uint64_t warmup_until_ms = 0;
 
-    void start_ticking() { tmr_start(&ticker, 1, &Generator::on_tick, this); }
+    // libre's timers count whole milliseconds: the slots are ticked by a timerfd.
+    int start_ticking() {
+        ticker = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (ticker < 0) return errno;
+        long nanoseconds = static_cast<long>(slot_us) * 1000;
+        itimerspec every{{nanoseconds / 1000000000, nanoseconds % 1000000000},
+                         {nanoseconds / 1000000000, nanoseconds % 1000000000}};
+        if (::timerfd_settime(ticker, 0, &every, nullptr) != 0) return errno;
+        return fd_listen(ticker, FD_READ, &Generator::on_tick, this);
+    }
+    void stop_ticking() {
+        if (ticker < 0) return;
+        fd_close(ticker);
+        ::close(ticker);
+    }
 
-    static void on_tick(void *arg) {
+    static void on_tick(int flags, void *arg) {
         auto *self = static_cast<Generator *>(arg);
+        if (!(flags & FD_READ)) return;
+        std::uint64_t expirations;
+        if (::read(self->ticker, &expirations, sizeof expirations) < 0) return;  // none yet
         std::uint64_t now = tmr_jiffies();
         if (now - self->last_ice_ms >= 10) {  // ICE's and consent's timers need no finer grain
             self->last_ice_ms = now;
             for (auto &call : self->calls) call->tick_ice(now);
         }
         if (self->media) {
-            self->pacer.run(now, std::max({self->calls_send ? self->calls.size() : 0, self->baseline.size(),
+            self->pacer.run(monotonic_us() / slot_us, std::max({self->calls_send ? self->calls.size() : 0, self->baseline.size(),
                                            self->sdes.size()}),
                             [self](std::size_t i) {
                                 if (self->calls_send && i < self->calls.size()) self->calls[i]->send_media();
@@ -646,7 +680,6 @@ struct Generator {
             }
             if (now >= self->media_until_ms) self->finish_window();
         }
-        tmr_start(&self->ticker, 1, &Generator::on_tick, self);
     }
 
     void start_window(unsigned seconds) {
@@ -784,10 +817,17 @@ struct Generator {
 }  // namespace
 
 int main(int argc, char **argv) {
-    bool aes_cm_only = argc == 3 && std::string(argv[1]) == "--srtp" && std::string(argv[2]) == "aes-cm";
-    if (argc != 1 && !aes_cm_only) {
-        std::fprintf(stderr, "usage: call_load [--srtp aes-cm]\n");
-        return 2;
+    bool aes_cm_only = false;
+    for (int i = 1; i < argc; i += 2) {
+        std::string option = argv[i], value = i + 1 < argc ? argv[i + 1] : "";
+        if (option == "--srtp" && value == "aes-cm") {
+            aes_cm_only = true;
+        } else if (option == "--slot-us" && std::atoi(value.c_str()) > 0 && 1000 % std::atoi(value.c_str()) == 0) {
+            slot_us = static_cast<std::uint64_t>(std::atoi(value.c_str()));
+        } else {
+            std::fprintf(stderr, "usage: call_load [--srtp aes-cm] [--slot-us N (a divisor of 1000)]\n");
+            return 2;
+        }
     }
     if (libre_init() != 0) return 1;
     fd_setsize(16384);
@@ -806,10 +846,13 @@ int main(int argc, char **argv) {
         std::printf("FINGERPRINT %s\n", certificate.fingerprint().c_str());
         std::fflush(stdout);
         fd_listen(STDIN_FILENO, FD_READ, &Generator::on_stdin, &generator);
-        generator.start_ticking();
+        if (int err = generator.start_ticking()) {
+            std::printf("FAILED ticker: %s\n", std::strerror(err));
+            return 1;
+        }
         status = re_main(nullptr);
         fd_close(STDIN_FILENO);
-        tmr_cancel(&generator.ticker);
+        generator.stop_ticking();
         tmr_cancel(&generator.window);
     }
     libre_close();
