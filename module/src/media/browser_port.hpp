@@ -57,7 +57,7 @@ public:
     };
 
     static constexpr std::size_t kBatch = 32;          // datagrams per recvmmsg and per sendmmsg
-    static constexpr std::size_t kBatchesPerWakeup = 4;  // recvmmsg calls at most, per loop round
+    static constexpr std::size_t kBatchesPerWakeup = 32;  // recvmmsg calls at most, per loop round (1,024 datagrams)
     static constexpr std::size_t kDatagramSize = 2048;  // bytes per buffer; browsers send under 1,500
     // Kept free past the longest datagram read: libre's SRTP writes past a packet's end
     // while it checks the tag, and would reallocate (not possible here) without room.
