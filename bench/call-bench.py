@@ -77,7 +77,7 @@ os.environ["PYTHONPATH"] = f"{ROOT / 'bindings' / 'python'}:{BUILD / 'bindings' 
 
 from conftest import HostProcess, free_port, free_sip_port, write_config  # noqa: E402
 from kamailio import Kamailio  # noqa: E402
-from process_stats import cpu_busy_seconds, cpu_seconds, cpu_steal_seconds, thread_cpu_seconds, thread_ids, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
+from process_stats import cpu_busy_seconds, cpu_seconds, cpu_steal_seconds, ksoftirqd_pid, thread_cpu_seconds, thread_ids, open_descriptors, rss_kib, udp_receive_drops, udp_socket_drops  # noqa: E402
 from rtpengine_ng import RtpEngine, phone_answer, sdes_offer  # noqa: E402
 from svg_plot import write_plot  # noqa: E402
 
@@ -118,17 +118,23 @@ class CpuMeter:
         self.process_before = cpu_seconds(pid)
         self.pinned_before = cpu_busy_seconds(1) if PIN else None
         self.steal_before = cpu_steal_seconds(1) if PIN else None
+        # The kernel's deferred network work on the relay's CPU runs as ksoftirqd/1, a
+        # task that takes turns with the relay (its CPU is busy then, the relay's is not).
+        self.softirqd = ksoftirqd_pid(1) if PIN else None
+        self.softirqd_before = cpu_seconds(self.softirqd) if self.softirqd else None
 
     def stop(self):
         self.process = cpu_seconds(self.pid) - self.process_before
         self.pinned = cpu_busy_seconds(1) - self.pinned_before if PIN else None
         self.steal = cpu_steal_seconds(1) - self.steal_before if PIN else None
+        self.deferred = cpu_seconds(self.softirqd) - self.softirqd_before if self.softirqd else None
         return self
 
     def describe(self, seconds):
         text = f"CPU {100 * self.process / seconds:.1f} % of a core"
         if self.pinned is not None:
-            text += f" (its CPU busy {100 * self.pinned / seconds:.1f} %, stolen by the hypervisor {100 * self.steal / seconds:.1f} %)"
+            text += (f" (its CPU busy {100 * self.pinned / seconds:.1f} %, stolen by the hypervisor "
+                     f"{100 * self.steal / seconds:.1f} %, ksoftirqd/1 {100 * self.deferred / seconds:.1f} %)")
         return text
 
 

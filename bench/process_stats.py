@@ -88,3 +88,15 @@ def thread_ids(pid, name):
     """The ids of process `pid`'s threads called `name`."""
     return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")
             if pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == name]
+
+
+def ksoftirqd_pid(cpu):
+    """The kernel thread that runs CPU `cpu`'s deferred softirq work."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if pathlib.Path(f"/proc/{entry}/comm").read_text().strip() == f"ksoftirqd/{cpu}":
+                    return int(entry)
+            except FileNotFoundError:
+                continue
+    raise RuntimeError(f"no ksoftirqd/{cpu} thread")
