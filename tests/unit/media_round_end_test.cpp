@@ -11,6 +11,7 @@
 #include "media/socket_reader.hpp"
 
 #include "libre_thread.hpp"
+#include "round_marker.hpp"
 #include "udp_peer.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -33,6 +34,7 @@ using sylk::media::SocketReader;
 using sylk::testing::Bytes;
 using sylk::testing::on_libre_thread;
 using sylk::testing::Peer;
+using sylk::testing::RoundMarker;
 
 namespace {
 
@@ -42,31 +44,6 @@ void wait_for_the_next_millisecond() {
     while (tmr_jiffies() == start) {
     }
 }
-
-// A descriptor that is always readable, so that its handler runs once in every loop
-// round: it marks where each round's descriptor handlers run.
-class RoundMarker {
-public:
-    explicit RoundMarker(std::function<void(unsigned round)> each_round) : each_round_(std::move(each_round)) {
-        BOOST_TEST_REQUIRE(::pipe(pipe_) == 0);
-        BOOST_TEST_REQUIRE(::write(pipe_[1], "x", 1) == 1);  // never read: readable for good
-        BOOST_TEST_REQUIRE(fd_listen(pipe_[0], FD_READ, &RoundMarker::on_round, this) == 0);
-    }
-    ~RoundMarker() {
-        fd_close(pipe_[0]);
-        ::close(pipe_[0]);
-        ::close(pipe_[1]);
-    }
-
-private:
-    static void on_round(int, void *self) {
-        auto *marker = static_cast<RoundMarker *>(self);
-        marker->each_round_(marker->round_++);
-    }
-    int pipe_[2] = {-1, -1};
-    unsigned round_ = 0;
-    std::function<void(unsigned)> each_round_;
-};
 
 class RecordingStage final : public RoundEnd::Flusher {
 public:
