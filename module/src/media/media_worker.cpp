@@ -91,11 +91,12 @@ private:
         dtls_.reset(context);
         struct sa browser_address = bind_;
         sa_set_port(&browser_address, settings_.browser_port);
-        browser_port_ = std::make_unique<BrowserPort>(round_end_);
+        round_end_ = std::make_unique<RoundEnd>();
+        browser_port_ = std::make_unique<BrowserPort>(*round_end_);
         err = browser_port_->listen(browser_address);
         if (err) return name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) + ": " + std::strerror(err);
         if (settings_.phone_io_uring) {
-            phone_ring_ = std::make_unique<PhoneRing>(round_end_);
+            phone_ring_ = std::make_unique<PhoneRing>(*round_end_);
             if (int ring_err = phone_ring_->open()) {
                 phone_ring_.reset();
                 logger_.info(name_ + ": no io_uring (" + std::strerror(ring_err) +
@@ -136,6 +137,7 @@ private:
         }
         phone_ring_.reset();
         browser_port_.reset();
+        round_end_.reset();  // here, on the worker's thread: its timer is in this loop's list
         dtls_.reset();
     }
 
@@ -236,7 +238,7 @@ private:
     std::string name_;
     struct sa bind_ {};
     RePtr<struct tls> dtls_;
-    RoundEnd round_end_;  // the ring's, then the port's system calls at each round's end
+    std::unique_ptr<RoundEnd> round_end_;  // the ring's, then the port's system calls at each round's end
     std::unique_ptr<BrowserPort> browser_port_;  // every session's ICE, DTLS and SRTP
     std::unique_ptr<PhoneRing> phone_ring_;      // every session's phone-side system calls, or null
     loop::LoopInbox<WorkerCommand> inbox_;
