@@ -29,6 +29,8 @@
 // streams with it (default: the gateway's choice in DTLS, AES-GCM first; SDES AES-GCM).
 // --slot-us N: the streams' sends spread over slots of N microseconds (default 100; 1000
 // sends each millisecond's packets in one burst).
+#include "packet_times.hpp"
+
 #include "media/browser_transport.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/re_ptr.hpp"
@@ -75,18 +77,12 @@ StreamShape shape_named(const std::string &name) {
 }
 const char *kPassword = "benchbrowserpasswordbenchbrowser";
 
-// Every time here is nanoseconds on CLOCK_REALTIME: the clock of the kernel's receive
-// times (SO_TIMESTAMPNS), which bench/rtp_echo's process reads too.
-std::uint64_t now_ns() {
-    timespec now{};
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
-}
-
-// What a measured packet carries after its 12-byte RTP header: its send time here, then
-// (written by bench/rtp_echo, zero until then) when the phone's kernel received it and
-// when the phone sent it back.
-constexpr std::size_t kSentAt = 12, kPhoneReceivedAt = 20, kPhoneSentAt = 28, kTimesEnd = 36;
+// Every time here is nanoseconds on CLOCK_REALTIME, as the packets carry them.
+using sylk::bench::kPhoneReceivedAt;
+using sylk::bench::kPhoneSentAt;
+using sylk::bench::kSentAt;
+using sylk::bench::kTimesEnd;
+std::uint64_t now_ns() { return sylk::bench::realtime_ns(); }
 
 // Latencies of one kind, kept whole (in ns) until the summary's percentiles.
 class Latencies {
@@ -201,13 +197,7 @@ private:
         message.msg_controllen = sizeof control;
         ssize_t size = ::recvmsg(fd_, &message, MSG_DONTWAIT);
         if (size < 0 || (message.msg_flags & MSG_TRUNC)) return;
-        std::uint64_t received_ns = 0;
-        for (cmsghdr *item = CMSG_FIRSTHDR(&message); item; item = CMSG_NXTHDR(&message, item)) {
-            if (item->cmsg_level != SOL_SOCKET || item->cmsg_type != SCM_TIMESTAMPNS) continue;
-            timespec stamp{};
-            std::memcpy(&stamp, CMSG_DATA(item), sizeof stamp);
-            received_ns = static_cast<std::uint64_t>(stamp.tv_sec) * 1000000000u + static_cast<std::uint64_t>(stamp.tv_nsec);
-        }
+        std::uint64_t received_ns = sylk::bench::kernel_receive_ns(message);
         if (!received_ns) received_ns = now_ns();
         struct mbuf datagram {};
         datagram.buf = buffer;
@@ -227,11 +217,7 @@ private:
 // the 49 before it, a latency of the load's shape rather than of the relay.
 std::uint64_t slot_us = 100;
 
-std::uint64_t monotonic_us() {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1000000u + static_cast<std::uint64_t>(now.tv_nsec) / 1000u;
-}
+std::uint64_t monotonic_us() { return sylk::bench::clock_ns(CLOCK_MONOTONIC) / 1000; }
 
 // Media goes out in slots: stream i sends in slot i % (slots per interval) of every
 // interval, so each tick visits only the streams of the slots that came due since the

@@ -7,14 +7,15 @@
 // relay under test, set the loss and the latency measured.
 //
 // Each RTP packet goes back with two times written into its payload, after the
-// sender's own send time (call_load's layout: RTP header, then three 8-byte times in
-// nanoseconds on CLOCK_REALTIME): when the kernel received it here (SO_TIMESTAMPNS,
-// which on loopback is when the relay sent it) and when it is sent back. call_load
+// sender's own send time (bench/packet_times.hpp): when the kernel received it here
+// (SO_TIMESTAMPNS, which on loopback is when the relay sent it) and when it is sent back. call_load
 // then has each direction's one-way latency on its own, from kernel receive times at
 // both ends, without this program's or its own scheduling in them.
 //
 //   rtp_echo IP PORT   -> prints READY, echoes until stdin closes; then prints
 //                         ECHOED n SEND_FAILED m
+#include "packet_times.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -30,30 +31,13 @@
 
 namespace {
 
+using sylk::bench::kPhoneReceivedAt;
+using sylk::bench::kPhoneSentAt;
+using sylk::bench::kTimesEnd;
+
 constexpr unsigned kBatch = 64;
 constexpr std::size_t kDatagram = 2048;
 constexpr int kSocketBuffer = 4 << 20;  // as the gateway's browser port; capped by rmem_max/wmem_max
-// Where the times go: after the 12-byte RTP header and the sender's own send time.
-constexpr std::size_t kReceivedAt = 12 + 8, kEchoedAt = kReceivedAt + 8;
-
-std::uint64_t realtime_ns() {
-    timespec now{};
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
-}
-
-// The kernel's receive time of a message read with SO_TIMESTAMPNS on, 0 when it has none.
-std::uint64_t received_ns(const msghdr &message) {
-    for (cmsghdr *control = CMSG_FIRSTHDR(&message); control;
-         control = CMSG_NXTHDR(const_cast<msghdr *>(&message), control)) {
-        if (control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec stamp{};
-        std::memcpy(&stamp, CMSG_DATA(control), sizeof stamp);
-        return static_cast<std::uint64_t>(stamp.tv_sec) * 1000000000u + static_cast<std::uint64_t>(stamp.tv_nsec);
-    }
-    return 0;
-}
-
 struct Batch {
     mmsghdr messages[kBatch]{};
     iovec payloads[kBatch]{};
@@ -80,11 +64,11 @@ struct Batch {
         for (unsigned i = 0; i < count; ++i) {
             msghdr &message = messages[i].msg_hdr;
             std::size_t size = messages[i].msg_len;
-            std::uint64_t received = received_ns(message);
-            bool rtp = size >= kEchoedAt + 8 && (data[i][0] & 0xc0) == 0x80 && !(data[i][1] >= 192 && data[i][1] <= 223);
+            std::uint64_t received = sylk::bench::kernel_receive_ns(message);
+            bool rtp = size >= kTimesEnd && (data[i][0] & 0xc0) == 0x80 && !(data[i][1] >= 192 && data[i][1] <= 223);
             if (rtp && received) {
-                std::memcpy(data[i] + kReceivedAt, &received, sizeof received);
-                std::memcpy(data[i] + kEchoedAt, &echoed_ns, sizeof echoed_ns);
+                std::memcpy(data[i] + kPhoneReceivedAt, &received, sizeof received);
+                std::memcpy(data[i] + kPhoneSentAt, &echoed_ns, sizeof echoed_ns);
             }
             payloads[i].iov_len = size;
             message.msg_control = nullptr;  // nothing to send along
@@ -140,7 +124,7 @@ int main(int argc, char **argv) {
             batch.arm();
             int count = ::recvmmsg(fd, batch.messages, kBatch, MSG_DONTWAIT, nullptr);
             if (count <= 0) break;
-            batch.turn_around(static_cast<unsigned>(count), realtime_ns());
+            batch.turn_around(static_cast<unsigned>(count), sylk::bench::realtime_ns());
             int sent = 0;
             while (sent < count) {
                 int n = ::sendmmsg(fd, batch.messages + sent, static_cast<unsigned>(count - sent), 0);
