@@ -10,6 +10,7 @@
 #include "media/re_ptr.hpp"
 #include "media/socket_reader.hpp"
 
+#include "gateway_socket.hpp"
 #include "libre_thread.hpp"
 #include "udp_peer.hpp"
 
@@ -26,38 +27,13 @@ using sylk::media::RoundEnd;
 using sylk::media::RePtr;
 using sylk::media::SocketReader;
 using sylk::testing::Bytes;
+using sylk::testing::GatewaySocket;
 using sylk::testing::on_libre_thread;
 using sylk::testing::Peer;
 
 namespace {
 
 Bytes bytes_of(const std::string &text) { return Bytes(text.begin(), text.end()); }
-
-// One phone-side socket of the gateway: libre's udp_sock, read through the ring.
-struct GatewaySocket {
-    RePtr<struct udp_sock> socket;
-    SocketReader reader;
-    struct sa address {};
-    std::vector<Bytes> received;
-    std::function<void(const Bytes &)> on_datagram;  // besides recording it
-
-    explicit GatewaySocket(PhoneRing &ring) : reader(&GatewaySocket::on_read, this, &ring) {
-        struct sa local;
-        sa_set_str(&local, "127.0.0.1", 0);
-        struct udp_sock *opened = nullptr;
-        BOOST_TEST_REQUIRE(udp_listen(&opened, &local, nullptr, nullptr) == 0);
-        socket.reset(opened);
-        BOOST_TEST_REQUIRE(reader.attach(opened, AF_INET) == 0);
-        BOOST_TEST_REQUIRE(udp_local_get(opened, &address) == 0);
-    }
-    int fd() const { return reader.fd(); }
-
-    static void on_read(void *self, struct mbuf &datagram) {
-        auto *me = static_cast<GatewaySocket *>(self);
-        me->received.emplace_back(mbuf_buf(&datagram), mbuf_buf(&datagram) + mbuf_get_left(&datagram));
-        if (me->on_datagram) me->on_datagram(me->received.back());
-    }
-};
 
 void send_through(PhoneRing &ring, int fd, const struct sa &to, const std::string &text) {
     struct mbuf packet {};

@@ -6,10 +6,9 @@
 // and sent on through the browser port reaches the browser within that round.
 #include "media/browser_port.hpp"
 #include "media/phone_ring.hpp"
-#include "media/re_ptr.hpp"
 #include "media/round_end.hpp"
-#include "media/socket_reader.hpp"
 
+#include "gateway_socket.hpp"
 #include "libre_thread.hpp"
 #include "round_marker.hpp"
 #include "udp_peer.hpp"
@@ -28,10 +27,9 @@
 
 using sylk::media::BrowserPort;
 using sylk::media::PhoneRing;
-using sylk::media::RePtr;
 using sylk::media::RoundEnd;
-using sylk::media::SocketReader;
 using sylk::testing::Bytes;
+using sylk::testing::GatewaySocket;
 using sylk::testing::on_libre_thread;
 using sylk::testing::Peer;
 using sylk::testing::RoundMarker;
@@ -112,30 +110,22 @@ BOOST_AUTO_TEST_CASE(a_phone_datagram_read_through_the_ring_reaches_the_browser_
         Peer browser, phone;
         // The gateway's phone-side socket, read through the ring; what it reads goes on to
         // the browser, after a round long enough for libre's clock to move on.
-        struct Relay {
-            BrowserPort &port;
-            const struct sa &browser;
-            bool relayed = false;
-            static void on_read(void *self, struct mbuf &datagram) {
-                auto *relay = static_cast<Relay *>(self);
-                wait_for_the_next_millisecond();
-                relay->port.send(relay->browser, datagram);
-                relay->relayed = true;
-            }
-        } relay{browser_port, browser.address};
-        RePtr<struct udp_sock> socket;
-        struct udp_sock *opened = nullptr;
-        BOOST_TEST_REQUIRE(udp_listen(&opened, &any, nullptr, nullptr) == 0);
-        socket.reset(opened);
-        SocketReader reader(&Relay::on_read, &relay, &ring);
-        BOOST_TEST_REQUIRE(reader.attach(opened, AF_INET) == 0);
-        struct sa gateway_side {};
-        BOOST_TEST_REQUIRE(udp_local_get(opened, &gateway_side) == 0);
+        GatewaySocket gateway_side(ring);
+        bool relayed = false;
+        gateway_side.on_datagram = [&](const Bytes &datagram) {
+            wait_for_the_next_millisecond();
+            Bytes copy = datagram;
+            struct mbuf view {};
+            view.buf = copy.data();
+            view.size = view.end = copy.size();
+            browser_port.send(browser.address, view);
+            relayed = true;
+        };
 
         int rounds_after_relaying = -1;  // how many rounds began after the relay before it arrived
         RoundMarker marker([&](unsigned round) {
-            if (round == 0) phone.send_to(gateway_side, Bytes{0x80, 0, 1, 2});
-            if (relay.relayed) {
+            if (round == 0) phone.send_to(gateway_side.address, Bytes{0x80, 0, 1, 2});
+            if (relayed) {
                 ++rounds_after_relaying;
                 pollfd waiting{browser.fd, POLLIN, 0};
                 if (::poll(&waiting, 1, 0) == 1) re_cancel();
@@ -144,7 +134,7 @@ BOOST_AUTO_TEST_CASE(a_phone_datagram_read_through_the_ring_reaches_the_browser_
         });
         re_main(nullptr);
 
-        BOOST_TEST_REQUIRE(relay.relayed);
+        BOOST_TEST_REQUIRE(relayed);
         // Already there when the next round began.
         BOOST_TEST(rounds_after_relaying == 0);
         BOOST_TEST((browser.receive() == Bytes{0x80, 0, 1, 2}));
