@@ -86,8 +86,14 @@ def thread_cpu_seconds(pid):
 
 def thread_ids(pid, name):
     """The ids of process `pid`'s threads called `name`."""
-    return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")
-            if pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == name]
+    ids = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            if pathlib.Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == name:
+                ids.append(int(tid))
+        except FileNotFoundError:  # ended meanwhile
+            continue
+    return ids
 
 
 def ksoftirqd_pid(cpu):
