@@ -183,8 +183,12 @@ private:
     static constexpr std::size_t kCapacity = sylk::media::SocketReader::kCapacity;
     static constexpr std::size_t kLongest = sylk::media::SocketReader::kLongest;
 
+    // A call's socket is connected to the gateway: once the gateway is gone, the ICMP
+    // answer to a consent check leaves an error on it, which epoll reports (FD_EXCEPT)
+    // until a read takes it. Ignored, it turned every tick into a walk over every call's
+    // socket: 97 % of a core, during the floor and reference runs that follow.
     static void on_readable(int flags, void *self) {
-        if (flags & FD_READ) static_cast<StampedReader *>(self)->read();
+        if (flags & (FD_READ | FD_EXCEPT)) static_cast<StampedReader *>(self)->read();
     }
     void read() {
         static std::uint8_t buffer[kCapacity];
