@@ -36,8 +36,9 @@ latency the gateway adds (one pass through it, plus one more loopback hop); the 
 direction's is the figure given. Relayed packets/s counts both directions (2 per echoed
 packet).
 
-With --pin, bench/cpu_stalls spins alone on the relay's CPU while the peers run that
-straight load, and says how much of the CPU this (virtual) machine takes away and in
+The straight load runs after the gateway has stopped and the machine has gone quiet
+(its hang-ups are BYE transactions that Kamailio and the gateway's SIP thread carry on
+for seconds). With --pin, bench/cpu_stalls spins alone on the relay's CPU meanwhile, and says how much of the CPU this (virtual) machine takes away and in
 stalls of what length: the p99 wait those stalls alone impose on any relay there. The
 steal column of /proc/stat for that CPU is printed beside every relay's CPU.
 
@@ -50,6 +51,9 @@ layout before PhoneRing), then with neither (a browser-side socket per call as w
 the layout before BrowserPort).
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
 close the gateway's relay is to the least any relay of these calls costs here.
+Each relay's window also says what each process dropped for a full socket receive
+buffer (/proc/net/udp): the floor's browser-side socket asks for the same 4 MiB as the
+gateway's, so that neither drops what the other holds as latency.
 Memory and descriptors per call: the host's RSS and open descriptors with every call up,
 less those of the idle host, over N (WebSocket connections included).
 """
@@ -136,6 +140,40 @@ class CpuMeter:
             text += (f" (its CPU busy {100 * self.pinned / seconds:.1f} %, stolen by the hypervisor "
                      f"{100 * self.steal / seconds:.1f} %, ksoftirqd/1 {100 * self.deferred / seconds:.1f} %)")
         return text
+
+
+class SocketDrops:
+    """Datagrams each named process dropped for a full socket receive buffer between
+    construction and stop() (/proc/net/udp), in `dropped` after stop()."""
+
+    def __init__(self, holders):
+        self.holders = holders
+        self.before = {name: udp_socket_drops(pid) for name, pid in holders.items()}
+
+    def stop(self):
+        self.dropped = {name: udp_socket_drops(pid) - self.before[name] for name, pid in self.holders.items()}
+        return self
+
+    def describe(self):
+        return ", ".join(f"{name} {drops:,}" for name, drops in self.dropped.items())
+
+
+def wait_until_quiet(busy_share=0.1, window_s=0.5, timeout_s=60):
+    """Waits until both CPUs stay under `busy_share` busy for a `window_s` window: after a
+    gateway's 1,000 hang-ups, Kamailio and the gateway's SIP thread retransmit BYEs for
+    seconds, and a baseline or stall probe run meanwhile measures that work, not the
+    machine."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        before = [cpu_busy_seconds(cpu) for cpu in (0, 1)]
+        time.sleep(window_s)
+        busy = [(cpu_busy_seconds(cpu) - was) / window_s for cpu, was in zip((0, 1), before)]
+        if max(busy) < busy_share:
+            return
+        if time.monotonic() > deadline:
+            busiest = subprocess.run(["top", "-b", "-n", "2", "-d", "1"], capture_output=True, text=True).stdout
+            print("  " + "\n  ".join(busiest.split("top - ")[-1].splitlines()[6:16]))  # the busiest processes
+            raise RuntimeError(f"the machine did not go quiet within {timeout_s} s (CPUs busy {busy})")
 
 
 class CpuStalls:
@@ -295,14 +333,14 @@ async def run_calls(host, load, count, seconds, phone, echo):
 
     rss_before = rss_kib(host.process.pid)
     descriptors_calls = open_descriptors(host.process.pid)
-    holders = {"gateway": host.process.pid, "call_load": load.process.pid, "rtp_echo": echo.pid}
     window = {}
 
     def begin():
         window["meter"] = CpuMeter(host.process.pid)
         window["peers"] = cpu_seconds(load.process.pid), cpu_seconds(echo.pid)
         window["threads"] = thread_cpu_seconds(host.process.pid)
-        window["drops"] = {name: udp_socket_drops(pid) for name, pid in holders.items()}
+        window["drops"] = SocketDrops({"gateway": host.process.pid, "call_load": load.process.pid,
+                                       "rtp_echo": echo.pid})
 
     def end():
         window["cpu"] = window["meter"].stop()
@@ -310,7 +348,7 @@ async def run_calls(host, load, count, seconds, phone, echo):
                               cpu_seconds(echo.pid) - window["peers"][1])
         threads = thread_cpu_seconds(host.process.pid)
         setup["threads_cpu"] = {name: threads[name] - window["threads"].get(name, 0) for name in threads}
-        setup["media_drops"] = {name: udp_socket_drops(pid) - window["drops"][name] for name, pid in holders.items()}
+        setup["media_drops"] = window["drops"].stop()
 
     media = await loop.run_in_executor(None, lambda: load.window(f"media {seconds} {SHAPE}", begin, end))
     cpu = window["cpu"]
@@ -361,16 +399,19 @@ def bench(count, seconds, workers, work, srtp, reference):
     try:
         setup, media, cpu, rss_before, rss_calls, descriptors_calls, reasons = asyncio.run(
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", echo))
+        # The gateway stopped and its hang-ups done before the baseline: the stall probe
+        # shares CPU 1 with nothing, and Kamailio's BYE traffic is not in the peers' way.
+        host.stop()
+        wait_until_quiet()
         stalls = CpuStalls(seconds + 1)  # the baseline's warm-up second, then its window
         direct = load.window(f"baseline {count} 127.0.0.1 {media_port} {seconds} {SHAPE}")
         stalls = stalls.result()
-        host.stop()
-        floor, floor_cpu = floor_run(load, count, seconds, media_port, "--uring")
+        floor, floor_cpu = floor_run(load, count, seconds, echo, media_port, "--uring")
         if ALL_FLOORS:
-            shared_floor, shared_floor_cpu = floor_run(load, count, seconds, media_port, "--shared")
-            per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, media_port, None)
+            shared_floor, shared_floor_cpu = floor_run(load, count, seconds, echo, media_port, "--shared")
+            per_socket_floor, per_socket_floor_cpu = floor_run(load, count, seconds, echo, media_port, None)
         if reference == "rtpengine":
-            reference_result = rtpengine_run(load, count, seconds, media_port, workers, work, srtp)
+            reference_result = rtpengine_run(load, count, seconds, echo, media_port, workers, work, srtp)
     finally:
         load.stop()
         if host.process.poll() is None:
@@ -394,8 +435,7 @@ def bench(count, seconds, workers, work, srtp, reference):
           f"slowest {setup['established_max_ms']:.0f} ms); UDP datagrams dropped meanwhile: {setup['udp_drops']}")
     print(f"  relayed: {relayed:,.0f} packets/s (sent {media['sent']:,}, echoed back {media['received']:,}, "
           f"loss {100 * loss:.3f} %)")
-    print("  datagrams dropped meanwhile for a full socket receive buffer: " +
-          ", ".join(f"{name} {drops:,}" for name, drops in setup["media_drops"].items()))
+    print("  datagrams dropped meanwhile for a full socket receive buffer: " + setup["media_drops"].describe())
     print(f"  gateway {cpu.describe(seconds)}, {1000 * cpu.process / max(1, relayed * seconds / 1000):.3f} ms per "
           f"1,000 relayed packets; meanwhile call_load {100 * setup['peers_cpu'][0] / seconds:.1f} % and rtp_echo "
           f"{100 * setup['peers_cpu'][1] / seconds:.1f} % of a core")
@@ -426,7 +466,8 @@ def bench(count, seconds, workers, work, srtp, reference):
         relayed_here = 2 * result["received"] / seconds
         print(f"  {name}: {relayed_here:,.0f} packets/s, loss {100 * (1 - result['received'] / max(1, result['sent'])):.3f} %, "
               f"{meter.describe(seconds)}, {relayed_here * seconds / max(meter.process, 1e-9):,.0f} packets/s per core, "
-              f"added one-way latency p50/p99 {describe_added(result, direct)}")
+              f"added one-way latency p50/p99 {describe_added(result, direct)}; dropped for a full socket buffer: "
+              f"{result['drops'].describe()}")
         return relayed_here * seconds / max(meter.process, 1e-9)
 
     describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
@@ -476,7 +517,7 @@ def describe_added(result, direct):
 SDES_SUITES = {"gcm": "AEAD_AES_128_GCM", "aes-cm": "AES_CM_128_HMAC_SHA1_80"}
 
 
-def rtpengine_run(load, count, seconds, media_port, threads, work, srtp):
+def rtpengine_run(load, count, seconds, echo, media_port, threads, work, srtp):
     """The same streams through rtpengine, keyed by SDES with the suite the gateway's DTLS
     got (call_load keys both alike): (call_load's RESULT, rtpengine's CPU seconds)."""
     with relay_cpu():
@@ -498,12 +539,27 @@ def rtpengine_run(load, count, seconds, media_port, threads, work, srtp):
             relay_key = re.search(r"inline:([A-Za-z0-9+/=]+)", answer["sdp"]).group(1)
             relay_key += "=" * (-len(relay_key) % 4)  # rtpengine leaves out the padding; libre's decoder needs it
             load.send(f"sdes_connect {index} 127.0.0.1 {relay_port} {relay_key}")
-        meters = []
-        result = load.window(f"sdes_media {seconds} {SHAPE}", lambda: meters.append(CpuMeter(engine.process.pid)),
-                             lambda: meters[0].stop())
-        return result, meters[0]
+        return measured_window(load, f"sdes_media {seconds} {SHAPE}", engine.process.pid, echo)
     finally:
         engine.stop()
+
+
+def measured_window(load, command, relay_pid, echo):
+    """Runs a media command through a relay other than the gateway: (call_load's RESULT, a
+    CpuMeter of the relay); the RESULT's "drops" are what each process dropped meanwhile."""
+    window = {}
+
+    def begin():
+        window["meter"] = CpuMeter(relay_pid)
+        window["drops"] = SocketDrops({"relay": relay_pid, "call_load": load.process.pid, "rtp_echo": echo.pid})
+
+    def end():
+        window["meter"].stop()
+        window["drops"].stop()
+
+    result = load.window(command, begin, end)
+    result["drops"] = window["drops"]
+    return result, window["meter"]
 
 
 def start_echo(port):
@@ -517,7 +573,7 @@ def start_echo(port):
     return echo
 
 
-def floor_run(load, count, seconds, media_port, layout):
+def floor_run(load, count, seconds, echo, media_port, layout):
     """The same load through bench/udp_relay: (call_load's RESULT, a CpuMeter of the relay).
     layout: --uring or --shared (the browser side one socket for all calls, batched; the
     phone side through io_uring, or not), or None (a browser socket per call)."""
@@ -530,11 +586,9 @@ def floor_run(load, count, seconds, media_port, layout):
         ready = relay.stdout.readline()
         if not ready.startswith("READY"):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
-        meters = []
         # Every stream to the one port, or (no layout) stream i to first_port + i.
         command = f"{'baseline' if layout else 'floor'} {count} 127.0.0.1 {first_port} {seconds} {SHAPE}"
-        result = load.window(command, lambda: meters.append(CpuMeter(relay.pid)), lambda: meters[0].stop())
-        return result, meters[0]
+        return measured_window(load, command, relay.pid, echo)
     finally:
         relay.stdin.close()
         relay.wait(timeout=10)
