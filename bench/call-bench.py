@@ -401,6 +401,8 @@ def bench(count, seconds, workers, work, srtp, reference):
             run_calls(host, load, count, seconds, f"service@127.0.0.1:{phone_port}", echo))
         # The gateway stopped and its hang-ups done before the baseline: the stall probe
         # shares CPU 1 with nothing, and Kamailio's BYE traffic is not in the peers' way.
+        load.send("close")  # the browsers' sockets: no more consent checks to the gateway's port
+        load.expect("CLOSED")
         host.stop()
         wait_until_quiet()
         stalls = CpuStalls(seconds + 1)  # the baseline's warm-up second, then its window
@@ -467,7 +469,8 @@ def bench(count, seconds, workers, work, srtp, reference):
         print(f"  {name}: {relayed_here:,.0f} packets/s, loss {100 * (1 - result['received'] / max(1, result['sent'])):.3f} %, "
               f"{meter.describe(seconds)}, {relayed_here * seconds / max(meter.process, 1e-9):,.0f} packets/s per core, "
               f"added one-way latency p50/p99 {describe_added(result, direct)}; dropped for a full socket buffer: "
-              f"{result['drops'].describe()}")
+              f"{result['drops'].describe()}" + (f"; the relay's own: {result['relay_lost']}" if "relay_lost" in result
+                                                 else ""))
         return relayed_here * seconds / max(meter.process, 1e-9)
 
     describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
@@ -588,10 +591,14 @@ def floor_run(load, count, seconds, echo, media_port, layout):
             raise RuntimeError(f"udp_relay: {ready.strip() or 'exited'}")
         # Every stream to the one port, or (no layout) stream i to first_port + i.
         command = f"{'baseline' if layout else 'floor'} {count} 127.0.0.1 {first_port} {seconds} {SHAPE}"
-        return measured_window(load, command, relay.pid, echo)
+        result, meter = measured_window(load, command, relay.pid, echo)
     finally:
-        relay.stdin.close()
-        relay.wait(timeout=10)
+        out, _ = relay.communicate(timeout=10)  # closes its stdin: it prints what it lost and exits
+    lost = next((line for line in out.splitlines() if line.startswith("LOST")), None)
+    if not lost:
+        raise RuntimeError(f"udp_relay said nothing of what it lost: {out.strip()}")
+    result["relay_lost"] = lost[len("LOST "):]
+    return result, meter
 
 
 def main():

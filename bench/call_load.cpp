@@ -24,6 +24,7 @@
 //                                      (AEAD_AES_128_GCM, or AES_CM_128_HMAC_SHA1_80 with --srtp aes-cm)
 //   sdes_connect i ip port key      -> (nothing, or FAILED i ...): the relay's address and its key
 //   sdes_media SECONDS [video]      -> the same RESULT, the SDES streams through the relay
+//   close                           -> CLOSED: every call of `open` closed (after the gateway's run)
 //   quit
 // Arguments: --srtp aes-cm offers only AES_CM_128_HMAC_SHA1_80 in DTLS and keys the SDES
 // streams with it (default: the gateway's choice in DTLS, AES-GCM first; SDES AES-GCM).
@@ -47,6 +48,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -136,8 +138,24 @@ struct Measurement {
             forward.add(sent_ns, phone_received_ns);
             back.add(phone_sent_ns, received_ns);
         }
+        if (trace) trace->push_back({sent_ns, phone_received_ns, phone_sent_ns, received_ns});
+    }
+    // With SYLK_CALL_LOAD_TRACE=PREFIX: every measured packet's four times, to say when the
+    // slow ones were sent (native uint64 quadruples: sent, phone received, phone sent,
+    // received), written with each RESULT to PREFIX.0, PREFIX.1, ... in the order of runs.
+    std::unique_ptr<std::vector<std::array<std::uint64_t, 4>>> trace;
+    void write_trace() {
+        const char *path = std::getenv("SYLK_CALL_LOAD_TRACE");
+        if (!trace || !path) return;
+        static unsigned runs = 0;
+        if (FILE *file = std::fopen((std::string(path) + "." + std::to_string(runs++)).c_str(), "wb")) {
+            std::fwrite(trace->data(), sizeof trace->front(), trace->size(), file);
+            std::fclose(file);
+        }
+        trace->clear();
     }
     std::string summary() {
+        write_trace();
         std::ostringstream out;
         out << "RESULT sent=" << sent << " received=" << received << " " << round_trips.summary("") << " "
             << forward.summary("fwd_") << " " << back.summary("back_");
@@ -675,6 +693,7 @@ struct Generator {
     void start_window(unsigned seconds) {
         measurement = Measurement{};
         measurement.reserve(seconds * 1000 * 60);
+        if (std::getenv("SYLK_CALL_LOAD_TRACE")) measurement.trace = std::make_unique<std::vector<std::array<std::uint64_t, 4>>>();
         media = true;
         pacer.reset();
         warmup_until_ms = tmr_jiffies() + 1000;  // the first second fills queues and is not counted
@@ -782,6 +801,11 @@ struct Generator {
                 std::printf("FAILED %zu bad sdes_connect line\n", index);
         } else if (verb == "sdes_media") {
             start_media(words, false);
+        } else if (verb == "close") {
+            // The calls' sockets would otherwise keep sending consent checks to the
+            // gateway's browser port, which a floor relay may have bound by then.
+            calls.clear();
+            std::puts("CLOSED");
         } else if (verb == "quit") {
             re_cancel();
         }

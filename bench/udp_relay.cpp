@@ -36,6 +36,14 @@
 namespace {
 
 constexpr int kBatch = 64;
+
+// What the relay itself failed to pass on, printed when stdin closes (LOST ...), so that
+// the floor's loss is told apart from the peers'.
+struct Lost {
+    unsigned long send_failed = 0;      // a send the kernel refused (sendto, sendmmsg or the ring)
+    unsigned long unknown_source = 0;   // a datagram from more sources than calls
+    int last_error = 0;
+} lost;
 constexpr std::size_t kDatagram = 2048;
 
 struct Leg {
@@ -99,7 +107,11 @@ struct SharedPort {
         int sent = 0;
         while (sent < queued) {
             int n = ::sendmmsg(fd, out_headers + sent, static_cast<unsigned>(queued - sent), 0);
-            if (n <= 0) break;  // a full buffer: the rest is lost, as a relay's would be
+            if (n <= 0) {  // a full buffer: the rest is lost, as a relay's would be
+                lost.send_failed += static_cast<unsigned long>(queued - sent);
+                lost.last_error = errno;
+                break;
+            }
             sent += n;
         }
         queued = 0;
@@ -162,6 +174,10 @@ struct PhoneRing {
         io_uring_for_each_cqe(&ring, head, cqe) {
             Slot &slot = slots[cqe->user_data];
             if (slot.call >= 0 && cqe->res > 0) received(slot.call, slot.data, static_cast<std::size_t>(cqe->res));
+            if (slot.call < 0 && cqe->res < 0) {
+                ++lost.send_failed;
+                lost.last_error = -cqe->res;
+            }
             ++seen;
         }
         io_uring_cq_advance(&ring, seen);
@@ -255,7 +271,11 @@ int main(int argc, char **argv) {
         for (int e = 0; e < ready; ++e) {
             int fd = events[e].data.fd;
             if (fd == STDIN_FILENO) {
-                if (::read(STDIN_FILENO, buffer, sizeof buffer) <= 0) return 0;
+                if (::read(STDIN_FILENO, buffer, sizeof buffer) <= 0) {
+                    std::printf("LOST send_failed=%lu unknown_source=%lu last_error=%s\n", lost.send_failed,
+                                lost.unknown_source, lost.last_error ? std::strerror(lost.last_error) : "none");
+                    return 0;
+                }
                 continue;
             }
             if (shared && fd == port.fd) {
@@ -274,7 +294,10 @@ int main(int argc, char **argv) {
                     if (found != port.call_of_source.end()) {
                         call = found->second;
                     } else {
-                        if (port.next_call == calls) continue;  // more sources than calls
+                        if (port.next_call == calls) {  // more sources than calls
+                            ++lost.unknown_source;
+                            continue;
+                        }
                         call = port.next_call++;
                         port.call_of_source.emplace(key_of(port.in_sources[i]), call);
                         port.browser_of_call[call] = port.in_sources[i];
@@ -282,9 +305,9 @@ int main(int argc, char **argv) {
                     if (uring)
                         phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone,
                                         to_browser);
-                    else
-                        (void)::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
-                                       reinterpret_cast<const sockaddr *>(&phone), sizeof phone);
+                    else if (::sendto(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, 0,
+                                      reinterpret_cast<const sockaddr *>(&phone), sizeof phone) < 0)
+                        ++lost.send_failed;
                 }
                 continue;
             }
@@ -306,9 +329,9 @@ int main(int argc, char **argv) {
                 leg.to_here = source;
                 leg.known = true;
             }
-            if (out.known)
-                (void)::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
-                               reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here);
+            if (out.known && ::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
+                                      reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here) < 0)
+                ++lost.send_failed;
         }
         if (uring) phone_ring.run(to_browser);
         if (shared && port.queued) port.flush();
