@@ -89,15 +89,13 @@ int BrowserPort::attach(const std::string &ufrag, Client &client) {
 void BrowserPort::detach(const std::string &ufrag, Client &client) {
     auto owner = by_ufrag_.find(ufrag);
     if (owner != by_ufrag_.end() && owner->second == &client) by_ufrag_.erase(owner);
-    for (auto route = by_address_.begin(); route != by_address_.end();)
-        route = route->second == &client ? by_address_.erase(route) : std::next(route);
+    by_address_.erase_value(&client);
 }
 
-void BrowserPort::route(const struct sa &address, Client &client) { by_address_[address] = &client; }
+void BrowserPort::route(const struct sa &address, Client &client) { by_address_.set(address, &client); }
 
 void BrowserPort::unroute(const struct sa &address, Client &client) {
-    auto route = by_address_.find(address);
-    if (route != by_address_.end() && route->second == &client) by_address_.erase(route);
+    if (by_address_.find(address) == &client) by_address_.erase(address);
 }
 
 void BrowserPort::on_readable(int flags, void *self) {
@@ -156,8 +154,8 @@ void BrowserPort::dispatch(const struct sa &source, std::uint8_t *bytes, std::si
         RePtr<struct mbuf> record(copy_to_mbuf(bytes, size));
         if (record) dtls_recv_packet(dtls_.get(), &source, record.get());
     } else if (first >= 128 && first <= 191) {
-        auto owner = by_address_.find(source);
-        if (owner == by_address_.end()) {
+        Client *owner = by_address_.find(source);
+        if (!owner) {
             ++counters_.unrouted;
             return;
         }
@@ -165,7 +163,7 @@ void BrowserPort::dispatch(const struct sa &source, std::uint8_t *bytes, std::si
         packet.buf = bytes;
         packet.size = kDatagramSize;
         packet.end = size;
-        owner->second->port_media(source, &packet);
+        owner->port_media(source, &packet);
     } else {
         ++counters_.not_demultiplexed;
     }
@@ -173,8 +171,7 @@ void BrowserPort::dispatch(const struct sa &source, std::uint8_t *bytes, std::si
 
 void BrowserPort::on_dtls_connect(const struct sa *peer, void *self_pointer) {
     auto *self = static_cast<BrowserPort *>(self_pointer);
-    auto owner = self->by_address_.find(*peer);
-    if (owner != self->by_address_.end()) owner->second->port_dtls_offered(*peer);
+    if (Client *owner = self->by_address_.find(*peer)) owner->port_dtls_offered(*peer);
     // else: not from a checked address (RFC 8445: no data before a check); dropped.
 }
 

@@ -15,6 +15,7 @@
 // What is dropped is counted (Counters). Lives on one media worker's libre thread.
 #pragma once
 
+#include "media/address_table.hpp"
 #include "media/re_ptr.hpp"
 #include "media/round_end.hpp"
 
@@ -92,12 +93,6 @@ public:
     const Counters &counters() const { return counters_; }
 
 private:
-    struct AddressHash {
-        std::size_t operator()(const struct sa &address) const { return sa_hash(&address, SA_ALL); }
-    };
-    struct AddressEqual {
-        bool operator()(const struct sa &a, const struct sa &b) const { return sa_cmp(&a, &b, SA_ALL); }
-    };
 
     static void on_readable(int flags, void *self);
     static void on_dtls_connect(const struct sa *peer, void *self);
@@ -110,7 +105,7 @@ private:
     RePtr<struct dtls_sock> dtls_;
     int fd_ = -1;
     std::unordered_map<std::string, Client *> by_ufrag_;
-    std::unordered_map<struct sa, Client *, AddressHash, AddressEqual> by_address_;
+    AddressTable<Client> by_address_;
 
     // Receiving.
     std::array<std::array<std::uint8_t, kDatagramSize>, kBatch> in_buffers_;
