@@ -48,7 +48,8 @@ class ToneTrack(AudioStreamTrack):
 class Phone:
     """A SIP phone's media as a plain UDP socket: counts RTP, echoes it while asked to."""
 
-    def __init__(self):
+    def __init__(self, pcmu_type=0):
+        self.pcmu_type = pcmu_type  # the number its answer gives PCMU (a dynamic one is legal)
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind(("127.0.0.1", 0))
         self.socket.settimeout(0.2)
@@ -79,7 +80,7 @@ class Phone:
         assert "m=audio" in offer and "RTP/AVP" in offer, offer
         return (
             "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            f"m=audio {self.port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+            f"m=audio {self.port} RTP/AVP {self.pcmu_type}\r\na=rtpmap:{self.pcmu_type} PCMU/8000\r\na=sendrecv\r\n"
         )
 
     def close(self):
@@ -112,12 +113,14 @@ def port_is_free(port):
         probe.close()
 
 
-@pytest.mark.parametrize("io_uring", [True, False], ids=["phone-ring", "syscall-each"])
-def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring):
+@pytest.mark.parametrize("io_uring, pcmu_type", [(True, 98), (False, 0)],
+                         ids=["phone-ring-renumbered", "syscall-each"])
+def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring, pcmu_type):
     # Both ways a worker reaches its phone sockets: through its PhoneRing (io_uring), and
-    # with media_io_uring off, one system call per read and per send.
+    # with media_io_uring off, one system call per read and per send. With the ring, the
+    # phone calls PCMU 98: the relay renumbers it each way (aiortc decodes only 0).
     harness = harness_factory({**settings(42000), "media_io_uring": io_uring})
-    phone = Phone()
+    phone = Phone(pcmu_type)
 
     async def call():
         pc = RTCPeerConnection()
@@ -152,7 +155,7 @@ def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring):
         # through SRTP and aiortc decodes it into audio frames.
         await wait_for(lambda: phone.received >= 100, 15, "RTP at the phone")
         await wait_for(lambda: len(frames) >= 100, 15, "audio frames decoded by aiortc")
-        assert phone.payload_types == {0}  # PCMU, the one codec the phone answered
+        assert phone.payload_types == {pcmu_type}  # PCMU, the one codec the phone answered
         assert all(frame.sample_rate == 8000 for frame in frames)
         loud = [frame for frame in frames[-50:] if max(abs(s) for s in struct.unpack(
             f"<{frame.samples}h", bytes(frame.planes[0])[: 2 * frame.samples])) > 1000]

@@ -66,6 +66,23 @@ void MediaSession::apply(const MediaSessionSpec &spec) {
         all_phones_known = all_phones_known && phones_[line]->has_phone();
     }
     if (all_phones_known && !phone_known_ms_) phone_known_ms_ = now;
+    build_payload_type_tables(spec);
+}
+
+// Where a type appears twice, the first line and the first pair win, as a walk in order
+// would have found them. Types are 7 bits; a line past the 254th is not reached.
+void MediaSession::build_payload_type_tables(const MediaSessionSpec &spec) {
+    to_phone_.fill(ToPhone{});
+    to_browser_.assign(spec.lines.size(), {});
+    for (std::size_t line = 0; line < spec.lines.size(); ++line) {
+        to_browser_[line].fill(kNone);
+        if (line >= kNone) continue;
+        for (const auto &pair : spec.lines[line].payload_types) {
+            if (pair.browser < 128 && to_phone_[pair.browser].line == kNone)
+                to_phone_[pair.browser] = {static_cast<std::uint8_t>(line), pair.phone};
+            if (pair.phone < 128 && to_browser_[line][pair.phone] == kNone) to_browser_[line][pair.phone] = pair.browser;
+        }
+    }
 }
 
 std::uint64_t MediaSession::relay_start_ms() const {
@@ -86,18 +103,15 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
 }
 
 void MediaSession::browser_rtp(struct mbuf *packet) {
-    std::uint8_t type = packet->buf[packet->pos + 1] & 0x7f;
-    for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
-        for (const auto &pair : spec_.lines[line].payload_types) {
-            if (pair.browser != type) continue;
-            set_payload_type(packet, pair.phone);
-            remember_line_of_ssrc(read_u32(packet, 8), line);
-            phones_[line]->send_rtp(packet);
-            ++counters_.to_phone;
-            return;
-        }
+    ToPhone route = to_phone_[packet->buf[packet->pos + 1] & 0x7f];
+    if (route.line == kNone || route.line >= phones_.size()) {
+        ++counters_.unknown_payload_type;
+        return;
     }
-    ++counters_.unknown_payload_type;
+    set_payload_type(packet, route.type);
+    remember_line_of_ssrc(read_u32(packet, 8), route.line);
+    phones_[route.line]->send_rtp(packet);
+    ++counters_.to_phone;
 }
 
 // A stream's packets come one after another with the same SSRC: the map (a cache miss
@@ -128,16 +142,15 @@ void MediaSession::browser_failed(const std::string &reason) {
 void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     if (failed_) return;
     last_phone_rtp_ms_ = tmr_jiffies();
-    std::uint8_t type = packet->buf[packet->pos + 1] & 0x7f;
-    for (const auto &pair : spec_.lines[line].payload_types) {
-        if (pair.phone != type) continue;
-        set_payload_type(packet, pair.browser);
-        if (!browser_.secured()) return;
-        browser_.send_rtp(packet);
-        ++counters_.to_browser;
+    std::uint8_t type = line < to_browser_.size() ? to_browser_[line][packet->buf[packet->pos + 1] & 0x7f] : kNone;
+    if (type == kNone) {
+        ++counters_.unknown_payload_type;
         return;
     }
-    ++counters_.unknown_payload_type;
+    set_payload_type(packet, type);
+    if (!browser_.secured()) return;
+    browser_.send_rtp(packet);
+    ++counters_.to_browser;
 }
 
 void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {
