@@ -39,8 +39,9 @@ packet).
 The straight load runs after the browsers' sockets are closed (their consent checks
 would reach whatever binds the gateway's port next), the gateway has stopped and the
 machine has gone quiet (its hang-ups are BYE transactions that Kamailio and the
-gateway's SIP thread carry on for seconds). With --pin, bench/cpu_stalls spins alone on the relay's CPU meanwhile, and says how much of the CPU this (virtual) machine takes away and in
-stalls of what length: the p99 wait those stalls alone impose on any relay there. The
+gateway's SIP thread carry on for seconds). With --pin, bench/cpu_stalls spins alone on
+the relay's CPU meanwhile, and says how much of the CPU this (virtual) machine takes
+away and in stalls of what length: the p99 wait those stalls alone impose on any relay there. The
 steal column of /proc/stat for that CPU is printed beside every relay's CPU.
 
 The floor: after the gateway has stopped, bench/udp_relay --uring (the gateway's socket

@@ -143,12 +143,12 @@ struct Measurement {
     // With SYLK_CALL_LOAD_TRACE=PREFIX: every measured packet's four times, to say when the
     // slow ones were sent (native uint64 quadruples: sent, phone received, phone sent,
     // received), written with each RESULT to PREFIX.0, PREFIX.1, ... in the order of runs.
+    static inline const char *const trace_prefix = std::getenv("SYLK_CALL_LOAD_TRACE");
     std::unique_ptr<std::vector<std::array<std::uint64_t, 4>>> trace;
     void write_trace() {
-        const char *path = std::getenv("SYLK_CALL_LOAD_TRACE");
-        if (!trace || !path) return;
+        if (!trace) return;
         static unsigned runs = 0;
-        if (FILE *file = std::fopen((std::string(path) + "." + std::to_string(runs++)).c_str(), "wb")) {
+        if (FILE *file = std::fopen((std::string(trace_prefix) + "." + std::to_string(runs++)).c_str(), "wb")) {
             std::fwrite(trace->data(), sizeof trace->front(), trace->size(), file);
             std::fclose(file);
         }
@@ -693,7 +693,7 @@ struct Generator {
     void start_window(unsigned seconds) {
         measurement = Measurement{};
         measurement.reserve(seconds * 1000 * 60);
-        if (std::getenv("SYLK_CALL_LOAD_TRACE")) measurement.trace = std::make_unique<std::vector<std::array<std::uint64_t, 4>>>();
+        if (Measurement::trace_prefix) measurement.trace = std::make_unique<std::vector<std::array<std::uint64_t, 4>>>();
         media = true;
         pacer.reset();
         warmup_until_ms = tmr_jiffies() + 1000;  // the first second fills queues and is not counted

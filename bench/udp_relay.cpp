@@ -36,6 +36,7 @@
 namespace {
 
 constexpr int kBatch = 64;
+constexpr std::size_t kDatagram = 2048;
 
 // What the relay itself failed to pass on, printed when stdin closes (LOST ...), so that
 // the floor's loss is told apart from the peers'.
@@ -44,7 +45,6 @@ struct Lost {
     unsigned long unknown_source = 0;   // a datagram from more sources than calls
     int last_error = 0;
 } lost;
-constexpr std::size_t kDatagram = 2048;
 
 struct Leg {
     int fd = -1;
