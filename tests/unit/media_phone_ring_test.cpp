@@ -4,7 +4,8 @@
 // order; what was queued for a socket that closes does not run on the descriptor
 // number's next owner, also when a PhoneTransport goes; a round larger than the ring, or
 // one queued while a round is being handed out, loses nothing; a send the kernel refuses
-// is counted.
+// is counted; readers' sockets are registered with the ring and their requests use the
+// registration, which ends when the reader goes (the socket's port is free again).
 #include "media/phone_ring.hpp"
 #include "media/phone_transport.hpp"
 #include "media/re_ptr.hpp"
@@ -16,6 +17,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,6 +110,54 @@ BOOST_AUTO_TEST_CASE(reads_of_one_round_go_in_one_submission_and_each_reaches_it
         BOOST_TEST(ring.counters().requests - before.requests == 5u);
         // All five were waiting when the loop looked: one system call for them.
         BOOST_TEST(ring.counters().submissions - before.submissions == 1u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(readers_sockets_are_registered_and_their_reads_and_sends_use_it) {
+    on_libre_thread([] {
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
+        open_ring(ring);
+        GatewaySocket first(ring), second(ring);
+        BOOST_TEST(ring.registered() == 2u);
+        Peer phone;
+        phone.send_to(first.address, bytes_of("to the first"));
+        phone.send_to(second.address, bytes_of("to the second"));
+        send_through(ring, first.fd(), phone.address, "from the first");
+        send_through(ring, second.fd(), phone.address, "from the second");
+
+        run_loop_for(100);
+
+        BOOST_TEST_REQUIRE(first.received.size() == 1u);
+        BOOST_TEST((first.received[0] == bytes_of("to the first")));
+        BOOST_TEST_REQUIRE(second.received.size() == 1u);
+        BOOST_TEST((second.received[0] == bytes_of("to the second")));
+        BOOST_TEST((phone.receive() == bytes_of("from the first")));
+        BOOST_TEST((phone.receive() == bytes_of("from the second")));
+        BOOST_TEST(ring.counters().requests >= 4u);  // the two reads, maybe with a retry, and the two sends
+        BOOST_TEST(ring.counters().fixed_requests == ring.counters().requests);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_socket_whose_reader_goes_is_no_longer_registered_and_its_port_is_free) {
+    on_libre_thread([] {
+        RoundEnd round_end;
+        PhoneRing ring(round_end);
+        open_ring(ring);
+        auto going = std::make_unique<GatewaySocket>(ring);
+        struct sa address = going->address;
+        BOOST_TEST_REQUIRE(ring.registered() == 1u);
+
+        going.reset();  // the reader forgets its descriptor, then libre closes the socket
+
+        BOOST_TEST(ring.registered() == 0u);
+        // Were the ring still holding the socket, its port would still be bound.
+        int again = ::socket(AF_INET, SOCK_DGRAM, 0);
+        BOOST_TEST_REQUIRE(again >= 0);
+        int bound = ::bind(again, &address.u.sa, address.len);
+        int err = errno;
+        BOOST_TEST(bound == 0, "the port is still bound: " << std::strerror(err));
+        ::close(again);
     });
 }
 

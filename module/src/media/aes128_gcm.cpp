@@ -87,16 +87,32 @@ SYLK_AES_TARGET inline void encrypt4(const std::uint8_t round_keys[11][16], __m1
     d = _mm_aesenclast_si128(d, key);
 }
 
-// a * b in GF(2^128) modulo x^128 + x^7 + x^2 + x + 1, both byte-reversed (see above).
+// Products in GF(2^128) modulo x^128 + x^7 + x^2 + x + 1, of byte-reversed values (see
+// above), in two steps: the carry-less products, which can be summed before reducing
+// (reduction is linear), then one reduction. So four blocks of GHASH cost four products
+// and one reduction, and the four products do not wait for one another.
+struct Unreduced {
+    __m128i low, middle, high;  // the 256-bit product: high:low, middle straddling them
+};
+
+SYLK_AES_TARGET inline Unreduced carryless_product(__m128i a, __m128i b) {
+    return {_mm_clmulepi64_si128(a, b, 0x00),
+            _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01)),
+            _mm_clmulepi64_si128(a, b, 0x11)};
+}
+
+SYLK_AES_TARGET inline void add(Unreduced &sum, const Unreduced &product) {
+    sum.low = _mm_xor_si128(sum.low, product.low);
+    sum.middle = _mm_xor_si128(sum.middle, product.middle);
+    sum.high = _mm_xor_si128(sum.high, product.high);
+}
+
 // The 256-bit carry-less product of two bit-reflected values comes out reflected and one
 // bit short, hence the shift left by one before the reduction (Gueron and Kounavis,
 // "Intel Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode").
-SYLK_AES_TARGET inline __m128i gf_multiply(__m128i a, __m128i b) {
-    __m128i low = _mm_clmulepi64_si128(a, b, 0x00);
-    __m128i middle = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
-    __m128i high = _mm_clmulepi64_si128(a, b, 0x11);
-    low = _mm_xor_si128(low, _mm_slli_si128(middle, 8));
-    high = _mm_xor_si128(high, _mm_srli_si128(middle, 8));
+SYLK_AES_TARGET inline __m128i reduce(const Unreduced &product) {
+    __m128i low = _mm_xor_si128(product.low, _mm_slli_si128(product.middle, 8));
+    __m128i high = _mm_xor_si128(product.high, _mm_srli_si128(product.middle, 8));
 
     // The 256-bit value high:low, shifted left by one bit.
     __m128i low_carries = _mm_srli_epi32(low, 31);
@@ -121,8 +137,26 @@ SYLK_AES_TARGET inline __m128i gf_multiply(__m128i a, __m128i b) {
     return _mm_xor_si128(high, low);
 }
 
-// Absorbs bytes into the running hash, 16 at a time, the last block zero-padded.
-SYLK_AES_TARGET inline __m128i ghash_absorb(__m128i hash, __m128i h, const std::uint8_t *bytes, std::size_t size) {
+SYLK_AES_TARGET inline __m128i gf_multiply(__m128i a, __m128i b) { return reduce(carryless_product(a, b)); }
+
+// Absorbs bytes into the running hash, the last block zero-padded. Four blocks at a time
+// by Horner's rule unrolled: ((((y + x1)h + x2)h + x3)h + x4)h = (y + x1)h^4 + x2 h^3 +
+// x3 h^2 + x4 h; `powers` holds h, h^2, h^3, h^4.
+SYLK_AES_TARGET inline __m128i ghash_absorb(__m128i hash, const std::uint8_t (*powers)[16], const std::uint8_t *bytes,
+                                            std::size_t size) {
+    const __m128i h = load(powers[0]);
+    if (size >= 64) {
+        const __m128i h2 = load(powers[1]), h3 = load(powers[2]), h4 = load(powers[3]);
+        do {
+            Unreduced sum = carryless_product(_mm_xor_si128(hash, reverse_bytes(load(bytes))), h4);
+            add(sum, carryless_product(reverse_bytes(load(bytes + 16)), h3));
+            add(sum, carryless_product(reverse_bytes(load(bytes + 32)), h2));
+            add(sum, carryless_product(reverse_bytes(load(bytes + 48)), h));
+            hash = reduce(sum);
+            bytes += 64;
+            size -= 64;
+        } while (size >= 64);
+    }
     while (size >= 16) {
         hash = gf_multiply(_mm_xor_si128(hash, reverse_bytes(load(bytes))), h);
         bytes += 16;
@@ -157,7 +191,13 @@ bool Aes128Gcm::available() {
 
 SYLK_AES_TARGET Aes128Gcm::Aes128Gcm(const std::uint8_t key[kKeySize]) {
     expand_key(key, round_keys_);
-    store(hash_key_, reverse_bytes(encrypt(round_keys_, _mm_setzero_si128())));
+    __m128i h = reverse_bytes(encrypt(round_keys_, _mm_setzero_si128()));
+    __m128i power = h;
+    store(hash_powers_[0], power);
+    for (int i = 1; i < 4; ++i) {
+        power = gf_multiply(power, h);
+        store(hash_powers_[i], power);
+    }
 }
 
 SYLK_AES_TARGET void Aes128Gcm::encrypt_block(const std::uint8_t in[16], std::uint8_t out[16]) const {
@@ -191,10 +231,10 @@ SYLK_AES_TARGET void Aes128Gcm::apply_keystream(const std::uint8_t iv[kIvSize], 
 SYLK_AES_TARGET void Aes128Gcm::ghash_tag(const std::uint8_t iv[kIvSize], const std::uint8_t *aad,
                                           std::size_t aad_size, const std::uint8_t *ciphertext, std::size_t size,
                                           std::uint8_t tag[kTagSize]) const {
-    const __m128i h = load(hash_key_);
+    const __m128i h = load(hash_powers_[0]);
     __m128i hash = _mm_setzero_si128();
-    hash = ghash_absorb(hash, h, aad, aad_size);
-    hash = ghash_absorb(hash, h, ciphertext, size);
+    hash = ghash_absorb(hash, hash_powers_, aad, aad_size);
+    hash = ghash_absorb(hash, hash_powers_, ciphertext, size);
     // The lengths block: bit lengths of aad and ciphertext, 64-bit big-endian each;
     // byte-reversed, that is the two counts as little-endian halves, swapped.
     __m128i lengths = _mm_set_epi64x(static_cast<long long>(aad_size * 8), static_cast<long long>(size * 8));

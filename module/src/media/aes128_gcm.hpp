@@ -2,7 +2,7 @@
 // for the SRTP fast path. Why not OpenSSL's EVP: for a 200-byte RTP packet, OpenSSL 3
 // spends more on setting the IV (parameter lookups, per-call context state) than on
 // the cipher, and each call's EVP context is scattered over several allocations; this
-// keeps a key's whole state in one 256-byte object and does no allocation.
+// keeps a key's whole state in one 240-byte object and does no allocation.
 // Only built where the compiler targets x86-64; available() says whether this CPU has
 // the instructions (the caller falls back to libre's SRTP when not).
 #pragma once
@@ -41,9 +41,10 @@ private:
                    const std::uint8_t *ciphertext, std::size_t size, std::uint8_t tag[kTagSize]) const;
     void apply_keystream(const std::uint8_t iv[kIvSize], std::uint8_t *data, std::size_t size) const;
 
-    // Round keys, then the hash key H byte-reversed; 16-byte aligned for SSE loads.
+    // Round keys, then the hash key H and its powers H^2, H^3, H^4 (GHASH takes four
+    // blocks at a time), byte-reversed; 16-byte aligned for SSE loads.
     alignas(16) std::uint8_t round_keys_[11][16];
-    alignas(16) std::uint8_t hash_key_[16];
+    alignas(16) std::uint8_t hash_powers_[4][16];
 };
 
 }  // namespace sylk::media

@@ -127,7 +127,8 @@ private:
         }
         if (phone_ring_) {
             const auto &ring = phone_ring_->counters();
-            logger_.debug(name_ + ": phone ring: " + std::to_string(ring.requests) + " reads and sends in " +
+            logger_.debug(name_ + ": phone ring: " + std::to_string(ring.requests) + " reads and sends (" +
+                          std::to_string(ring.fixed_requests) + " on registered descriptors) in " +
                           std::to_string(ring.submissions) + " system calls; " + std::to_string(ring.send_failed) +
                           " datagrams could not be sent, " + std::to_string(ring.early_flushes) + " rounds filled it");
             if (ring.ring_failures)

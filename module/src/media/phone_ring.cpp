@@ -1,12 +1,29 @@
 #include "media/phone_ring.hpp"
 
 #include <liburing.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace sylk::media {
+
+namespace {
+
+// Room in the table of registered files for every descriptor number the process may
+// have (the kernel refuses a table larger than RLIMIT_NOFILE), at most this many: the
+// kernel keeps two pointers per entry.
+constexpr rlim_t kMostRegistered = 65536;
+
+unsigned registered_file_capacity() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    return static_cast<unsigned>(std::min(limit.rlim_cur, kMostRegistered));
+}
+
+}  // namespace
 
 struct PhoneRing::Slot {
     SocketReader *reader = nullptr;  // a read for this reader; null: a send (or forgotten)
@@ -42,7 +59,20 @@ int PhoneRing::open() {
     if (err == -EINVAL) err = io_uring_queue_init(kSlots, ring_.get(), 0);
     if (err < 0) return -err;
     open_ = true;
+    // Without the table, requests name descriptors: slower, not wrong.
+    unsigned capacity = registered_file_capacity();
+    if (capacity && io_uring_register_files_sparse(ring_.get(), capacity) == 0) registered_.assign(capacity, false);
     return 0;
+}
+
+void PhoneRing::adopt(int fd) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size() || registered_[fd]) return;
+    if (io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &fd, 1) == 1) set_registered(fd, true);
+}
+
+void PhoneRing::set_registered(int fd, bool registered) {
+    registered_[fd] = registered;
+    registered ? ++registered_count_ : --registered_count_;
 }
 
 PhoneRing::Slot *PhoneRing::next_slot() {
@@ -101,6 +131,11 @@ void PhoneRing::forget(int fd) {
                 bank->slots[i].fd = -1;
                 bank->slots[i].reader = nullptr;
             }
+    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size() || !registered_[fd]) return;
+    // Nothing is in flight here (every submission is waited for), so the entry can go now.
+    int none = -1;
+    io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &none, 1);
+    set_registered(fd, false);
 }
 
 void PhoneRing::end_round() { flush(); }
@@ -138,6 +173,11 @@ void PhoneRing::submit(Bank &bank) {
             io_uring_prep_recvmsg(entry, slot.fd, &slot.header, MSG_DONTWAIT | MSG_TRUNC);
         else
             io_uring_prep_sendmsg(entry, slot.fd, &slot.header, MSG_DONTWAIT);
+        // A registered socket's index in the table is its descriptor number.
+        if (static_cast<std::size_t>(slot.fd) < registered_.size() && registered_[slot.fd]) {
+            io_uring_sqe_set_flags(entry, IOSQE_FIXED_FILE);
+            ++counters_.fixed_requests;
+        }
         io_uring_sqe_set_data64(entry, round_ << 16 | i);
         ++pending;
     }
@@ -170,8 +210,10 @@ void PhoneRing::give_up(Bank &bank, int err) {
     // and sends one system call each. What this round did not hear back about: reads
     // are made here (the datagram is still in its socket unless the kernel took it);
     // sends count as failed (sending again could send twice).
-    io_uring_queue_exit(ring_.get());
+    io_uring_queue_exit(ring_.get());  // its registrations end with it
     open_ = false;
+    registered_.clear();
+    registered_count_ = 0;
     ++counters_.ring_failures;
     last_ring_error_ = err;
     for (unsigned i = 0; i < bank.used; ++i) {

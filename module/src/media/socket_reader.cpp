@@ -31,7 +31,9 @@ SocketReader::~SocketReader() {
 }
 
 int SocketReader::attach(struct udp_sock *socket, int af) {
-    return take_over_reading(socket, af, &SocketReader::on_readable, this, fd_);
+    int err = take_over_reading(socket, af, &SocketReader::on_readable, this, fd_);
+    if (!err && batch_) batch_->adopt(fd_);
+    return err;
 }
 
 void SocketReader::on_readable(int flags, void *self) {

@@ -36,7 +36,10 @@ public:
     public:
         virtual ~Batch() = default;
         virtual void read_later(SocketReader &reader) = 0;
-        // `fd` is about to close: nothing queued for it may run on it any more.
+        // `fd` is a reader's from now on (attach): the batch may prepare for it.
+        virtual void adopt(int fd) = 0;
+        // `fd` is about to close: nothing queued for it may run on it any more, and the
+        // batch lets go of it.
         virtual void forget(int fd) = 0;
     };
 
