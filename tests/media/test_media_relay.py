@@ -175,14 +175,16 @@ def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring, pcmu_type):
     finally:
         phone.close()
     # The worker's account at stop: with the ring, the call's phone-side reads and sends
-    # went through it, several to a system call at times; without, there is no ring.
-    ring = [re.search(r"phone ring: (\d+) reads and sends in (\d+) system calls; (\d+) datagrams could not be sent",
-                      line) for line in harness.log]
+    # went through it, several to a system call at times, every one on a socket registered
+    # with the ring; without, there is no ring.
+    ring = [re.search(r"phone ring: (\d+) reads and sends \((\d+) on registered descriptors\) in (\d+) system "
+                      r"calls; (\d+) datagrams could not be sent", line) for line in harness.log]
     ring = [match for match in ring if match]
     if io_uring:
         assert len(ring) == 1, harness.log
-        requests, submissions, failed = (int(value) for value in ring[0].groups())
+        requests, registered, submissions, failed = (int(value) for value in ring[0].groups())
         assert requests >= 2 * 100 and submissions <= requests and failed == 0, ring[0].group(0)
+        assert registered == requests, ring[0].group(0)
     else:
         assert not ring, ring[0].group(0)
 
