@@ -1,6 +1,7 @@
 #include "media/media_worker.hpp"
 
 #include "loop/loop_inbox.hpp"
+#include "media/bucket_slices.hpp"
 
 #include <pthread.h>
 
@@ -35,8 +36,12 @@ const char *command_name(const WorkerCommand &command) {
 }
 
 // Every session's timeouts are checked on one timer per worker, not a timer each:
-// libre keeps timers in one sorted list that every new timer walks.
+// libre keeps timers in one sorted list that every new timer walks. Each session is
+// checked once per kTickMs, a slice of them (by bucket of the session map) per tick:
+// a check is a few cache misses, and checking 1,000 sessions at once held the relay
+// up for 129 us on average, up to 312 us (a tenth: 19 us, up to 97).
 constexpr std::uint64_t kTickMs = 250;
+constexpr std::size_t kTickSlices = 10;
 
 }  // namespace
 
@@ -105,7 +110,7 @@ private:
         }
         err = inbox_.open([this](WorkerCommand &command) { handle(command); });
         if (err) return name_ + ": cannot create the command inbox: " + std::strerror(err);
-        tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
+        tmr_start(&tick_, kTickMs / kTickSlices, &Loop::on_tick, this);
         return {};
     }
 
@@ -219,15 +224,17 @@ private:
 
     void tick() {
         std::uint64_t now = tmr_jiffies();
-        for (auto &[id, session] : sessions_) {
-            if (session->failed()) continue;
-            if (auto reason = session->check(now)) {
-                // Not from a socket callback: no need to wait, but one path is simpler.
-                ending_.push_back({id, *reason});
-            }
-        }
+        // A rehash between ticks (sessions added) may check a session twice or skip it
+        // for one cycle: its timeout then fires at most one cycle late.
+        visit_bucket_slice(sessions_, tick_slice_, kTickSlices, [&](auto &entry) {
+            MediaSession &session = *entry.second;
+            if (session.failed()) return;
+            // Not from a socket callback: no need to wait, but one path is simpler.
+            if (auto reason = session.check(now)) ending_.push_back({entry.first, *reason});
+        });
+        tick_slice_ = (tick_slice_ + 1) % kTickSlices;
         if (!ending_.empty()) reap();
-        tmr_start(&tick_, kTickMs, &Loop::on_tick, this);
+        tmr_start(&tick_, kTickMs / kTickSlices, &Loop::on_tick, this);
     }
 
     unsigned index_;
@@ -246,6 +253,7 @@ private:
     std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
     std::vector<std::pair<MediaSessionId, std::string>> ending_;
     struct tmr tick_ {};
+    std::size_t tick_slice_ = 0;
     struct tmr reap_ {};
 };
 
