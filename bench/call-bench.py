@@ -36,6 +36,12 @@ latency the gateway adds (one pass through it, plus one more loopback hop); the 
 direction's is the figure given. Relayed packets/s counts both directions (2 per echoed
 packet).
 
+Where each relay stood still (bench/delivery_gaps.hpp): the stretches over 1 ms in which
+a direction delivered nothing while packets waited, how many packets waited across one,
+and the added p99 of all the others (the relay's own work, and its draining of each
+backlog, included). It is printed for the gateway and the floor of the same run, so
+that gaps of the relay's own making would show as gaps the floor does not have.
+
 The straight load runs after the browsers' sockets are closed (their consent checks
 would reach whatever binds the gateway's port next), the gateway has stopped and the
 machine has gone quiet (its hang-ups are BYE transactions that Kamailio and the
@@ -460,6 +466,7 @@ def bench(count, seconds, workers, work, srtp, reference):
               f"{media[f'{way}_max_us']} us through the gateway, {direct[f'{way}_p50_us']} / "
               f"{direct[f'{way}_p99_us']} / {direct[f'{way}_max_us']} us straight")
     print(f"  added one-way latency p50/p99: {describe_added(media, direct)}")
+    print(f"  gateway {describe_gaps(media, direct)}")
     if stalls:
         print(f"  CPU 1 while the peers ran the same load straight to the echo (bench/cpu_stalls spinning on it): "
               f"{stalls['stolen_pct']:.1f} % taken away, {stalls['over_1ms']:.0f} stalls over 1 ms, longest "
@@ -476,6 +483,7 @@ def bench(count, seconds, workers, work, srtp, reference):
         return relayed_here * seconds / max(meter.process, 1e-9)
 
     describe("floor (bench/udp_relay --uring: the gateway's layout, no SRTP)", floor, floor_cpu)
+    print(f"  floor {describe_gaps(floor, direct)}")
     print(f"  packets/s per core at this load: gateway {per_core:,.0f}, floor {floor_per_core:,.0f}, "
           f"ratio {per_core / floor_per_core:.2f}")
     if ALL_FLOORS:
@@ -497,6 +505,8 @@ def bench(count, seconds, workers, work, srtp, reference):
     return {"calls": count, "relayed": relayed, "loss": loss, "per_core": per_core, "floor_per_core": floor_per_core,
             "floor_relayed": floor_relayed, "p99_added_us": added_one_way(media, direct)["p99"],
             "floor_p99_added_us": added_one_way(floor, direct)["p99"], "cpu_share": cpu.process / seconds,
+            "p99_unheld_added_us": unheld_added_p99(media, direct),
+            "floor_p99_unheld_added_us": unheld_added_p99(floor, direct),
             "floor_cpu_share": floor_cpu.process / seconds,
             "stall_p99_wait_us": stalls["p99_wait_us"] if stalls else None}
 
@@ -517,6 +527,25 @@ def describe_added(result, direct):
     added = added_one_way(result, direct)
     return (f"{added['p50']} / {added['p99']} us (to the phone {added['fwd_p50']} / {added['fwd_p99']}, "
             f"from it {added['back_p50']} / {added['back_p99']})")
+
+
+def unheld_added_p99(result, direct):
+    """The worse direction's p99 of the packets that no gap held (bench/delivery_gaps.hpp),
+    minus the same straight to the echo."""
+    return max(result[f"{way}_p99_unheld_us"] - direct[f"{way}_p99_unheld_us"] for way in ("fwd", "back"))
+
+
+def describe_gaps(result, direct):
+    """Where a relay stood still: stretches over 1 ms in which a direction delivered
+    nothing while packets waited, the packets that waited across one, and the added p99
+    of all the others (bench/delivery_gaps.hpp)."""
+    ways = []
+    for way, name in (("fwd", "to the phone"), ("back", "from it")):
+        held = 100 * result[f"{way}_held"] / max(1, result["received"])
+        ways.append(f"{name} {result[f'{way}_gaps']} ({result[f'{way}_gap_ms']} ms in all, longest "
+                    f"{result[f'{way}_longest_gap_us'] / 1000:.1f} ms, {held:.2f} % of packets waited across one)")
+    return (f"stood still over 1 ms with packets waiting: {', '.join(ways)}; the added p99 of the packets no such "
+            f"gap held: {unheld_added_p99(result, direct)} us")
 
 
 SDES_SUITES = {"gcm": "AEAD_AES_128_GCM", "aes-cm": "AES_CM_128_HMAC_SHA1_80"}

@@ -17,6 +17,9 @@
 //   media SECONDS [video]           -> RESULT sent=S received=R p50_us=.. p99_us=.. max_us=.. (round trip)
 //                                      fwd_p50_us=.. fwd_p99_us=.. fwd_max_us=.. (to the phone)
 //                                      back_p50_us=.. back_p99_us=.. back_max_us=.. (from it)
+//                                      fwd_gaps=.. fwd_gap_ms=.. fwd_longest_gap_us=.. fwd_held=..
+//                                      fwd_p99_unheld_us=.. and the same back_: where each direction
+//                                      stood still over 1 ms (delivery_gaps.hpp)
 //   baseline N ip port SECONDS [video] -> the same RESULT, plain RTP straight to ip:port
 //   floor N ip first_port SECONDS [video] -> the same, plain RTP, stream i to ip:first_port+i
 //                                      (bench/udp_relay's sockets: the relay without the gateway)
@@ -30,6 +33,7 @@
 // streams with it (default: the gateway's choice in DTLS, AES-GCM first; SDES AES-GCM).
 // --slot-us N: the streams' sends spread over slots of N microseconds (default 100; 1000
 // sends each millisecond's packets in one burst).
+#include "delivery_gaps.hpp"
 #include "packet_times.hpp"
 
 #include "media/browser_transport.hpp"
@@ -115,6 +119,8 @@ struct Measurement {
     // Sent here to received here; sent here to the phone's kernel receiving it (forward);
     // the phone sending it back to the kernel receiving it here (back).
     Latencies round_trips, forward, back;
+    // Where each direction stood still (bench/delivery_gaps.hpp).
+    sylk::bench::DeliveryGaps forward_gaps, back_gaps;
     bool recording = false;
     std::uint64_t window_start_ns = 0, window_end_ns = UINT64_MAX;  // send times that count
 
@@ -122,6 +128,8 @@ struct Measurement {
         round_trips.reserve(count);
         forward.reserve(count);
         back.reserve(count);
+        forward_gaps.reserve(count);
+        back_gaps.reserve(count);
     }
     // A packet back from the phone, decrypted: its times, and `received_ns` when the
     // kernel received it here.
@@ -137,6 +145,8 @@ struct Measurement {
         if (phone_received_ns && phone_sent_ns) {
             forward.add(sent_ns, phone_received_ns);
             back.add(phone_sent_ns, received_ns);
+            forward_gaps.add(sent_ns, phone_received_ns);
+            back_gaps.add(phone_sent_ns, received_ns);
         }
         if (trace) trace->push_back({sent_ns, phone_received_ns, phone_sent_ns, received_ns});
     }
@@ -158,7 +168,8 @@ struct Measurement {
         write_trace();
         std::ostringstream out;
         out << "RESULT sent=" << sent << " received=" << received << " " << round_trips.summary("") << " "
-            << forward.summary("fwd_") << " " << back.summary("back_");
+            << forward.summary("fwd_") << " " << back.summary("back_") << " " << forward_gaps.summary("fwd_") << " "
+            << back_gaps.summary("back_");
         return out.str();
     }
 };
