@@ -108,6 +108,46 @@ SLOT_US = 100  # --slot-us: call_load spreads each millisecond's sends over slot
 SECOND_WORKER_ON_CPU0 = False  # --second-worker-on-cpu0: with --pin, odd workers run on the peers' CPU
 
 
+class kernel_samplers_off_relay_cpu:
+    """With --pin, the kernel's DAMON threads (kdamond.N) run on CPU 0, at SCHED_IDLE, for
+    the duration; their CPUs and policy are restored after. This machine's kernel samples
+    physical memory with DAMON every 500 ms; under the kernel's no-preemption model each
+    pass holds whichever CPU it runs on for 1-10 ms, and the scheduler put it on the
+    relay's, the less busy one: perf samples taken inside the gaps in which a relay
+    delivered nothing were kdamond.0's in 40 % of cases (README). A media server keeps such
+    housekeeping off its media cores. On the peers' CPU at its normal policy it cut into
+    their sends between stamping a packet and sending it (inside sendmmsg), which counted
+    as latency of whichever relay ran; at SCHED_IDLE it takes that CPU's idle moments."""
+
+    def __init__(self):
+        self.moved = {}
+
+    def __enter__(self):
+        if not PIN:
+            return self
+        for task in pathlib.Path("/proc").iterdir():
+            try:
+                if task.name.isdigit() and (task / "comm").read_text().startswith("kdamond"):
+                    pid = int(task.name)
+                    self.moved[pid] = (os.sched_getaffinity(pid), os.sched_getscheduler(pid),
+                                       os.sched_getparam(pid))
+                    os.sched_setaffinity(pid, {0})
+                    os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+            except (OSError, ValueError):
+                continue  # gone meanwhile, or not ours to move: reported below by its absence
+        names = ", ".join(f"kdamond pid {pid}" for pid in self.moved) or "none found"
+        print(f"kernel memory samplers moved to CPU 0 at SCHED_IDLE for the run: {names}")
+        return self
+
+    def __exit__(self, *exc):
+        for pid, (cpus, policy, param) in self.moved.items():
+            try:
+                os.sched_setscheduler(pid, policy, param)
+                os.sched_setaffinity(pid, cpus)
+            except OSError:
+                pass  # ended meanwhile
+
+
 class relay_cpu:
     """With --pin, processes started inside this block run on CPU 1 only (children inherit
     the starting thread's affinity); everything else stays on CPU 0."""
@@ -668,7 +708,7 @@ def main():
         os.sched_setaffinity(0, {0})
     SHAPE = "video" if arguments.video else "audio"
     keep = os.environ.get("CALL_BENCH_KEEP")  # a directory: the logs of every run stay there
-    with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch, kernel_samplers_off_relay_cpu():
         work = pathlib.Path(keep or scratch)
         work.mkdir(parents=True, exist_ok=True)
         rows = [bench(count, arguments.seconds, arguments.workers, work, arguments.srtp, arguments.reference)

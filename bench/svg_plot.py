@@ -7,11 +7,11 @@ import json
 import math
 import sys
 
-WIDTH, HEIGHT = 790, 380
+WIDTH, HEIGHT = 790, 396
 PANEL_W, PANEL_H = 300, 240
 LEFT, TOP = 70, 50
 GAP = 80
-COLOURS = {"gateway": "#1f77b4", "floor": "#ff7f0e", "stalls": "#999999"}
+COLOURS = {"gateway": "#1f77b4", "floor": "#ff7f0e", "stalls": "#999999", "unheld": "#2ca02c"}
 
 
 def _nice_max(value):
@@ -58,7 +58,8 @@ def _panel(x0, title, unit, series, max_calls, cap=None):
 
 def write_plot(path, rows, subtitle):
     """rows: call-bench results, each with calls, relayed, floor_relayed, p99_added_us, floor_p99_added_us,
-    and (with --pin) stall_p99_wait_us: the p99 wait the relay CPU's own stalls impose."""
+    (with --pin) stall_p99_wait_us: the p99 wait the relay CPU's own stalls impose, and
+    p99_unheld_added_us: the gateway's added p99 over the packets that no gap held."""
     rows = sorted(rows, key=lambda row: row["calls"])
     max_calls = _nice_max(max(row["calls"] for row in rows))
     rate = {"gateway": [(r["calls"], r["relayed"]) for r in rows],
@@ -67,20 +68,27 @@ def write_plot(path, rows, subtitle):
                "floor": [(r["calls"], max(0, r["floor_p99_added_us"])) for r in rows]}
     if all(r.get("stall_p99_wait_us") is not None for r in rows):
         latency["stalls"] = [(r["calls"], r["stall_p99_wait_us"]) for r in rows]
+    if all(r.get("p99_unheld_added_us") is not None for r in rows):
+        latency["unheld"] = [(r["calls"], max(0, r["p99_unheld_added_us"])) for r in rows]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="sans-serif">',
              f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
     parts += _panel(LEFT, "relayed packets/s", "packets/s", rate, max_calls)
     parts += _panel(LEFT + PANEL_W + GAP, "p99 added one-way latency", "microseconds", latency, max_calls,
                     cap=5000)
-    legend_y = HEIGHT - 28
+    legend_y = HEIGHT - 44
     legend = [("gateway", "gateway (SRTP to RTP and back)"), ("floor", "floor: bare UDP relay")]
     if "stalls" in latency:
         legend.append(("stalls", "the CPU's own stalls"))
+    if "unheld" in latency:
+        legend.append(("unheld", "gateway, the packets no gap over 1 ms held (delivery_gaps.hpp)"))
     x = LEFT
     for name, label in legend:
+        width = 20 + 7 * len(label) + 24  # about 7 px a character at this size
+        if x > LEFT and x + width > WIDTH:  # the next row
+            x, legend_y = LEFT, legend_y + 16
         parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="14" height="4" fill="{COLOURS[name]}"/>')
         parts.append(f'<text x="{x + 20}" y="{legend_y - 5}" font-size="12">{label}</text>')
-        x += 20 + 7 * len(label) + 24  # about 7 px a character at this size
+        x += width
     parts.append(f'<text x="{WIDTH - 10}" y="{HEIGHT - 8}" text-anchor="end" font-size="11" fill="#555">'
                  f'{html.escape(subtitle)}</text>')
     parts.append("</svg>")
