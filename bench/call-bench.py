@@ -58,7 +58,9 @@ with --shared (the phone side one recvfrom and one sendto per packet: the gatewa
 layout before PhoneRing), then with neither (a browser-side socket per call as well:
 the layout before BrowserPort).
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
-close the gateway's relay is to the least any relay of these calls costs here.
+close the gateway's relay is to the least any relay of these calls costs here. With
+UDP_RELAY_WORK_NS=N in the environment, every floor also spins N ns per packet (as busy
+as the gateway, say), to see whether a busier relay stands still more often here.
 Each relay's window also says what each process dropped for a full socket receive
 buffer (/proc/net/udp): the floor's browser-side socket asks for the same 4 MiB as the
 gateway's, so that neither drops what the other holds as latency.

@@ -16,10 +16,14 @@
 //
 //   udp_relay N FIRST_PORT PHONE_IP PHONE_PORT [--shared | --uring]
 //     -> prints READY, relays until stdin closes
+// With UDP_RELAY_WORK_NS=N in its environment (call-bench.py passes its own on), it also
+// spins N ns per relayed packet: a floor as busy as a relay under test, to see whether a
+// busier relay stands still more often on this machine (bench/delivery_gaps.hpp).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -34,6 +38,21 @@
 #include <vector>
 
 namespace {
+
+// UDP_RELAY_WORK_NS: CPU spent per relayed packet, spinning (0: none).
+const std::uint64_t work_ns = std::getenv("UDP_RELAY_WORK_NS") ? std::strtoull(std::getenv("UDP_RELAY_WORK_NS"), nullptr, 10) : 0;
+
+std::uint64_t monotonic_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+void work_per_packet() {
+    if (!work_ns) return;
+    for (std::uint64_t end = monotonic_ns() + work_ns; monotonic_ns() < end;) {
+    }
+}
 
 constexpr int kBatch = 64;
 constexpr std::size_t kDatagram = 2048;
@@ -222,6 +241,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     auto to_browser = [&](int call, const char *data, std::size_t size) {
+        work_per_packet();
         if (call < port.next_call) port.queue(call, data, size);
     };
     if (shared) {
@@ -302,6 +322,7 @@ int main(int argc, char **argv) {
                         port.call_of_source.emplace(key_of(port.in_sources[i]), call);
                         port.browser_of_call[call] = port.in_sources[i];
                     }
+                    work_per_packet();
                     if (uring)
                         phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone,
                                         to_browser);
@@ -329,6 +350,7 @@ int main(int argc, char **argv) {
                 leg.to_here = source;
                 leg.known = true;
             }
+            work_per_packet();
             if (out.known && ::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
                                       reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here) < 0)
                 ++lost.send_failed;
