@@ -40,7 +40,8 @@
 namespace {
 
 // UDP_RELAY_WORK_NS: CPU spent per relayed packet, spinning (0: none).
-const std::uint64_t work_ns = std::getenv("UDP_RELAY_WORK_NS") ? std::strtoull(std::getenv("UDP_RELAY_WORK_NS"), nullptr, 10) : 0;
+const char *const work_setting = std::getenv("UDP_RELAY_WORK_NS");
+const std::uint64_t work_ns = work_setting ? std::strtoull(work_setting, nullptr, 10) : 0;
 
 std::uint64_t monotonic_ns() {
     timespec now{};

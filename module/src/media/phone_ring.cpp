@@ -65,14 +65,15 @@ int PhoneRing::open() {
     return 0;
 }
 
-void PhoneRing::adopt(int fd) {
-    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size() || registered_[fd]) return;
-    if (io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &fd, 1) == 1) set_registered(fd, true);
+bool PhoneRing::is_registered(int fd) const {
+    return fd >= 0 && static_cast<std::size_t>(fd) < registered_.size() && registered_[fd];
 }
 
-void PhoneRing::set_registered(int fd, bool registered) {
-    registered_[fd] = registered;
-    registered ? ++registered_count_ : --registered_count_;
+std::size_t PhoneRing::registered() const { return std::count(registered_.begin(), registered_.end(), true); }
+
+void PhoneRing::adopt(int fd) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size() || registered_[fd]) return;
+    if (io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &fd, 1) == 1) registered_[fd] = true;
 }
 
 PhoneRing::Slot *PhoneRing::next_slot() {
@@ -131,11 +132,11 @@ void PhoneRing::forget(int fd) {
                 bank->slots[i].fd = -1;
                 bank->slots[i].reader = nullptr;
             }
-    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size() || !registered_[fd]) return;
+    if (!is_registered(fd)) return;
     // Nothing is in flight here (every submission is waited for), so the entry can go now.
     int none = -1;
     io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &none, 1);
-    set_registered(fd, false);
+    registered_[fd] = false;
 }
 
 void PhoneRing::end_round() { flush(); }
@@ -174,7 +175,7 @@ void PhoneRing::submit(Bank &bank) {
         else
             io_uring_prep_sendmsg(entry, slot.fd, &slot.header, MSG_DONTWAIT);
         // A registered socket's index in the table is its descriptor number.
-        if (static_cast<std::size_t>(slot.fd) < registered_.size() && registered_[slot.fd]) {
+        if (is_registered(slot.fd)) {
             io_uring_sqe_set_flags(entry, IOSQE_FIXED_FILE);
             ++counters_.fixed_requests;
         }
@@ -213,7 +214,6 @@ void PhoneRing::give_up(Bank &bank, int err) {
     io_uring_queue_exit(ring_.get());  // its registrations end with it
     open_ = false;
     registered_.clear();
-    registered_count_ = 0;
     ++counters_.ring_failures;
     last_ring_error_ = err;
     for (unsigned i = 0; i < bank.used; ++i) {

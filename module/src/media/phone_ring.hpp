@@ -67,8 +67,8 @@ public:
     // reference would otherwise keep the socket, and its port, open). Its SocketReader
     // calls this as it goes.
     void forget(int fd) override;
-    // Descriptors registered now.
-    std::size_t registered() const { return registered_count_; }
+    // Descriptors registered now (counted: for tests and logs, not the packet path).
+    std::size_t registered() const;
 
     const Counters &counters() const { return counters_; }
     // Why the ring was closed (an errno value), when counters().ring_failures.
@@ -85,7 +85,7 @@ private:
     void give_up(Bank &bank, int err);
     void run_directly(Slot &slot);
     void complete(Bank &bank);
-    void set_registered(int fd, bool registered);
+    bool is_registered(int fd) const;
 
     static constexpr int kNoAnswer = -1000000;  // a slot's result before its completion
     static constexpr int kAttempts = 1000;      // transient refusals in a row before giving up
@@ -95,7 +95,6 @@ private:
     // Indexed by descriptor number: registered at that index. Empty when the ring has
     // no table of registered files (refused, or the ring is closed).
     std::vector<bool> registered_;
-    std::size_t registered_count_ = 0;
     // Two banks: while one round's datagrams are handed out, what their handlers queue
     // goes into the other.
     std::unique_ptr<Bank> banks_[2];
