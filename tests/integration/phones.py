@@ -146,9 +146,14 @@ class Baresip:
 
     def rtp_packets(self):
         """(sent, received) RTP packets of its last call, from the stats baresip prints
-        when a call ends (rtp_stats); fails when it printed none."""
+        when a call ends (rtp_stats); fails when it printed none within 5 s (it prints
+        them as it closes the call, which may be a moment after the call has ended)."""
         import re
-        counts = re.findall(r"^packets:\s+(\d+)\s+(\d+)", self.log(), re.M)
+        deadline = time.monotonic() + 5
+        while not (counts := re.findall(r"^packets:\s+(\d+)\s+(\d+)", self.log(), re.M)):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert counts, f"baresip printed no RTP stats:\n{self.log()[-3000:]}"
         return int(counts[-1][0]), int(counts[-1][1])
 
