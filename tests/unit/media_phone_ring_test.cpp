@@ -151,6 +151,7 @@ BOOST_AUTO_TEST_CASE(a_socket_whose_reader_goes_is_no_longer_registered_and_its_
         going.reset();  // the reader forgets its descriptor, then libre closes the socket
 
         BOOST_TEST(ring.registered() == 0u);
+        BOOST_TEST(ring.counters().unregister_failed == 0u);
         // Were the ring still holding the socket, its port would still be bound.
         int again = ::socket(AF_INET, SOCK_DGRAM, 0);
         BOOST_TEST_REQUIRE(again >= 0);

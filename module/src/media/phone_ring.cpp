@@ -134,8 +134,11 @@ void PhoneRing::forget(int fd) {
             }
     if (!is_registered(fd)) return;
     // Nothing is in flight here (every submission is waited for), so the entry can go now.
+    // Marked free even when refused: the number's next socket then registers over the
+    // stale entry instead of having its requests go to the closed one.
     int none = -1;
-    io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &none, 1);
+    if (io_uring_register_files_update(ring_.get(), static_cast<unsigned>(fd), &none, 1) != 1)
+        ++counters_.unregister_failed;
     registered_[fd] = false;
 }
 

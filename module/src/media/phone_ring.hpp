@@ -45,6 +45,9 @@ public:
         std::uint64_t send_failed = 0;   // a datagram the kernel refused (full buffer, no such port)
         std::uint64_t early_flushes = 0; // rounds that filled every slot
         std::uint64_t ring_failures = 0; // the ring refused a submission and was closed (0 or 1)
+        // the kernel refused to end a registration: that socket (and its port) stays open
+        // until its number is registered again or the ring closes
+        std::uint64_t unregister_failed = 0;
     };
 
     // Its work is handed to the kernel as `round_end`'s phone-side stage.
