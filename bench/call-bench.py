@@ -60,7 +60,9 @@ the layout before BrowserPort).
 Packets/s per core = relayed packets / CPU seconds used, for each; their ratio says how
 close the gateway's relay is to the least any relay of these calls costs here. With
 UDP_RELAY_WORK_NS=N in the environment, every floor also spins N ns per packet (as busy
-as the gateway, say), to see whether a busier relay stands still more often here.
+as the gateway, say), to see whether a busier relay stands still more often here; with
+UDP_RELAY_STATE_KB=K, every floor also reads and writes a cache line of each page of K
+KiB of state of each call per packet (memory touched as a relay's per-call state is).
 Each relay's window also says what each process dropped for a full socket receive
 buffer (/proc/net/udp): the floor's browser-side socket asks for the same 4 MiB as the
 gateway's, so that neither drops what the other holds as latency.

@@ -19,6 +19,10 @@
 // With UDP_RELAY_WORK_NS=N in its environment (call-bench.py passes its own on), it also
 // spins N ns per relayed packet: a floor as busy as a relay under test, to see whether a
 // busier relay stands still more often on this machine (bench/delivery_gaps.hpp).
+// With UDP_RELAY_STATE_KB=K, each call also has K KiB of state of its own, one cache line
+// of each of its pages read and written per packet: a floor whose memory is touched the
+// way a relay's per-call state is (SRTP contexts, sessions, sockets), to see whether
+// memory alone makes a relay stand still more often here.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -49,7 +53,19 @@ std::uint64_t monotonic_ns() {
     return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
-void work_per_packet() {
+// UDP_RELAY_STATE_KB: per-call state touched per packet (0: none).
+const char *const state_setting = std::getenv("UDP_RELAY_STATE_KB");
+const std::size_t state_pages = state_setting ? std::strtoull(state_setting, nullptr, 10) / 4 : 0;
+std::vector<std::uint8_t> call_state;  // state_pages pages per call, once sized
+
+void touch_state(int call) {
+    if (!state_pages || call < 0) return;
+    std::uint8_t *first = call_state.data() + static_cast<std::size_t>(call) * state_pages * 4096;
+    for (std::size_t page = 0; page < state_pages; ++page) ++first[page * 4096 + (call % 64) * 64];
+}
+
+void work_per_packet(int call) {
+    touch_state(call);
     if (!work_ns) return;
     for (std::uint64_t end = monotonic_ns() + work_ns; monotonic_ns() < end;) {
     }
@@ -241,8 +257,9 @@ int main(int argc, char **argv) {
         std::printf("FAILED io_uring_queue_init\n");
         return 1;
     }
+    call_state.assign(static_cast<std::size_t>(calls) * state_pages * 4096, 0);
     auto to_browser = [&](int call, const char *data, std::size_t size) {
-        work_per_packet();
+        work_per_packet(call);
         if (call < port.next_call) port.queue(call, data, size);
     };
     if (shared) {
@@ -323,7 +340,7 @@ int main(int argc, char **argv) {
                         port.call_of_source.emplace(key_of(port.in_sources[i]), call);
                         port.browser_of_call[call] = port.in_sources[i];
                     }
-                    work_per_packet();
+                    work_per_packet(call);
                     if (uring)
                         phone_ring.send(towards_phone_fd[call], port.in[i], port.in_headers[i].msg_len, phone,
                                         to_browser);
@@ -351,7 +368,7 @@ int main(int argc, char **argv) {
                 leg.to_here = source;
                 leg.known = true;
             }
-            work_per_packet();
+            work_per_packet(leg.call);
             if (out.known && ::sendto(out.fd, buffer, static_cast<std::size_t>(size), 0,
                                       reinterpret_cast<const sockaddr *>(&out.to_here), sizeof out.to_here) < 0)
                 ++lost.send_failed;
