@@ -116,11 +116,12 @@ private:
 struct Measurement {
     std::uint64_t sent = 0;
     std::uint64_t received = 0;
-    // Sent here to received here; sent here to the phone's kernel receiving it (forward);
-    // the phone sending it back to the kernel receiving it here (back).
-    Latencies round_trips, forward, back;
-    // Where each direction stood still (bench/delivery_gaps.hpp).
-    sylk::bench::DeliveryGaps forward_gaps, back_gaps;
+    // Sent here to received here.
+    Latencies round_trips;
+    // Sent here to the phone's kernel receiving it (forward); the phone sending it back to
+    // the kernel receiving it here (back): each direction's latencies and where it stood
+    // still (bench/delivery_gaps.hpp).
+    sylk::bench::DeliveryGaps forward, back;
     bool recording = false;
     std::uint64_t window_start_ns = 0, window_end_ns = UINT64_MAX;  // send times that count
 
@@ -128,8 +129,6 @@ struct Measurement {
         round_trips.reserve(count);
         forward.reserve(count);
         back.reserve(count);
-        forward_gaps.reserve(count);
-        back_gaps.reserve(count);
     }
     // A packet back from the phone, decrypted: its times, and `received_ns` when the
     // kernel received it here.
@@ -145,8 +144,6 @@ struct Measurement {
         if (phone_received_ns && phone_sent_ns) {
             forward.add(sent_ns, phone_received_ns);
             back.add(phone_sent_ns, received_ns);
-            forward_gaps.add(sent_ns, phone_received_ns);
-            back_gaps.add(phone_sent_ns, received_ns);
         }
         if (trace) trace->push_back({sent_ns, phone_received_ns, phone_sent_ns, received_ns});
     }
@@ -168,8 +165,7 @@ struct Measurement {
         write_trace();
         std::ostringstream out;
         out << "RESULT sent=" << sent << " received=" << received << " " << round_trips.summary("") << " "
-            << forward.summary("fwd_") << " " << back.summary("back_") << " " << forward_gaps.summary("fwd_") << " "
-            << back_gaps.summary("back_");
+            << forward.summary("fwd_") << " " << back.summary("back_");
         return out.str();
     }
 };

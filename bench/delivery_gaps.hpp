@@ -7,6 +7,8 @@
 // relay's own work and the drain of each backlog after a gap included. The same measure
 // of the floor (bench/udp_relay) in the same run says whether the gaps are the relay's or
 // the machine's: the floor does no SRTP, no allocation and has no event library.
+// It also gives the direction's latency percentiles over every packet, from the same
+// times (so that they are kept once).
 #pragma once
 
 #include <algorithm>
@@ -28,9 +30,14 @@ public:
     // far end's kernel (one clock).
     void add(std::uint64_t sent_ns, std::uint64_t delivered_ns) { packets_.push_back({delivered_ns, sent_ns}); }
 
-    // "NAMEgaps=.. NAMEgap_ms=.. NAMElongest_gap_us=.. NAMEheld=.. NAMEp99_unheld_us=..".
+    // "NAMEp50_us=.. NAMEp99_us=.. NAMEmax_us=.. NAMEgaps=.. NAMEgap_ms=..
+    //  NAMElongest_gap_us=.. NAMEheld=.. NAMEp99_unheld_us=..", whole microseconds.
     std::string summary(const std::string &name) {
         std::sort(packets_.begin(), packets_.end());  // by delivery
+        std::vector<std::uint64_t> every;
+        every.reserve(packets_.size());
+        for (const auto &[delivered, sent] : packets_) every.push_back(delivered > sent ? delivered - sent : 0);
+        std::sort(every.begin(), every.end());
         // earliest_waiting[k]: the earliest send among the packets delivered at k or later.
         std::vector<std::uint64_t> earliest_waiting(packets_.size() + 1, UINT64_MAX);
         for (std::size_t k = packets_.size(); k-- > 0;)
@@ -59,16 +66,22 @@ public:
             unheld.push_back(delivered > sent ? delivered - sent : 0);
         }
         std::sort(unheld.begin(), unheld.end());
-        std::uint64_t p99 = unheld.empty() ? 0 : unheld[std::min(unheld.size() - 1, unheld.size() * 99 / 100)];
         std::ostringstream out;
+        out << name << "p50_us=" << at(every, 50) / 1000 << " " << name << "p99_us=" << at(every, 99) / 1000 << " "
+            << name << "max_us=" << (every.empty() ? 0 : every.back() / 1000) << " ";
         out << name << "gaps=" << gap_ends.size() << " " << name << "gap_ms=" << total_ns / 1000000 << " " << name
             << "longest_gap_us=" << longest_ns / 1000 << " " << name << "held=" << held << " " << name
-            << "p99_unheld_us=" << p99 / 1000;
+            << "p99_unheld_us=" << at(unheld, 99) / 1000;
         packets_.clear();
         return out.str();
     }
 
 private:
+    // The `percent`th percentile of sorted `values` (0 when there are none).
+    static std::uint64_t at(const std::vector<std::uint64_t> &values, std::size_t percent) {
+        return values.empty() ? 0 : values[std::min(values.size() - 1, values.size() * percent / 100)];
+    }
+
     std::vector<std::pair<std::uint64_t, std::uint64_t>> packets_;  // (delivered, sent)
 };
 
