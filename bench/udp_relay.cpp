@@ -360,6 +360,7 @@ int main(int argc, char **argv) {
             ssize_t size = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&source), &length);
             if (size <= 0) continue;
             if (shared) {  // a phone-side socket: back to its browser, in the next batch
+                work_per_packet(leg.call);
                 if (leg.call < port.next_call) port.queue(leg.call, buffer, static_cast<std::size_t>(size));
                 continue;
             }
