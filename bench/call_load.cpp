@@ -100,12 +100,10 @@ public:
     // "NAMEp50_us=.. NAMEp99_us=.. NAMEmax_us=..", whole microseconds.
     std::string summary(const std::string &name) {
         std::sort(ns_.begin(), ns_.end());
-        auto at = [&](double q) {
-            return ns_.empty() ? 0u : ns_[std::min(ns_.size() - 1, static_cast<std::size_t>(q * ns_.size()))] / 1000;
-        };
+        using sylk::bench::percentile;
         std::ostringstream out;
-        out << name << "p50_us=" << at(0.5) << " " << name << "p99_us=" << at(0.99) << " " << name
-            << "max_us=" << (ns_.empty() ? 0 : ns_.back() / 1000);
+        out << name << "p50_us=" << percentile(ns_, 50) / 1000 << " " << name << "p99_us=" << percentile(ns_, 99) / 1000
+            << " " << name << "max_us=" << (ns_.empty() ? 0 : ns_.back() / 1000);
         return out.str();
     }
 

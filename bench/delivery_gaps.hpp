@@ -21,6 +21,12 @@
 
 namespace sylk::bench {
 
+// The `percent`th percentile of ascending `values` (0 when there are none).
+template <typename Value>
+std::uint64_t percentile(const std::vector<Value> &values, std::size_t percent) {
+    return values.empty() ? 0 : values[std::min(values.size() - 1, values.size() * percent / 100)];
+}
+
 class DeliveryGaps {
 public:
     static constexpr std::uint64_t kGapNs = 1000000;  // 1 ms: the latency target's own bound
@@ -67,21 +73,17 @@ public:
         }
         std::sort(unheld.begin(), unheld.end());
         std::ostringstream out;
-        out << name << "p50_us=" << at(every, 50) / 1000 << " " << name << "p99_us=" << at(every, 99) / 1000 << " "
+        out << name << "p50_us=" << percentile(every, 50) / 1000 << " " << name
+            << "p99_us=" << percentile(every, 99) / 1000 << " "
             << name << "max_us=" << (every.empty() ? 0 : every.back() / 1000) << " ";
         out << name << "gaps=" << gap_ends.size() << " " << name << "gap_ms=" << total_ns / 1000000 << " " << name
             << "longest_gap_us=" << longest_ns / 1000 << " " << name << "held=" << held << " " << name
-            << "p99_unheld_us=" << at(unheld, 99) / 1000;
+            << "p99_unheld_us=" << percentile(unheld, 99) / 1000;
         packets_.clear();
         return out.str();
     }
 
 private:
-    // The `percent`th percentile of sorted `values` (0 when there are none).
-    static std::uint64_t at(const std::vector<std::uint64_t> &values, std::size_t percent) {
-        return values.empty() ? 0 : values[std::min(values.size() - 1, values.size() * percent / 100)];
-    }
-
     std::vector<std::pair<std::uint64_t, std::uint64_t>> packets_;  // (delivered, sent)
 };
 

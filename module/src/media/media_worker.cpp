@@ -138,7 +138,8 @@ private:
                           " datagrams could not be sent, " + std::to_string(ring.early_flushes) + " rounds filled it");
             if (ring.unregister_failed)
                 logger_.warning(name_ + ": the kernel refused to release " + std::to_string(ring.unregister_failed) +
-                                " closed phone sockets from the ring: each port stayed in use until its descriptor number was reused or the ring closed");
+                                " closed phone sockets from the ring: each port stayed in use until its "
+                                "descriptor number was reused or the ring closed");
             if (ring.ring_failures)
                 logger_.warning(name_ + ": io_uring refused a submission (" +
                                 std::strerror(phone_ring_->last_ring_error()) +
