@@ -112,42 +112,57 @@ SLOT_US = 100  # --slot-us: call_load spreads each millisecond's sends over slot
 SECOND_WORKER_ON_CPU0 = False  # --second-worker-on-cpu0: with --pin, odd workers run on the peers' CPU
 
 
-class kernel_samplers_off_relay_cpu:
-    """With --pin, the kernel's DAMON threads (kdamond.N) run on CPU 0, at SCHED_IDLE, for
-    the duration; their CPUs and policy are restored after. This machine's kernel samples
-    physical memory with DAMON every 500 ms; under the kernel's no-preemption model each
-    pass holds whichever CPU it runs on for 1-10 ms, and the scheduler put it on the
-    relay's, the less busy one: perf samples taken inside the gaps in which a relay
-    delivered nothing were kdamond.0's in 40 % of cases (README). A media server keeps such
-    housekeeping off its media cores. On the peers' CPU at its normal policy it cut into
-    their sends between stamping a packet and sending it (inside sendmmsg), which counted
-    as latency of whichever relay ran; at SCHED_IDLE it takes that CPU's idle moments."""
+class housekeeping_off_relay_cpu:
+    """With --pin, everything the bench does not start moves off the relay's CPU for the
+    duration: every user-space thread of the machine to CPU 0, and the kernel's DAMON
+    threads (kdamond.N) to CPU 0 at SCHED_IDLE; CPUs and policies are restored after. A
+    media server keeps housekeeping off its media cores; here two kinds of it took the
+    relay's CPU in the middle of the load (README):
+    - kdamond: this machine's kernel samples physical memory with DAMON every 500 ms; under
+      the kernel's no-preemption model each pass holds whichever CPU it runs on for 1-10
+      ms, and the scheduler put it on the relay's, the less busy one (40 % of the perf
+      samples inside the gaps in which a relay delivered nothing). On the peers' CPU at its
+      normal policy it cut into their sends between stamping a packet and sending it,
+      which counted as latency of whichever relay ran; at SCHED_IDLE it takes that CPU's
+      idle moments.
+    - the virtual machine's own agent (process 1 here, at nice -10, so it preempts the
+      relay at once): traced on the relay's CPU about once a second for 1-14 ms, the
+      relay off the CPU meanwhile (in 21 of the 126 gaps of one traced run).
+    Per-CPU kernel threads (ksoftirqd/1 and the like) cannot move and stay."""
 
     def __init__(self):
-        self.moved = {}
+        self.moved = {}  # thread id: (CPUs, policy, parameters), as they were
 
     def __enter__(self):
         if not PIN:
             return self
-        for task in pathlib.Path("/proc").iterdir():
+        samplers, threads, processes = [], 0, set()
+        for task in pathlib.Path("/proc").glob("[0-9]*/task/[0-9]*"):
             try:
-                if task.name.isdigit() and (task / "comm").read_text().startswith("kdamond"):
-                    pid = int(task.name)
-                    self.moved[pid] = (os.sched_getaffinity(pid), os.sched_getscheduler(pid),
-                                       os.sched_getparam(pid))
-                    os.sched_setaffinity(pid, {0})
-                    os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+                tid, cpus = int(task.name), os.sched_getaffinity(int(task.name))
+                sampler = (task / "comm").read_text().startswith("kdamond")
+                user_space = bool((task.parent.parent / "cmdline").read_bytes())  # kernel threads have none
+                if 1 not in cpus or not (sampler or user_space):
+                    continue
+                self.moved[tid] = (cpus, os.sched_getscheduler(tid), os.sched_getparam(tid))
+                os.sched_setaffinity(tid, {0})
+                if sampler:
+                    os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+                    samplers.append(f"kdamond pid {tid}")
+                else:
+                    threads += 1
+                    processes.add(task.parent.parent.name)
             except (OSError, ValueError):
-                continue  # gone meanwhile, or not ours to move: reported below by its absence
-        names = ", ".join(f"kdamond pid {pid}" for pid in self.moved) or "none found"
-        print(f"kernel memory samplers moved to CPU 0 at SCHED_IDLE for the run: {names}")
+                continue  # gone meanwhile, or not ours to move
+        print(f"moved to CPU 0 for the run: {threads} user-space threads of {len(processes)} processes; "
+              f"kernel memory samplers, at SCHED_IDLE: {', '.join(samplers) or 'none found'}")
         return self
 
     def __exit__(self, *exc):
-        for pid, (cpus, policy, param) in self.moved.items():
+        for tid, (cpus, policy, param) in self.moved.items():
             try:
-                os.sched_setscheduler(pid, policy, param)
-                os.sched_setaffinity(pid, cpus)
+                os.sched_setscheduler(tid, policy, param)
+                os.sched_setaffinity(tid, cpus)
             except OSError:
                 pass  # ended meanwhile
 
@@ -712,7 +727,7 @@ def main():
         os.sched_setaffinity(0, {0})
     SHAPE = "video" if arguments.video else "audio"
     keep = os.environ.get("CALL_BENCH_KEEP")  # a directory: the logs of every run stay there
-    with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch, kernel_samplers_off_relay_cpu():
+    with tempfile.TemporaryDirectory(prefix="call-bench-") as scratch, housekeeping_off_relay_cpu():
         work = pathlib.Path(keep or scratch)
         work.mkdir(parents=True, exist_ok=True)
         rows = [bench(count, arguments.seconds, arguments.workers, work, arguments.srtp, arguments.reference)
