@@ -137,23 +137,31 @@ class housekeeping_off_relay_cpu:
         if not PIN:
             return self
         samplers, threads, processes = [], 0, set()
-        for task in pathlib.Path("/proc").glob("[0-9]*/task/[0-9]*"):
+        for process in pathlib.Path("/proc").glob("[0-9]*"):
             try:
-                tid, cpus = int(task.name), os.sched_getaffinity(int(task.name))
-                sampler = (task / "comm").read_text().startswith("kdamond")
-                user_space = bool((task.parent.parent / "cmdline").read_bytes())  # kernel threads have none
-                if 1 not in cpus or not (sampler or user_space):
-                    continue
-                self.moved[tid] = (cpus, os.sched_getscheduler(tid), os.sched_getparam(tid))
-                os.sched_setaffinity(tid, {0})
-                if sampler:
-                    os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
-                    samplers.append(f"kdamond pid {tid}")
-                else:
-                    threads += 1
-                    processes.add(task.parent.parent.name)
-            except (OSError, ValueError):
-                continue  # gone meanwhile, or not ours to move
+                user_space = bool((process / "cmdline").read_bytes())  # kernel threads have none
+                sampler = (process / "comm").read_text().startswith("kdamond")
+                tasks = list((process / "task").iterdir())
+            except OSError:
+                continue  # gone meanwhile
+            if not (sampler or user_space):
+                continue
+            for task in tasks:
+                try:
+                    tid = int(task.name)
+                    cpus = os.sched_getaffinity(tid)
+                    if 1 not in cpus:
+                        continue
+                    self.moved[tid] = (cpus, os.sched_getscheduler(tid), os.sched_getparam(tid))
+                    os.sched_setaffinity(tid, {0})
+                    if sampler:
+                        os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+                        samplers.append(f"kdamond pid {tid}")
+                    else:
+                        threads += 1
+                        processes.add(process.name)
+                except (OSError, ValueError):
+                    continue  # gone meanwhile, or not ours to move
         print(f"moved to CPU 0 for the run: {threads} user-space threads of {len(processes)} processes; "
               f"kernel memory samplers, at SCHED_IDLE: {', '.join(samplers) or 'none found'}")
         return self

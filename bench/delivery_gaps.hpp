@@ -28,6 +28,11 @@ std::uint64_t percentile(const std::vector<Value> &values, std::size_t percent) 
 }
 
 class DeliveryGaps {
+    // One packet's one-way time (0 if the clocks put delivery first).
+    static std::uint64_t latency(std::uint64_t delivered, std::uint64_t sent) {
+        return delivered > sent ? delivered - sent : 0;
+    }
+
 public:
     static constexpr std::uint64_t kGapNs = 1000000;  // 1 ms: the latency target's own bound
 
@@ -42,7 +47,7 @@ public:
         std::sort(packets_.begin(), packets_.end());  // by delivery
         std::vector<std::uint64_t> every;
         every.reserve(packets_.size());
-        for (const auto &[delivered, sent] : packets_) every.push_back(delivered > sent ? delivered - sent : 0);
+        for (const auto &[delivered, sent] : packets_) every.push_back(latency(delivered, sent));
         std::sort(every.begin(), every.end());
         // earliest_waiting[k]: the earliest send among the packets delivered at k or later.
         std::vector<std::uint64_t> earliest_waiting(packets_.size() + 1, UINT64_MAX);
@@ -69,7 +74,7 @@ public:
                 ++held;
                 continue;
             }
-            unheld.push_back(delivered > sent ? delivered - sent : 0);
+            unheld.push_back(latency(delivered, sent));
         }
         std::sort(unheld.begin(), unheld.end());
         std::ostringstream out;
