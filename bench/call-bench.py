@@ -458,7 +458,13 @@ def bench(count, seconds, workers, work, srtp, reference):
     port = free_port()
     config = write_config(work / f"gateway-{count}", port, general={"outbound_sip_proxy": registrar.proxy("udp"),
                                                                      "media_workers": str(workers),
-                                                                     "media_io_uring": "yes" if IO_URING else "no"},
+                                                                     "media_io_uring": "yes" if IO_URING else "no",
+                                                                     # the load measures media, not registration
+                                                                     "allow_unregistered_calls": "yes"},
+                          # every connection comes from 127.0.0.1, and the sweep goes past the default max_calls
+                          limits={"max_connections_per_ip": "10000", "max_calls": "100000",
+                                  "max_calls_per_connection": str(CALLS_PER_CONNECTION),
+                                  "max_call_setups_per_connection": str(CALLS_PER_CONNECTION)},
                           # Calls set up first wait for the last before media starts: more than
                           # the default 30 s without RTP must not end them.
                           rtp={"port_range": "20000:59998", "timeout": "300"})

@@ -86,7 +86,9 @@ def gateway_run(work, registrar, transport, rounds, pause_ms, seconds=0):
     with the last burst held, gateway CPU seconds over the bursts)."""
     port = free_port()
     config = write_config(work / f"gateway-{transport}-{pause_ms}", port,
-                          general={"outbound_sip_proxy": registrar.proxy(transport)})
+                          general={"outbound_sip_proxy": registrar.proxy(transport)},
+                          # rounds of requests as fast as the gateway answers, every connection from 127.0.0.1
+                          limits={"max_requests_per_second": "100000", "max_connections_per_ip": "10000"})
     host = HostProcess(config, port).start()
     try:
         load = subprocess.Popen(

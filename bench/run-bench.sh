@@ -13,7 +13,9 @@ ulimit -n 20000  # the machine's cap; gateway and client each need one descripto
 work=$(mktemp -d)
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf '[WebServer]\nlocal_ip = 127.0.0.1\nlocal_port = %s\n' "$port" > "$work/config.ini"
-printf '[General]\n' > "$work/webrtcgateway.ini"
+# every connection comes from 127.0.0.1 and sends as fast as it is answered: limits raised
+printf '[General]\n[Limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\nmax_requests_per_second = 1000000\n' \
+  > "$work/webrtcgateway.ini"
 PYTHONPATH="$root/bindings/python:$build/bindings/python" /usr/bin/python3 -m sylk_host \
   --config-dir "$work" --applications-dir "$build/module" --log-level WARNING 2> "$work/host.log" &
 host=$!

@@ -148,7 +148,7 @@ def free_sip_port():
                 continue
 
 
-def write_config(directory, port, general=None, webserver=None, server=None, sip=None, tls=None, rtp=None):
+def write_config(directory, port, general=None, webserver=None, server=None, sip=None, tls=None, rtp=None, limits=None):
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     sip_port = free_sip_port()
@@ -166,7 +166,7 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
                        # (aiortc, sipp, Chromium) take ports too, and a call that finds
                        # its port taken ends with "cannot bind".
                        "RTP": {"port_range": "20000:29998", **(rtp or {})}},
-        "webrtcgateway.ini": {"General": dict(general or {})},
+        "webrtcgateway.ini": {"General": dict(general or {}), "Limits": dict(limits or {})},
     }
     for name, content in sections.items():
         lines = []
@@ -179,15 +179,16 @@ def write_config(directory, port, general=None, webserver=None, server=None, sip
 
 @pytest.fixture
 def start_gateway(tmp_path):
-    """start_gateway(general={...}, webserver={...}, server={...}) -> a running HostProcess.
+    """start_gateway(general={...}, webserver={...}, server={...}, limits={...}) -> a running HostProcess.
     Every host it started is stopped at the end, and must have exited with 0. A host that
     exited on its own before the test stopped it (any exit code, a crash, a signal) fails
     the test, with its log."""
     hosts = []
 
-    def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None, rtp=None):
+    def start(general=None, webserver=None, server=None, scheme="ws", sip=None, tls=None, rtp=None, limits=None):
         port = free_port()
-        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server, sip, tls, rtp)
+        directory = write_config(tmp_path / f"config{len(hosts)}", port, general, webserver, server, sip, tls, rtp,
+                                 limits)
         host = HostProcess(directory, port, scheme)
         hosts.append(host)
         return host.start()

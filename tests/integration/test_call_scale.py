@@ -14,6 +14,7 @@ import pytest
 from conftest import Client, add_account_request
 from kamailio import Kamailio
 from phones import SippPhone
+from test_registration import registration_events
 
 CALLS = 300
 ALICE = "alice@example.com"
@@ -41,12 +42,17 @@ def registrar(tmp_path):
 
 def test_hundreds_of_calls_asked_for_at_once_are_all_answered_and_all_end(start_gateway, registrar, tmp_path):
     phone = SippPhone(tmp_path / "phone", "uas", calls=CALLS, echo_rtp=False).start()
+    # One connection asks for them all: the per-connection limits are raised to fit.
     gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")},
-                            rtp={"port_range": "20000:29998"})
+                            rtp={"port_range": "20000:29998"},
+                            limits={"max_calls_per_connection": str(CALLS), "max_call_setups_per_connection": str(CALLS),
+                                    "max_requests_per_second": str(10 * CALLS)})
     try:
         async def calls():
             client = await Client.connect(gateway.url, max_queue=None)
             await client.request(add_account_request(ALICE, ALICE_HA1))
+            await client.request({"sylkrtc": "register", "account": ALICE})
+            await registration_events(client, ALICE, {"registered"})
             for index in range(CALLS):  # all at once: no answer awaited in between
                 await client.ws.send(json.dumps({"sylkrtc": "session-create", "transaction": f"c{index}",
                                                  "account": ALICE, "session": f"S{index}",

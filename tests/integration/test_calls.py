@@ -53,6 +53,8 @@ def test_a_browser_calls_an_echoing_phone_through_a_challenging_proxy(start_gate
         browser = Browser()
         client = await Client.connect(gateway.url)
         await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
         offer = await browser.offer()
         ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
                                     "uri": f"service@127.0.0.1:{phone_port}", "sdp": offer})
@@ -155,6 +157,8 @@ def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registr
         browser = Browser()
         client = await Client.connect(gateway.url)
         await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
         await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
         await until_audible(browser, frames=50)  # baresip's 440 Hz tone, decoded by aiortc
         baresip.event("CALL_ESTABLISHED")

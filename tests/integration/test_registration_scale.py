@@ -57,7 +57,10 @@ def host(tmp_path, registrar, transport):
     port = free_port()
     directory = write_config(tmp_path / "gateway", port,
                              general={"outbound_sip_proxy": registrar.proxy(transport),
-                                      "unregister_timeout": str(UNREGISTER_TIMEOUT[transport])})
+                                      "unregister_timeout": str(UNREGISTER_TIMEOUT[transport])},
+                             # 100 accounts per connection, added and registered at once.
+                             limits={"max_accounts_per_connection": str(ACCOUNTS_PER_CONNECTION),
+                                     "max_requests_per_second": str(4 * ACCOUNTS_PER_CONNECTION)})
     process = HostProcess(directory, port).start()
     yield process
     problems = teardown_problems(process)

@@ -128,6 +128,7 @@ struct CallFixture : Fixture {
         gateway.client_opened(1, "peer");
         request(1, add_request("alice@example.com"));
         request(1, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
+        gateway.registration_changed({binding(), sip::RegistrationState::registered, ""});
     }
     sip::BindingId binding() const { return registrar.registered.back().id; }
     std::string state_of_last() const {

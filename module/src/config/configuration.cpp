@@ -1,5 +1,6 @@
 #include "config/configuration.hpp"
 
+#include "access/address_policy.hpp"
 #include "protocol/account_address.hpp"
 
 #include <boost/json.hpp>
@@ -166,6 +167,13 @@ void parse_port_range(Configuration &c, const std::string &text, const std::stri
 
 using Setter = std::function<void(Configuration &, const json::value &, const std::string &)>;
 
+// A count setting (a limit) from `low` to `high`.
+Setter size_setter(std::size_t Configuration::*field, std::int64_t low, std::int64_t high) {
+    return [field, low, high](Configuration &c, const json::value &v, const std::string &k) {
+        c.*field = static_cast<std::size_t>(as_integer(v, k, low, high));
+    };
+}
+
 const std::map<std::string, Setter> &setters() {
     static const std::map<std::string, Setter> table = {
         {"web_listen_address",
@@ -270,6 +278,30 @@ const std::map<std::string, Setter> &setters() {
         {"media_io_uring", [](Configuration &c, const json::value &v, const std::string &k) {
              if (!v.is_bool()) fail(k, "must be true or false");
              c.media_io_uring = v.get_bool();
+         }},
+        {"allow_unregistered_calls", [](Configuration &c, const json::value &v, const std::string &k) {
+             if (!v.is_bool()) fail(k, "must be true or false");
+             c.allow_unregistered_calls = v.get_bool();
+         }},
+        {"allowed_networks", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.allowed_networks = as_string_list(v, k, true);
+             for (const auto &network : c.allowed_networks)
+                 if (!access::parse_network(network))
+                     fail(k, "'" + network + "' is not an IP network (as 10.1.0.0/16 or fd00::/8) or address");
+         }},
+        {"max_connections", size_setter(&Configuration::max_connections, 1, 1000000)},
+        {"max_connections_per_ip", size_setter(&Configuration::max_connections_per_ip, 1, 1000000)},
+        {"max_accounts_per_connection", size_setter(&Configuration::max_accounts_per_connection, 1, 100000)},
+        {"max_calls_per_connection", size_setter(&Configuration::max_calls_per_connection, 1, 100000)},
+        {"max_call_setups_per_connection", size_setter(&Configuration::max_call_setups_per_connection, 1, 100000)},
+        {"max_calls", size_setter(&Configuration::max_calls, 1, 1000000)},
+        {"max_media_lines", size_setter(&Configuration::max_media_lines, 1, 64)},
+        {"max_send_queue_bytes", size_setter(&Configuration::max_send_queue_bytes, 64 * 1024, 1024 * 1024 * 1024)},
+        {"max_requests_per_second", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.max_requests_per_second = static_cast<unsigned>(as_integer(v, k, 1, 1000000));
+         }},
+        {"call_setup_timeout", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.call_setup_timeout = static_cast<unsigned>(as_integer(v, k, 5, 3600));
          }},
     };
     return table;

@@ -60,12 +60,33 @@ struct Configuration {
     unsigned media_workers = 1;  // media threads, each with its own libre loop
     bool media_io_uring = true;  // phone sockets' reads and sends batched through io_uring where the kernel allows
 
+    // What one client, and everyone together, may take (docs/configuration.md, "Limits").
+    bool allow_unregistered_calls = false;   // true: as SylkServer, an account need not be registered to call
+    std::vector<std::string> allowed_networks;  // CIDR: inside addresses SIP and media may go to, beyond the defaults
+    std::size_t max_connections = 10000;
+    std::size_t max_connections_per_ip = 100;
+    std::size_t max_accounts_per_connection = 20;
+    std::size_t max_calls_per_connection = 10;
+    std::size_t max_call_setups_per_connection = 4;  // calls not yet answered
+    std::size_t max_calls = 2000;                   // every connection together
+    std::size_t max_media_lines = 4;                // bridged audio/video lines in one call
+    unsigned max_requests_per_second = 20;          // per connection, with bursts of five seconds' worth
+    std::size_t max_send_queue_bytes = 1024 * 1024;  // per connection: a client that does not read is closed
+    unsigned call_setup_timeout = 180;              // seconds a call may ring before it ends (RFC 3261 Timer C)
+
     // What SDPs carry and browsers and phones send media to.
     const std::string &advertised_media_address() const {
         return media_address.empty() ? sip_listen_address : media_address;
     }
 
     bool uses_tls() const { return !tls_certificate.empty(); }
+
+    // The addresses whose networks SIP and media may reach with no allowed_networks entry.
+    std::vector<std::string> own_addresses() const {
+        std::vector<std::string> own{sip_listen_address, advertised_media_address()};
+        if (outbound_sip_proxy) own.push_back(outbound_sip_proxy->host);  // ignored unless an IP address
+        return own;
+    }
 };
 
 // Why a configuration was refused; `setting` is the key at fault (may be empty).

@@ -2,17 +2,22 @@
 
 #include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
+#include "text/utf8.hpp"
 
 namespace sylk::gateway {
 
 Gateway::Gateway(const config::Configuration &configuration, const log::Logger &logger, Counters &counters,
                  ClientTransport &transport, AccountRegistrar &registrar, CallControl &calls,
                  media::MediaEngine *media)
-    : configuration_(configuration), logger_(logger), counters_(counters), transport_(transport),
+    : configuration_(configuration),
+      address_policy_(access::gateway_policy(configuration.allowed_networks, configuration.own_addresses())),
+      logger_(logger), counters_(counters), transport_(transport),
       registrar_(registrar), calls_(calls), media_(media) {}
 
 void Gateway::client_opened(ClientId client, std::string peer) {
-    auto [it, inserted] = clients_.try_emplace(client, Client{client, std::move(peer), {}, {}});
+    double rate = configuration_.max_requests_per_second;
+    auto [it, inserted] =
+        clients_.try_emplace(client, Client{client, std::move(peer), {}, {}, log::LogBudget(), access::TokenBucket(rate, rate * 5)});
     if (!inserted) return;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " connected");
@@ -41,7 +46,9 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     protocol::DecodedMessage decoded = protocol::decode_message(text);
     switch (decoded.outcome) {
     case protocol::DecodedMessage::Outcome::drop:
-        logger_.warning("client " + state.peer + ": dropped message: " + decoded.problem);
+        if (auto line = state.warnings.admit("client " + state.peer + ": dropped message: " + decoded.problem);
+            !line.empty())
+            logger_.warning(line);
         return;
     case protocol::DecodedMessage::Outcome::reply_error:
         send(client, state, protocol::encode_error(decoded.transaction, decoded.problem));
@@ -50,7 +57,12 @@ void Gateway::client_message(ClientId client, std::string_view text) {
         break;
     }
     counters_.requests.fetch_add(1, std::memory_order_relaxed);
-    std::optional<std::string> refusal = handle(state, decoded.request);
+    std::optional<std::string> refusal;
+    if (!state.requests.take())
+        refusal = "limit reached: max_requests_per_second (" + std::to_string(configuration_.max_requests_per_second) +
+                  "); slow down";
+    else
+        refusal = handle(state, decoded.request);
     send(client, state,
          refusal ? protocol::encode_error(decoded.transaction, *refusal)
                  : protocol::encode_ack(decoded.transaction));
@@ -58,7 +70,8 @@ void Gateway::client_message(ClientId client, std::string_view text) {
 
 void Gateway::send(ClientId client, const Client &state, std::string text) {
     if (configuration_.trace_client) logger_.info("trace " + state.peer + " out: " + text);
-    transport_.send_text(client, std::move(text));
+    // SIP peers' text (display names, reasons) need not be UTF-8; a text frame must be.
+    transport_.send_text(client, text::utf8_repaired(std::move(text)));
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::Request &request) {
@@ -69,6 +82,9 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
     if (!configuration_.sip_domains.allows(request.address.domain))
         return "domain not allowed: " + request.address.domain;
     if (client.accounts.count(request.account)) return "account already added: " + request.account;
+    if (client.accounts.size() >= configuration_.max_accounts_per_connection)
+        return "limit reached: max_accounts_per_connection (" +
+               std::to_string(configuration_.max_accounts_per_connection) + ")";
     sip::BindingId binding = ++last_binding_;
     client.accounts.emplace(request.account, Account{request.address.user, request.address.domain, request.ha1,
                                                      request.display_name, binding});
@@ -113,6 +129,8 @@ void Gateway::registration_changed(const sip::RegistrationUpdate &update) {
     if (owner == bindings_.end()) return;  // removed meanwhile: its client no longer cares
     auto client = clients_.find(owner->second.client);
     if (client == clients_.end()) return;
+    if (auto account = client->second.accounts.find(owner->second.account); account != client->second.accounts.end())
+        account->second.registered = update.state == sip::RegistrationState::registered;
     send(client->first, client->second,
          protocol::encode_registration_state(owner->second.account, sip::to_string(update.state), update.reason));
 }

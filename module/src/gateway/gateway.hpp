@@ -3,12 +3,15 @@
 // framing. Requests and accounts are in gateway.cpp, calls in gateway_calls.cpp.
 #pragma once
 
+#include "access/address_policy.hpp"
+#include "access/token_bucket.hpp"
 #include "config/configuration.hpp"
 #include "gateway/account_registrar.hpp"
 #include "gateway/call_control.hpp"
 #include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
 #include "gateway/counters.hpp"
+#include "log/log_budget.hpp"
 #include "log/logger.hpp"
 #include "media/media_engine.hpp"
 #include "protocol/requests.hpp"
@@ -29,6 +32,7 @@ struct Account {
     std::optional<std::string> display_name;
     sip::BindingId binding = 0;  // this account on this connection, for the SIP side
     bool known_to_sip = false;   // register was asked: the SIP side must hear of its removal
+    bool registered = false;     // the registrar accepted it (its digest proved the client knows the HA1)
 };
 
 class Gateway final : public ClientEvents {
@@ -51,6 +55,8 @@ private:
         std::string peer;  // for log lines
         std::map<std::string, Account> accounts;
         std::map<std::string, sip::CallId> sessions;  // by the client's session id
+        log::LogBudget warnings;  // what this client makes the gateway log at warning level
+        access::TokenBucket requests;  // max_requests_per_second
     };
 
     // One call of a client: its SIP call, its media, and what each side offered.
@@ -81,6 +87,10 @@ private:
     std::optional<std::string> handle(Client &client, const protocol::SessionTerminate &request);
 
     void send(ClientId client, const Client &state, std::string text);
+    // Why `client` may not start another call now (a limit), or nothing.
+    std::optional<std::string> call_limit_problem(const Client &client) const;
+    // Why the phone's media addresses may not be sent to, or nothing.
+    std::optional<std::string> phone_address_problem(const std::vector<sdp::RtpPeer> &peers) const;
     void forget_binding(const Account &account);
 
     // gateway_calls.cpp
@@ -94,6 +104,7 @@ private:
     sdp::GatewayRtp gateway_rtp(const Session &session) const;
 
     const config::Configuration &configuration_;
+    const access::AddressPolicy address_policy_;  // where SIP targets and phones' media may be
     const log::Logger &logger_;
     Counters &counters_;
     ClientTransport &transport_;

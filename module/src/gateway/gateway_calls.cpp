@@ -3,11 +3,14 @@
 // browser's WebRTC form and the phone's plain RTP form (sdp/). Web thread only.
 #include "gateway/gateway.hpp"
 
+#include "protocol/account_address.hpp"
 #include "protocol/encoder.hpp"
 #include "sdp/browser_side.hpp"
 #include "sdp/phone_side.hpp"
 
 #include <openssl/rand.h>
+
+#include <algorithm>
 
 namespace sylk::gateway {
 
@@ -21,6 +24,22 @@ std::string random_token(std::size_t length) {
         throw std::runtime_error("no randomness for ICE credentials");
     for (auto &c : bytes) c = alphabet[static_cast<unsigned char>(c) % (sizeof alphabet - 1)];
     return bytes;
+}
+
+// A version 4 UUID (RFC 4122), the form SylkServer gives incoming sessions' ids.
+std::string random_uuid() {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a session id");
+    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
+    bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    std::string id;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
+        id += hex[bytes[i] >> 4];
+        id += hex[bytes[i] & 0xF];
+    }
+    return id;
 }
 
 std::optional<sdp::SessionDescription> parse_sdp(const std::string &text, std::string &problem) {
@@ -89,17 +108,49 @@ sdp::GatewayRtp Gateway::gateway_rtp(const Session &session) const {
     return rtp;
 }
 
+std::optional<std::string> Gateway::call_limit_problem(const Client &client) const {
+    auto limit = [](const char *name, std::size_t value) {
+        return "limit reached: " + std::string(name) + " (" + std::to_string(value) + ")";
+    };
+    if (sessions_.size() >= configuration_.max_calls) return limit("max_calls", configuration_.max_calls);
+    if (client.sessions.size() >= configuration_.max_calls_per_connection)
+        return limit("max_calls_per_connection", configuration_.max_calls_per_connection);
+    auto in_setup = std::count_if(client.sessions.begin(), client.sessions.end(), [this](const auto &entry) {
+        const Session &session = sessions_.at(entry.second);
+        return !session.answered && !session.ending;
+    });
+    if (static_cast<std::size_t>(in_setup) >= configuration_.max_call_setups_per_connection)
+        return limit("max_call_setups_per_connection", configuration_.max_call_setups_per_connection);
+    return std::nullopt;
+}
+
+std::optional<std::string> Gateway::phone_address_problem(const std::vector<sdp::RtpPeer> &peers) const {
+    for (const auto &peer : peers)
+        if (peer.port != 0)
+            if (auto refusal = address_policy_.refusal(peer.address)) return "media address not allowed: " + *refusal;
+    return std::nullopt;
+}
+
 std::optional<std::string> Gateway::handle(Client &client, const protocol::SessionCreate &request) {
     auto account = client.accounts.find(request.account);
     if (account == client.accounts.end()) return "unknown account: " + request.account;
     if (!media_) return std::string("calls are not available yet");
     if (client.sessions.count(request.session)) return "session already exists: " + request.session;
+    // The registrar's digest is the proof that the client knows the account's HA1.
+    if (!account->second.registered && !configuration_.allow_unregistered_calls)
+        return "account not registered: " + request.account + " (register it before calling)";
+    std::string host = protocol::call_target_host(request.uri);
+    if (access::parse_address(host))
+        if (auto refusal = address_policy_.refusal(host)) return "destination not allowed: " + *refusal;
+    if (auto limit = call_limit_problem(client)) return limit;
     std::string problem;
     auto offer_sdp = parse_sdp(request.sdp, problem);
     if (!offer_sdp) return problem;
     auto offer = sdp::read_browser_offer(*offer_sdp);
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
+    if (count_bridged(browser.lines) > configuration_.max_media_lines)
+        return "limit reached: max_media_lines (" + std::to_string(configuration_.max_media_lines) + ")";
     sip::CallId call = ++last_call_;
     auto ports = reserve_media(call, browser.lines);
     if (!ports) return std::string("no media ports available");
@@ -204,8 +255,9 @@ void Gateway::call_answered(Session &session, const std::string &phone_sdp) {
     std::variant<sdp::PhoneDescription, std::string> answer = problem;
     if (answer_sdp) answer = sdp::read_phone_answer(*answer_sdp, session.offered);
     auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
-    if (!phone || count_bridged(phone->lines) == 0) {
-        std::string reason = phone ? "no media in common" : std::get<std::string>(answer);
+    auto address_problem = phone ? phone_address_problem(phone->peers) : std::nullopt;
+    if (!phone || count_bridged(phone->lines) == 0 || address_problem) {
+        std::string reason = !phone ? std::get<std::string>(answer) : address_problem ? *address_problem : "no media in common";
         logger_.info("session " + session.id + ": the phone's answer cannot be bridged: " + reason);
         session.ending = true;
         session.end_reason = "488 " + reason;
@@ -239,16 +291,36 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
     auto offer = offer_sdp ? sdp::read_phone_offer(*offer_sdp)
                            : std::variant<sdp::PhoneDescription, std::string>(problem);
     auto *phone = std::get_if<sdp::PhoneDescription>(&offer);
+    // Refused before any port is taken: the account went away meanwhile (480), a limit is
+    // reached (486), or the media cannot or may not be set up (488).
+    std::optional<std::string> refusal;
+    std::uint16_t code = 488;
+    if (client == clients_.end()) {
+        refusal = "the account has gone";
+        code = 480;
+    } else if (auto limit = call_limit_problem(client->second)) {
+        refusal = limit;
+        code = 486;
+    } else if (!phone || !media_) {
+        refusal = phone ? "calls are not available yet" : std::get<std::string>(offer);
+    } else if (count_bridged(phone->lines) > configuration_.max_media_lines) {
+        refusal = "limit reached: max_media_lines (" + std::to_string(configuration_.max_media_lines) + ")";
+    } else {
+        refusal = phone_address_problem(phone->peers);
+    }
     std::optional<media::PortReservation> ports;
-    if (client != clients_.end() && phone && media_) ports = reserve_media(update.id, phone->lines);
+    if (!refusal) ports = reserve_media(update.id, phone->lines);
     if (!ports) {
-        // The account went away meanwhile, or no media can be set up: the caller hears why.
-        calls_.end_call(update.id, client == clients_.end() ? 480 : 488);
+        if (!refusal) refusal = "no media ports available";
+        logger_.info("refused an incoming call from " + update.originator + ": " + *refusal);
+        calls_.end_call(update.id, code);
         return;
     }
     Session session;
     session.client = client->first;
-    session.id = "in-" + std::to_string(update.id & ~sip::kIncomingCallBit);
+    // Random, as SylkServer's: a client cannot pick the id of a call that has not come yet.
+    do session.id = random_uuid();
+    while (client->second.sessions.count(session.id));
     session.account = owner->second.account;
     session.incoming = true;
     session.originator = update.originator;

@@ -98,6 +98,15 @@ bool is_valid_call_target(std::string_view uri) {
     return is_valid_target_without_port(uri.substr(0, colon));
 }
 
+std::string call_target_host(std::string_view uri) {
+    if (uri.substr(0, 4) == "sip:") uri.remove_prefix(4);
+    else if (uri.substr(0, 5) == "sips:") uri.remove_prefix(5);
+    if (auto at = uri.find('@'); at != std::string_view::npos) uri.remove_prefix(at + 1);
+    if (!uri.empty() && uri.front() == '[') return std::string(uri.substr(1, uri.find(']') - 1));
+    if (is_ipv6(uri)) return std::string(uri);  // bare IPv6 keeps its colons
+    return std::string(uri.substr(0, uri.find(':')));
+}
+
 bool is_valid_ha1(std::string_view text) {
     return text.size() == 32 && std::all_of(text.begin(), text.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

@@ -22,6 +22,10 @@ bool is_valid_host(std::string_view host);
 // and an optional :port after the host.
 bool is_valid_call_target(std::string_view uri);
 
+// The host of a valid call target, without brackets or port: "192.0.2.7" for
+// "sip:bob@192.0.2.7:5080", "::1" for "bob@[::1]", "example.com" for "bob@example.com".
+std::string call_target_host(std::string_view uri);
+
 // 32 lowercase hex characters: MD5("user:realm:password") as the protocol requires.
 bool is_valid_ha1(std::string_view text);
 

@@ -1,6 +1,7 @@
 #include "protocol/decoder.hpp"
 
 #include "protocol/account_address.hpp"
+#include "protocol/display_name.hpp"
 
 #include <boost/json.hpp>
 
@@ -82,6 +83,9 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
                            f.optional_string("display_name")};
         if (!is_valid_ha1(request.ha1))
             throw FieldProblem{"invalid field: password must be the HA1 digest (32 lowercase hex characters)"};
+        if (request.display_name)
+            if (auto problem = display_name_problem(*request.display_name))
+                throw FieldProblem{"invalid field: " + *problem};
         return request;
     };
     static const RequestDecoder remove_account = [](const Fields &f) -> Request {

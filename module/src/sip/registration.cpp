@@ -133,7 +133,7 @@ std::string Registration::request_headers() {
     std::string headers;
     if (context_.settings.route) headers += "Route: <" + *context_.settings.route + ";lr>\r\n";
     headers += "To: <" + aor + ">\r\nFrom: ";
-    if (spec_.display_name) headers += "\"" + *spec_.display_name + "\" ";
+    if (spec_.display_name) headers += quoted_string(*spec_.display_name) + " ";
     re_snprintf(line, sizeof line, ";tag=%016llx\r\nCall-ID: %016llx\r\nCSeq: %u REGISTER\r\nUser-Agent: %s\r\n",
                 static_cast<unsigned long long>(from_tag_), static_cast<unsigned long long>(call_id_), cseq_++,
                 kUserAgent);

@@ -71,9 +71,12 @@ void SipCall::connect(const std::string &credentials) {
     const OutgoingCallSpec &spec = *spec_;
     struct mbuf *offer = sdp_buffer(spec.sdp);
     std::string from = "sip:" + spec.user + "@" + spec.domain;
+    // libre writes the quotes around the display name itself.
+    std::optional<std::string> display_name;
+    if (spec.display_name) display_name = quoted_string_content(*spec.display_name);
     const char *routes[1] = {context_.route ? context_.route->c_str() : nullptr};
     int err = offer ? sipsess_connect(&session_, context_.sessions, spec.target.c_str(),
-                                      spec.display_name ? spec.display_name->c_str() : nullptr, from.c_str(),
+                                      display_name ? display_name->c_str() : nullptr, from.c_str(),
                                       contact_user_.c_str(), context_.route ? routes : nullptr,
                                       context_.route ? 1 : 0, "application/sdp", offer, refuse_plain_password,
                                       nullptr, false, offer_handler, answer_handler, progress_handler,

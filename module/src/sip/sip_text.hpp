@@ -1,11 +1,13 @@
 // Small conversions the SIP side uses in several places: libre's pointer-length strings
-// and message bodies as std::string, and the random hex used for cnonces and Contact users.
+// and message bodies as std::string, display names as quoted-strings, and the random hex
+// used for cnonces and Contact users.
 // Libre thread only (rand_u64 is libre's).
 #pragma once
 
 #include <re.h>
 
 #include <string>
+#include <string_view>
 
 namespace sylk::sip {
 
@@ -16,6 +18,24 @@ inline std::string message_body(const struct sip_msg *message) {
     if (!message || !message->mb || mbuf_get_left(message->mb) == 0) return {};
     return std::string(reinterpret_cast<const char *>(mbuf_buf(message->mb)), mbuf_get_left(message->mb));
 }
+
+// The inside of a SIP quoted-string (RFC 3261 25.1) for a display name: `"` and `\`
+// escaped. Control characters never reach a header line: the decoder refuses them from
+// clients, and any that come here anyway are dropped rather than sent.
+inline std::string quoted_string_content(std::string_view text) {
+    std::string quoted;
+    quoted.reserve(text.size() + 2);
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7F) continue;
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+    }
+    return quoted;
+}
+
+// The whole quoted-string, quotes included.
+inline std::string quoted_string(std::string_view text) { return '"' + quoted_string_content(text) + '"'; }
 
 // 16 lowercase hex digits of libre's random generator.
 inline std::string random_hex() {

@@ -1,5 +1,6 @@
 #include "web/web_endpoint.hpp"
 
+#include "log/log_budget.hpp"
 #include "web/demo_page.hpp"
 
 #include <websocketpp/concurrency/none.hpp>
@@ -25,7 +26,9 @@ namespace ws = websocketpp;
 // Per-connection fields websocketpp stores inside its connection object for us.
 struct ConnectionData {
     gateway::ClientId client_id = 0;
+    std::string remote_address;  // counted in connections_per_address_ while open
     bool awaiting_pong = false;
+    log::LogBudget warnings;  // binary frames are logged, but not without end
 };
 
 // One io thread, so no strands and no locks; a small read buffer keeps idle
@@ -145,6 +148,16 @@ public:
         if (it == connections_.end()) return;
         ws::lib::error_code ec = it->second->send(text, ws::frame::opcode::text);
         if (ec) logger_.debug("send to client " + std::to_string(client) + " failed: " + ec.message());
+        // A client that does not read would otherwise grow this queue without end.
+        if (it->second->get_buffered_amount() > configuration_.max_send_queue_bytes &&
+            it->second->get_state() == ws::session::state::open) {
+            logger_.warning("closing connection from " + it->second->get_remote_endpoint() + ": " +
+                            std::to_string(it->second->get_buffered_amount()) +
+                            " bytes unread (max_send_queue_bytes)");
+            ws::lib::error_code ignored;
+            it->second->close(ws::close::status::policy_violation, "send queue full: the client does not read",
+                              ignored);
+        }
     }
 
 private:
@@ -176,6 +189,17 @@ private:
             connection->set_status(ws::http::status_code::not_acceptable, "No compatible protocol specified");
             return false;
         }
+        // Connections' limits: everyone together, then each address (a NAT may hold many users).
+        if (connections_.size() >= configuration_.max_connections) {
+            refuse_busy(connection, "max_connections", configuration_.max_connections);
+            return false;
+        }
+        std::string address = remote_address(connection);
+        if (auto count = connections_per_address_.find(address);
+            count != connections_per_address_.end() && count->second >= configuration_.max_connections_per_ip) {
+            refuse_busy(connection, "max_connections_per_ip", configuration_.max_connections_per_ip);
+            return false;
+        }
         if (!configuration_.web_origins.any &&
             std::find(allowed_origins_.begin(), allowed_origins_.end(),
                       normalized_origin(connection->get_origin())) == allowed_origins_.end()) {
@@ -186,6 +210,23 @@ private:
         }
         connection->select_subprotocol(std::string(kSubprotocol));
         return true;
+    }
+
+    // 503 with Retry-After: the limit is the server's, not the client's fault.
+    void refuse_busy(const ConnectionPtr &connection, const char *limit, std::size_t value) {
+        if (std::string line = refusal_log_.admit("refused connection from " + connection->get_remote_endpoint() +
+                                                  ": limit reached: " + limit + " (" + std::to_string(value) + ")");
+            !line.empty())
+            logger_.warning(line);
+        connection->set_status(ws::http::status_code::service_unavailable);
+        connection->append_header("Retry-After", "30");
+        connection->set_body(std::string("limit reached: ") + limit + "\n");
+    }
+
+    static std::string remote_address(const ConnectionPtr &connection) {
+        boost::system::error_code ec;
+        auto endpoint = connection->get_raw_socket().lowest_layer().remote_endpoint(ec);
+        return ec ? connection->get_remote_endpoint() : endpoint.address().to_string();
     }
 
     // Plain HTTP (no upgrade): the demo page under /webrtcgateway/, 426 on the
@@ -231,24 +272,30 @@ private:
     void opened(ws::connection_hdl handle) {
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
         connection->client_id = ++last_client_id_;
+        connection->remote_address = remote_address(connection);
+        ++connections_per_address_[connection->remote_address];
         connections_.emplace(connection->client_id, connection);
         events_->client_opened(connection->client_id, connection->get_remote_endpoint());
     }
 
     void closed(ws::connection_hdl handle) {
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
-        forget(connection->client_id);
+        forget(connection);
     }
 
     void failed(ws::connection_hdl handle) {
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
         logger_.debug("connection from " + connection->get_remote_endpoint() +
                       " failed: " + connection->get_ec().message());
-        forget(connection->client_id);
+        forget(connection);
     }
 
-    void forget(gateway::ClientId client) {
+    void forget(const ConnectionPtr &connection) {
+        gateway::ClientId client = connection->client_id;
         if (client == 0 || connections_.erase(client) == 0) return;  // never opened
+        if (auto count = connections_per_address_.find(connection->remote_address);
+            count != connections_per_address_.end() && --count->second == 0)
+            connections_per_address_.erase(count);
         events_->client_closed(client);
         finish_shutdown_if_idle();
     }
@@ -256,9 +303,11 @@ private:
     void message(ws::connection_hdl handle, typename Server::message_ptr message) {
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
         if (message->get_opcode() != ws::frame::opcode::text) {
-            logger_.warning("client " + connection->get_remote_endpoint() +
-                            ": dropped a binary frame of " + std::to_string(message->get_payload().size()) +
-                            " bytes (sylkRTC-1 uses text frames)");
+            std::string line = connection->warnings.admit("client " + connection->get_remote_endpoint() +
+                                                          ": dropped a binary frame of " +
+                                                          std::to_string(message->get_payload().size()) +
+                                                          " bytes (sylkRTC-1 uses text frames)");
+            if (!line.empty()) logger_.warning(line);
             return;
         }
         events_->client_message(connection->client_id, message->get_payload());
@@ -312,6 +361,8 @@ private:
     std::vector<std::string> allowed_origins_;
     gateway::ClientEvents *events_ = nullptr;
     std::unordered_map<gateway::ClientId, ConnectionPtr> connections_;
+    std::unordered_map<std::string, std::size_t> connections_per_address_;  // open connections by peer IP
+    log::LogBudget refusal_log_;
     gateway::ClientId last_client_id_ = 0;
     boost::asio::steady_timer ping_timer_;
     std::function<void()> shutdown_done_;
