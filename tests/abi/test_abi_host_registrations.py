@@ -215,6 +215,8 @@ async def call_paths(url, ssl_context, registrar, phones):
     # One left for the dropped connection to end, one for stop.
     second = await Client.connect(url, ssl=ssl_context)
     await second.request(add_account_request("bob@example.com", ha1("bob")))
+    await second.request({"sylkrtc": "register", "account": "bob@example.com"})
+    await registration_states(second, "bob@example.com", {"registered"})
     dropped = Browser()
     await call_until_established(second, dropped, "bob@example.com", phones["dropped"].uri(), "D1")
     await second.ws.close()

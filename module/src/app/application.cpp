@@ -1,3 +1,4 @@
+#include "access/address_policy.hpp"
 #include "app/application.hpp"
 
 #include "gateway/gateway.hpp"
@@ -26,11 +27,30 @@ Application::~Application() {
     }
 }
 
+// A web port beyond loopback is reachable by anyone: say loudly what such a host leaves open.
+void Application::warn_about_public_exposure() const {
+    auto bytes = access::parse_address(configuration_.web_listen_address);
+    const char *kind = bytes ? access::restricted_kind(*bytes) : nullptr;
+    if (kind && std::string_view(kind) == "loopback") return;
+    if (configuration_.sip_domains.any && !configuration_.outbound_sip_proxy)
+        logger_.warning("SECURITY: the web port " + configuration_.web_listen_address +
+                        " is beyond loopback, sip_domains is * and there is no outbound_sip_proxy: any web client "
+                        "may register and call at any domain through this gateway (docs/security.md)");
+    if (!configuration_.uses_tls())
+        logger_.warning("SECURITY: the web port " + configuration_.web_listen_address +
+                        " is beyond loopback without TLS: clients' HA1 values (password equivalents) travel in the "
+                        "clear; set a certificate for wss (docs/security.md)");
+    if (configuration_.web_origins.any)
+        logger_.warning("SECURITY: web_origins is *: any web page may drive its visitors' browsers to use this "
+                        "gateway; list your site's origins (docs/security.md)");
+}
+
 void Application::start() {
     if (state_ != State::created)
         throw std::logic_error(state_ == State::running ? "already started"
                                                         : "stopped applications cannot be restarted; create a new one");
     io_ = std::make_unique<boost::asio::io_context>(1);
+    warn_about_public_exposure();
     try {
         // The gateway (web thread) asks the SIP thread through sip_agent_ and the media
         // workers through media_; both answer through relay_, which posts onto the web thread.

@@ -42,6 +42,7 @@ public:
     std::string stats_json() const;
 
 private:
+    void warn_about_public_exposure() const;
     enum class State { created, running, stopped };
 
     void run_io();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sylk::sip {
 
@@ -24,6 +25,9 @@ struct OutgoingCallSpec {
     std::optional<std::string> display_name;
     std::string target;  // "sip:bob@example.com"
     std::string sdp;     // the offer for the phone (plain RTP)
+    // Realms whose INVITE challenges are answered: the account's domain always, and the
+    // realm its registrar challenged in (filled by the SIP side).
+    std::vector<std::string> realms;
 };
 
 // What a call reports; every call ends with exactly one `ended`.

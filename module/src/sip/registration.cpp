@@ -73,6 +73,9 @@ void Registration::cancel_request() {
 }
 
 void Registration::bind() {
+    // A register while one is already under way (sent, or waiting for the window) folds
+    // into it: a storm of `register` requests costs one REGISTER.
+    if (phase_ == Phase::binding) return;
     if (phase_ == Phase::unbinding) unbound_ = nullptr;  // a new register wins over a pending unregister
     context_.deadlines.cancel(spec_.id);
     cancel_request();
@@ -166,6 +169,16 @@ int Registration::send_over_udp(const struct sa &destination, const struct sa &l
 int Registration::send_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *buffer, void *arg) {
     auto *self = static_cast<Registration *>(arg);
+    // The registrar's address may come from DNS the client's domain controls: an inside
+    // address is refused unless allowed (access/address_policy.hpp).
+    char host[64];
+    if (sa_ntop(destination, host, sizeof host) == 0)
+        if (auto refusal = self->context_.address_policy.refusal(host)) {
+            self->context_.logger.info("binding " + std::to_string(self->spec_.id) +
+                                       ": REGISTER not sent: " + *refusal);
+            return EACCES;
+        }
+    self->registrar_address_ = *destination;
     // Over TLS the certificate must be valid for this account's domain: say which route
     // this connection serves before libre connects (refused: the send fails).
     if (transport == SIP_TRANSP_TLS && self->context_.registrar_tls)
@@ -286,6 +299,7 @@ std::string Registration::local_failure_reason(int err) const {
     case ENODATA:
     case ESRCH:
         return "DNS error: cannot resolve " + spec_.domain + (context_.settings.route ? " (via the outbound proxy)" : "");
+    case EACCES: return "403 registrar address not allowed (an inside address; see allowed_networks)";
     default: return std::string("network error: ") + std::strerror(err);
     }
 }

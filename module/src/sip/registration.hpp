@@ -3,6 +3,7 @@
 // Lives on the libre thread only.
 #pragma once
 
+#include "access/address_policy.hpp"
 #include "log/logger.hpp"
 #include "sip/digest.hpp"
 #include "sip/deadline_queue.hpp"
@@ -38,6 +39,7 @@ struct RegistrationContext {
     SendWindow &window;
     DeadlineQueue &deadlines;
     const log::Logger &logger;
+    const access::AddressPolicy &address_policy;  // where REGISTERs may go (DNS answers included)
     // libre's TLS context when registrars' certificates are checked against the route's
     // name (tls_verification.hpp): each TLS request tells it which domain it is for.
     SSL_CTX *registrar_tls = nullptr;
@@ -69,6 +71,14 @@ public:
 
     // The user part of the Contact it registers: INVITEs to it are this binding's calls.
     const std::string &contact_user() const { return contact_user_; }
+    // Where its REGISTERs last went (the outbound proxy or the domain's registrar): the
+    // only source its incoming INVITEs are taken from.
+    const std::optional<struct sa> &registrar_address() const { return registrar_address_; }
+    // The realm the registrar challenged it in, if it did: INVITE challenges in that realm
+    // (or the account's domain) are answered, no other.
+    std::optional<std::string> registrar_realm() const {
+        return challenge_ ? std::optional<std::string>(challenge_->realm) : std::nullopt;
+    }
 
 private:
     enum class Phase { idle, binding, bound, retry_wait, unbinding, finished };
@@ -103,6 +113,7 @@ private:
     std::uint32_t cseq_;
     struct sip_request *request_ = nullptr;  // libre's transaction (TCP, TLS, or a route found by DNS)
     std::string contact_user_;
+    std::optional<struct sa> registrar_address_;
     std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
 
     Phase phase_ = Phase::idle;

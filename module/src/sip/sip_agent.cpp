@@ -1,5 +1,6 @@
 #include "sip/sip_agent.hpp"
 
+#include "log/log_budget.hpp"
 #include "loop/loop_inbox.hpp"
 #include "sip/deadline_queue.hpp"
 #include "sip/registration.hpp"
@@ -131,7 +132,8 @@ private:
         settings.expires = configuration_.register_expires;
         if (configuration_.outbound_sip_proxy) settings.route = configuration_.outbound_sip_proxy->route_uri();
         RegistrationSink sink = [this](const RegistrationUpdate &update) { listener_.registration_changed(update); };
-        context_.emplace(RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_});
+        context_.emplace(
+            RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_, address_policy_});
         if (!decode_route(*context_))
             throw config::SettingError("outbound_sip_proxy", "'" + *settings.route + "' is not a SIP URI");
         set_up_transports();
@@ -219,6 +221,7 @@ private:
         if (not_done)
             logger_.error(std::to_string(not_done) + " SIP commands arrived after the SIP side stopped; not carried out");
         calls_.clear();  // each sends its CANCEL, BYE or 486 as it goes
+        call_deadlines_.reset();
         call_context_.reset();
         sessions_ = static_cast<struct sipsess_sock *>(mem_deref(sessions_));
         binding_by_contact_.clear();
@@ -275,6 +278,8 @@ private:
 
     void start_call(OutgoingCallSpec spec) {
         CallId id = spec.id;
+        if (auto binding = registrations_.find(spec.binding); binding != registrations_.end())
+            if (auto realm = binding->second->registrar_realm()) spec.realms.push_back(*realm);
         waiting_calls_.erase(id);
         if (shutting_down_) {
             invite_window_.release(id);
@@ -285,14 +290,27 @@ private:
                                                                    : "gw-call-" + std::to_string(id);
         auto call = std::make_unique<SipCall>(*call_context_, std::move(spec), std::move(contact_user));
         calls_[id] = std::move(call);
+        start_setup_timer(id);
+    }
+
+    // RFC 3261 Timer C, from our side: a call that rings for call_setup_timeout ends
+    // (CANCEL, or 480 for an incoming one) with a reason, and frees what it holds.
+    void start_setup_timer(CallId id) {
+        call_deadlines_->schedule(id, configuration_.call_setup_timeout * 1000ull, [this, id] {
+            if (auto it = calls_.find(id); it != calls_.end())
+                it->second->give_up("408 Request Timeout (not answered within " +
+                                    std::to_string(configuration_.call_setup_timeout) + " s)");
+        });
     }
 
     // Every call report goes to the web side; an outgoing call's final answer (or its
     // end) frees its setup slot for the next waiting INVITE.
     void call_reported(const CallUpdate &update) {
         call_listener_.call_changed(update);
-        if (update.kind == CallUpdate::Kind::answered || update.kind == CallUpdate::Kind::ended)
+        if (update.kind == CallUpdate::Kind::answered || update.kind == CallUpdate::Kind::ended) {
             invite_window_.release(update.id);
+            call_deadlines_->cancel(update.id);
+        }
     }
 
     // A call that never got as far as its INVITE still ends with exactly one `ended`.
@@ -304,6 +322,7 @@ private:
     }
 
     void handle(AnswerCall &command) {
+        call_deadlines_->cancel(command.call);
         if (auto it = calls_.find(command.call); it != calls_.end()) it->second->answer(command.sdp);
     }
 
@@ -330,6 +349,19 @@ private:
             (void)sip_treply(nullptr, stack_, message, 404, "Not Found");
             return;
         }
+        // Only the registrar (or the outbound proxy) may reach a binding: a direct INVITE
+        // would skip its authentication and its blocklists.
+        const auto &registrar = binding->second->registrar_address();
+        if (!registrar || !sa_cmp(&*registrar, &message->src, SA_ADDR)) {
+            char source[64] = "?";
+            (void)sa_ntop(&message->src, source, sizeof source);
+            if (std::string line = refusal_log_.admit(std::string("refused an INVITE from ") + source +
+                                                      ": not the binding's registrar");
+                !line.empty())
+                logger_.info(line);
+            (void)sip_treply(nullptr, stack_, message, 403, "Forbidden");
+            return;
+        }
         // Only what can be bridged is offered to a browser: an INVITE without SDP, or with
         // no audio/video over RTP/AVP, gets 488 and leaves nothing behind.
         std::string body = message_body(message);
@@ -343,6 +375,7 @@ private:
         }
         CallId id = kIncomingCallBit | ++last_incoming_call_;
         calls_[id] = std::make_unique<SipCall>(*call_context_, id, binding->first, message, binding->second->contact_user());
+        start_setup_timer(id);
     }
 
     void handle(const StopAgent &) {
@@ -386,6 +419,10 @@ private:
     std::unordered_set<CallId> waiting_calls_;       // placed, waiting for a slot in it
     // Freed in tear_down, on the SIP thread: its libre timer belongs to that thread's loop.
     std::unique_ptr<DeadlineQueue> deadlines_ = std::make_unique<DeadlineQueue>();
+    std::unique_ptr<DeadlineQueue> call_deadlines_ = std::make_unique<DeadlineQueue>();  // setup timeouts, by CallId
+    const access::AddressPolicy address_policy_{
+        access::gateway_policy(configuration_.allowed_networks, configuration_.own_addresses())};
+    log::LogBudget refusal_log_;  // refused INVITEs: strangers choose how many
     std::optional<RegistrationContext> context_;
     loop::LoopInbox<SipCommand> inbox_;
     struct dnsc *dns_ = nullptr;

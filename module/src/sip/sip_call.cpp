@@ -3,6 +3,7 @@
 #include "sip/digest.hpp"
 #include "sip/sip_text.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sylk::sip {
@@ -126,6 +127,14 @@ bool SipCall::answer_challenge(const struct sip_msg *message) {
     const struct sip_hdr *header = sip_msg_hdr(message, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
     auto challenge = header ? parse_digest_challenge(std::string_view(header->val.p, header->val.l)) : std::nullopt;
     if (!challenge || !can_answer(*challenge)) return false;
+    // A hostile callee or hop could ask for a response to crack offline: only the
+    // account's own realms are answered.
+    if (challenge->realm != spec_->domain &&
+        std::find(spec_->realms.begin(), spec_->realms.end(), challenge->realm) == spec_->realms.end()) {
+        context_.logger.info("call " + std::to_string(id_) + ": challenge for realm '" + challenge->realm +
+                             "' not answered (not the account's)");
+        return false;
+    }
     // A second challenge means wrong credentials, unless it says our nonce was stale
     // (RFC 2617 3.2.1): that one is answered once more with the fresh nonce.
     if (challenge_answered_ && !(challenge->stale && !stale_answered_)) return false;
@@ -161,6 +170,13 @@ void SipCall::end(std::uint16_t decline_code) {
         reason = std::to_string(decline_code) + " " + reason_phrase(decline_code);
     }
     session_ = static_cast<struct sipsess *>(mem_deref(session_));
+    finish(reason);
+}
+
+void SipCall::give_up(const std::string &reason) {
+    if (finished_ || answered_) return;
+    if (!outgoing_ && session_) (void)sipsess_reject(session_, 480, "Temporarily Unavailable", "");
+    session_ = static_cast<struct sipsess *>(mem_deref(session_));  // unanswered outgoing: CANCEL
     finish(reason);
 }
 

@@ -40,6 +40,9 @@ public:
     // Ends the call whatever its state: CANCEL (outgoing, unanswered), `decline_code`
     // (incoming, unanswered), BYE (answered). Reports `ended`.
     void end(std::uint16_t decline_code);
+    // Ends an unanswered call that rang too long (CANCEL, or 480 for an incoming one),
+    // reporting `reason`; an answered call is left alone.
+    void give_up(const std::string &reason);
 
 private:
     void connect(const std::string &credentials);
