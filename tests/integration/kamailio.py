@@ -195,6 +195,12 @@ class Kamailio:
                               "credentials": credentials != "0"})
         return found
 
+    def from_headers(self, method="REGISTER"):
+        """The From header of every `method` request that reached Kamailio, as it arrived."""
+        assert self.log_requests, "from_headers() needs Kamailio(log_requests=True)"
+        text = self.log_path.read_text(errors="replace")
+        return re.findall(rf"sylk-test from: {method} (.*)", text)
+
     def contact_count(self):
         """Every contact in the location table, all AORs together (usrloc's own counter: one
         RPC, exact, whatever the number of contacts; ul.dump's answer would not fit kamcmd's

@@ -1,0 +1,141 @@
+"""What a hostile client or SIP peer can no longer do (docs/security.md): inject header
+lines through a display name, call inside addresses, take more than its share of
+connections or requests, or ring a client with an INVITE that bypasses the registrar.
+Each test also checks that a well-behaved client is still served."""
+
+import asyncio
+import hashlib
+import re
+import subprocess
+
+import pytest
+import websockets
+
+from conftest import Client, add_account_request, free_sip_port
+from kamailio import Kamailio
+from phones import CALL_SCENARIOS
+from test_registration import registration_events
+from webrtc_peer import Browser
+
+SECRET = "security secret"
+ALICE = "alice@example.com"
+ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
+
+
+@pytest.fixture
+def registrar(tmp_path):
+    kamailio = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, log_requests=True).start()
+    yield kamailio
+    kamailio.stop()
+
+
+def test_a_display_name_that_would_inject_a_header_is_refused_and_a_quoted_one_is_escaped(start_gateway, registrar):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        for name in ("Alice\r\nP-Asserted-Identity: <sip:ceo@bank.example>", "Alice\nX", "A" * 129, "Bell\x07"):
+            answer = await client.request({**add_account_request(ALICE, ALICE_HA1), "display_name": name})
+            assert answer["sylkrtc"] == "error" and answer["error"].startswith("invalid field: display_name"), answer
+        # Nothing was kept: the same account can still be added, with a name holding quotes.
+        answer = await client.request({**add_account_request(ALICE, ALICE_HA1), "display_name": 'Al "The" \\ B'})
+        assert answer["sylkrtc"] == "ack", answer
+        await client.request({"sylkrtc": "register", "account": ALICE})
+        await registration_events(client, ALICE, {"registered"})
+        await client.close()
+
+    asyncio.run(conversation())
+    # Kamailio logged the REGISTER's From as it arrived: one header, quotes escaped.
+    froms = registrar.from_headers("REGISTER")
+    assert froms, "Kamailio logged no REGISTER"
+    assert all(line.startswith('"Al \\"The\\" \\\\ B" <sip:alice@example.com>') for line in froms), froms
+    assert "P-Asserted-Identity" not in registrar.log_path.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("target, allowed", [("bob@10.1.2.3", None), ("bob@[fe80::1]:5060", None),
+                                             ("bob@169.254.169.254", None), ("bob@10.1.2.3", "10.0.0.0/8")])
+def test_calls_to_inside_addresses_are_refused_unless_allowed(start_gateway, target, allowed):
+    general = {"allow_unregistered_calls": "yes"}  # no registrar here: the address is what is tested
+    if allowed:
+        general["allowed_networks"] = allowed
+    gateway = start_gateway(general=general)
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request(ALICE, ALICE_HA1))
+        browser = Browser()
+        answer = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                       "uri": target, "sdp": await browser.offer()})
+        if allowed:
+            assert answer["sylkrtc"] == "ack", answer
+            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+        else:
+            assert answer["sylkrtc"] == "error", answer
+            assert answer["error"].startswith("destination not allowed: "), answer
+            await client.expect_silence(1)
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(conversation())
+
+
+def test_connections_per_address_are_capped_and_another_address_is_still_served(start_gateway):
+    gateway = start_gateway(limits={"max_connections_per_ip": "3"})
+
+    async def conversation():
+        held = [await Client.connect(gateway.url) for _ in range(3)]
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
+            await Client.connect(gateway.url)
+        assert refused.value.status_code == 503
+        # 127.0.0.2 is another address on loopback: it has its own share.
+        other = await Client.connect(gateway.url, local_addr=("127.0.0.2", 0))
+        assert (await other.request(add_account_request()))["sylkrtc"] == "ack"
+        await held[0].close()
+        await asyncio.sleep(0.3)
+        again = await Client.connect(gateway.url)  # a closed connection frees its place
+        for client in (*held[1:], other, again):
+            await client.close()
+
+    asyncio.run(conversation())
+    assert "limit reached: max_connections_per_ip (3)" in gateway.log()
+
+
+def test_a_request_flood_is_answered_with_errors_and_another_client_is_still_served(start_gateway):
+    gateway = start_gateway(limits={"max_requests_per_second": "20"})
+
+    async def conversation():
+        flood, calm = await Client.connect(gateway.url), await Client.connect(gateway.url)
+        for index in range(2000):
+            await flood.ws.send(f'{{"sylkrtc":"register","transaction":"f{index}","account":"x@example.com"}}')
+        answers = [await flood.receive(timeout=10) for _ in range(2000)]  # every request is answered
+        limited = [a for a in answers if a.get("error", "").startswith("limit reached: max_requests_per_second")]
+        assert len(limited) >= 1800, len(limited)  # a burst of 100 got through, then about 20 a second
+        assert (await calm.request(add_account_request()))["sylkrtc"] == "ack"
+        await flood.close()
+        await calm.close()
+
+    asyncio.run(conversation())
+
+
+def test_an_invite_that_bypasses_the_registrar_is_refused_and_never_rings(start_gateway, registrar, tmp_path):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request(ALICE, ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": ALICE})
+        await registration_events(client, ALICE, {"registered"})
+        contact = registrar.contacts(ALICE)
+        assert len(contact) == 1, contact
+        user, host, port = re.match(r"<?sip:([^@]+)@([^:;>]+):(\d+)", contact[0]).groups()
+        # A stranger on 127.0.0.2 that learnt the Contact sends its INVITE straight to it.
+        stranger = subprocess.run(
+            ["sipp", "-sf", str(CALL_SCENARIOS / "uac_expect_forbidden.xml"), "-s", user, "-i", "127.0.0.2",
+             "-p", str(free_sip_port()), "-m", "1", "-nostdin", "-timeout", "20s", "-trace_err", f"{host}:{port}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        assert stranger.returncode == 0, stranger.stdout[-3000:] + stranger.stderr[-2000:]
+        await client.expect_silence(2)  # no incoming_session for it
+        await client.close()
+
+    asyncio.run(conversation())
+    assert "refused an INVITE from 127.0.0.2" in gateway.log()
