@@ -113,6 +113,25 @@ def test_a_ringing_call_cancelled_by_the_browser_sends_cancel(gateway, phones):
     assert phone.wait() == 0, phone.errors()  # it saw the CANCEL and the ACK of its 487
 
 
+def test_a_call_that_rings_past_the_setup_timeout_is_cancelled_with_a_reason(start_gateway, registrar, phones):
+    # RFC 3261 Timer C, from our side: the slot, the ports and the INVITE window are not
+    # held by a phone that never answers.
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")}, limits={"call_setup_timeout": "5"})
+    phone = phones("uas_ring_until_cancel.xml").start()
+
+    async def call():
+        client, browser = await connected(gateway), Browser()
+        await place_call(client, browser, phone.uri())
+        end = await events_until(client, "terminated", timeout=20)
+        assert end[-1]["reason"] == "408 Request Timeout (not answered within 5 s)", end
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert phone.wait() == 0, phone.errors()  # it saw the CANCEL and the ACK of its 487
+    assert gateway.stats()["sessions"] == 0
+
+
 def test_the_phone_hanging_up_ends_the_session(gateway, phones):
     phone = phones("uas_answer_then_hang_up.xml").start()
 

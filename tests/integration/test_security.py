@@ -5,6 +5,7 @@ Each test also checks that a well-behaved client is still served."""
 
 import asyncio
 import hashlib
+import http.client
 import re
 import subprocess
 
@@ -20,6 +21,28 @@ from webrtc_peer import Browser
 SECRET = "security secret"
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
+
+
+def http_get(gateway, path, source="127.0.0.1"):
+    """(status, body) of a plain GET on the gateway's web port, from `source`."""
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5, source_address=(source, 0))
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def metric(gateway, sample):
+    """The value of one sample of /metrics ('name{labels}' without the prefix); fails
+    loudly when the page or the sample is missing."""
+    status, body = http_get(gateway, "/metrics")
+    assert status == 200, (status, body)
+    for line in body.splitlines():
+        if line.startswith("sylk_webrtcgateway_" + sample + " "):
+            return int(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no sample {sample} in /metrics:\n{body}")
 
 
 @pytest.fixture
@@ -98,6 +121,7 @@ def test_connections_per_address_are_capped_and_another_address_is_still_served(
 
     asyncio.run(conversation())
     assert "limit reached: max_connections_per_ip (3)" in gateway.log()
+    assert metric(gateway, 'refusals_total{reason="max_connections_per_ip"}') == 1
 
 
 def test_a_request_flood_is_answered_with_errors_and_another_client_is_still_served(start_gateway):
@@ -139,3 +163,33 @@ def test_an_invite_that_bypasses_the_registrar_is_refused_and_never_rings(start_
 
     asyncio.run(conversation())
     assert "refused an INVITE from 127.0.0.2" in gateway.log()
+
+
+def test_metrics_health_and_ready_are_served_to_loopback_only(start_gateway, registrar):
+    # Loopback by default; here narrowed to 127.0.0.1, so that 127.0.0.2 plays someone else.
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp"), "admin_networks": "127.0.0.1"})
+    assert http_get(gateway, "/health") == (200, "ok\n")
+    assert http_get(gateway, "/ready") == (200, "ready\n")
+    # Another address is not the operator: the pages do not exist for it.
+    for path in ("/metrics", "/health", "/ready"):
+        assert http_get(gateway, path, source="127.0.0.2")[0] == 404
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request(ALICE, ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": ALICE})
+        await registration_events(client, ALICE, {"registered"})
+        assert metric(gateway, "connections") == 1
+        assert metric(gateway, "accounts") == 1
+        assert metric(gateway, 'registrations_total{result="registered"}') == 1
+        refused = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                        "uri": "bob@10.0.0.1", "sdp": "v=0\r\n"})
+        assert refused["sylkrtc"] == "error", refused
+        assert metric(gateway, 'refusals_total{reason="destination_address"}') == 1
+        await client.close()
+
+    asyncio.run(conversation())
+    status, body = http_get(gateway, "/metrics")
+    assert "# TYPE sylk_webrtcgateway_calls_total counter" in body
+    free, total = metric(gateway, "rtp_port_pairs_free"), metric(gateway, "rtp_port_pairs")
+    assert 0 < free <= total

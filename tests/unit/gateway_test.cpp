@@ -384,3 +384,127 @@ BOOST_AUTO_TEST_CASE(dropped_messages_send_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// What one client may take, and what the gateway refuses from clients and phones
+// (docs/security.md): every refusal is an answer, and nothing is reserved for it.
+BOOST_AUTO_TEST_SUITE(gateway_limits)
+
+BOOST_AUTO_TEST_CASE(an_account_that_is_not_registered_cannot_call_unless_the_setting_allows_it) {
+    Fixture f;
+    f.gateway.client_opened(1, "peer");
+    f.request(1, add_request("alice@example.com"));
+    auto refused = f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    BOOST_TEST(refused.at("error").as_string() ==
+               "account not registered: alice@example.com (register it before calling)");
+    // A registration that failed afterwards takes the right away again.
+    f.request(1, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
+    sip::BindingId binding = f.registrar.registered.back().id;
+    f.gateway.registration_changed({binding, sip::RegistrationState::registered, ""});
+    f.gateway.registration_changed({binding, sip::RegistrationState::failed, "408 Request Timeout"});
+    BOOST_TEST(f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")))
+                   .at("sylkrtc").as_string() == "error");
+    BOOST_TEST(f.calls.placed.empty());
+    BOOST_TEST(f.media.opened.empty());
+
+    Fixture open(R"({"allow_unregistered_calls": true})");
+    open.gateway.client_opened(1, "peer");
+    open.request(1, add_request("alice@example.com"));
+    BOOST_TEST(open.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")))
+                   .at("sylkrtc").as_string() == "ack");
+}
+
+BOOST_AUTO_TEST_CASE(targets_at_inside_addresses_are_refused_before_anything_is_reserved) {
+    CallFixture f;
+    auto create_to = [&](const std::string &uri) {
+        return f.request(1, json_request({{"sylkrtc", "session-create"}, {"transaction", "C"},
+                                          {"account", "alice@example.com"}, {"session", "S1"}, {"uri", uri},
+                                          {"sdp", fixture_sdp("chromium-156-offer-audio-video.sdp")}}));
+    };
+    BOOST_TEST(create_to("bob@10.0.0.7:5060").at("error").as_string() ==
+               "destination not allowed: 10.0.0.7 is a private address (not in allowed_networks)");
+    BOOST_TEST(create_to("sip:x@[fe80::1]").at("sylkrtc").as_string() == "error");
+    BOOST_TEST(create_to("169.254.169.254").at("sylkrtc").as_string() == "error");
+    BOOST_TEST(f.calls.placed.empty());
+    BOOST_TEST(f.media.opened.empty());
+    // The gateway's own network (127.0.0.1 is its default SIP address) is a lab: allowed.
+    BOOST_TEST(create_to("bob@127.0.0.5:5080").at("sylkrtc").as_string() == "ack");
+}
+
+BOOST_AUTO_TEST_CASE(per_connection_limits_answer_with_the_setting_that_was_reached) {
+    CallFixture f(R"({"max_accounts_per_connection": 2, "max_call_setups_per_connection": 2,
+                      "max_calls_per_connection": 3, "max_media_lines": 1})");
+    BOOST_TEST(f.request(1, add_request("bob@example.com")).at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.request(1, add_request("carol@example.com")).at("error").as_string() ==
+               "limit reached: max_accounts_per_connection (2)");
+    // Chromium's offer without its video section.
+    std::string audio_only = fixture_sdp("chromium-156-offer-audio-video.sdp");
+    audio_only.erase(audio_only.find("m=video"));
+    audio_only.replace(audio_only.find("BUNDLE 0 1"), 10, "BUNDLE 0");
+    BOOST_TEST(f.request(1, create_request("V", fixture_sdp("chromium-156-offer-audio-video.sdp")))
+                   .at("error").as_string() == "limit reached: max_media_lines (1)");
+    BOOST_TEST(f.request(1, create_request("S1", audio_only)).at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.request(1, create_request("S2", audio_only)).at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.request(1, create_request("S3", audio_only)).at("error").as_string() ==
+               "limit reached: max_call_setups_per_connection (2)");
+    // An answered call no longer counts as one in setup.
+    f.gateway.call_changed(call_update(f.calls.placed[0].id, sip::CallUpdate::Kind::answered,
+                                       fixture_sdp("sipp-3.6.1-uas-answer.sdp")));
+    BOOST_TEST(f.request(1, create_request("S3", audio_only)).at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.request(1, create_request("S4", audio_only)).at("error").as_string() ==
+               "limit reached: max_calls_per_connection (3)");
+    BOOST_TEST(f.calls.placed.size() == 3u);
+    // A phone calling the same connection meets the same limit: 486, and nothing reserved.
+    std::size_t opened = f.media.opened.size();
+    f.gateway.call_changed(incoming_call(sip::kIncomingCallBit | 9, f.binding(), std::nullopt,
+                                         fixture_sdp("sipp-3.6.1-uac-offer.sdp")));
+    BOOST_TEST_REQUIRE(f.calls.ended.size() == 1u);
+    BOOST_TEST(f.calls.ended[0].second == 486);
+    BOOST_TEST(f.media.opened.size() == opened);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_flood_is_refused_beyond_the_rate_and_answered_all_the_same) {
+    Fixture f(R"({"max_requests_per_second": 5})");
+    f.gateway.client_opened(1, "peer");
+    std::size_t refused = 0;
+    for (int i = 0; i < 200; ++i) {
+        auto answer = f.request(1, R"({"sylkrtc":"register","transaction":"R","account":"x@example.com"})");
+        if (std::string(answer.at("error").as_string()).rfind("limit reached: max_requests_per_second (5)", 0) == 0)
+            ++refused;
+    }
+    BOOST_TEST(refused >= 170u);  // a burst of 25 passes (five seconds' worth), then about 5 a second
+    BOOST_TEST(f.registrar.registered.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_phone_whose_media_address_is_inside_is_refused_both_ways) {
+    CallFixture f;
+    std::string inside = fixture_sdp("sipp-3.6.1-uac-offer.sdp");
+    for (std::size_t at; (at = inside.find("127.0.0.1")) != std::string::npos;) inside.replace(at, 9, "10.9.8.7");
+    f.gateway.call_changed(incoming_call(sip::kIncomingCallBit | 1, f.binding(), std::nullopt, inside));
+    BOOST_TEST_REQUIRE(f.calls.ended.size() == 1u);
+    BOOST_TEST(f.calls.ended[0].second == 488);
+    BOOST_TEST(f.media.opened.empty());
+
+    std::string answer = fixture_sdp("sipp-3.6.1-uas-answer.sdp");
+    for (std::size_t at; (at = answer.find("127.0.0.1")) != std::string::npos;) answer.replace(at, 9, "10.9.8.7");
+    f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    f.gateway.call_changed(call_update(f.calls.placed[0].id, sip::CallUpdate::Kind::answered, answer));
+    BOOST_TEST_REQUIRE(f.calls.ended.size() == 2u);
+    BOOST_TEST(f.calls.ended[1].second == 488);
+    BOOST_TEST(f.media.updated.empty());  // nothing is ever sent there
+}
+
+BOOST_AUTO_TEST_CASE(incoming_sessions_get_random_ids_a_client_cannot_have_taken) {
+    CallFixture f;
+    f.request(1, create_request("in-1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    f.gateway.call_changed(incoming_call(sip::kIncomingCallBit | 1, f.binding(), std::nullopt,
+                                         fixture_sdp("sipp-3.6.1-uac-offer.sdp")));
+    std::string id(f.transport.last().at("session").as_string());
+    BOOST_TEST(id.size() == 36u);
+    BOOST_TEST(id[14] == '4');  // a version 4 UUID
+    BOOST_TEST(id != "in-1");
+    f.gateway.client_closed(1);  // both calls end and free their media: nothing outlives the client
+    BOOST_TEST(f.media.closed.size() == 2u);
+    BOOST_TEST(f.counters.sessions == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -62,6 +62,7 @@ APPLICATION_SETTINGS = {
         Setting("media_io_uring", "webrtcgateway.ini", "General", "media_io_uring", "boolean"),
         Setting("allow_unregistered_calls", "webrtcgateway.ini", "General", "allow_unregistered_calls", "boolean"),
         Setting("allowed_networks", "webrtcgateway.ini", "General", "allowed_networks", "list"),
+        Setting("admin_networks", "webrtcgateway.ini", "General", "admin_networks", "list"),
         Setting("max_connections", "webrtcgateway.ini", "Limits", "max_connections", "integer"),
         Setting("max_connections_per_ip", "webrtcgateway.ini", "Limits", "max_connections_per_ip", "integer"),
         Setting("max_accounts_per_connection", "webrtcgateway.ini", "Limits", "max_accounts_per_connection", "integer"),

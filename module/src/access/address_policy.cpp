@@ -86,16 +86,18 @@ std::optional<Bytes> parse_address(std::string_view text) {
 
 std::optional<Network> parse_network(std::string_view text) {
     std::string_view address = text, length;
+    bool has_length = false;
     if (auto slash = text.find('/'); slash != std::string_view::npos) {
         address = text.substr(0, slash);
         length = text.substr(slash + 1);
+        has_length = true;
     }
     auto bytes = parse_address(address);
     if (!bytes) return std::nullopt;
     bool v4 = is_mapped_v4(*bytes) && address.find(':') == std::string_view::npos;
     unsigned prefix = v4 ? 32 : 128;
-    if (!length.empty()) {
-        if (length.size() > 3) return std::nullopt;
+    if (has_length) {
+        if (length.empty() || length.size() > 3) return std::nullopt;
         unsigned value = 0;
         for (char c : length) {
             if (c < '0' || c > '9') return std::nullopt;

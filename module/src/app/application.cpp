@@ -1,4 +1,5 @@
 #include "access/address_policy.hpp"
+#include "app/metrics.hpp"
 #include "app/application.hpp"
 
 #include "gateway/gateway.hpp"
@@ -54,14 +55,17 @@ void Application::start() {
     try {
         // The gateway (web thread) asks the SIP thread through sip_agent_ and the media
         // workers through media_; both answer through relay_, which posts onto the web thread.
-        endpoint_ = web::WebEndpoint::create(*io_, configuration_, logger_);
+        endpoint_ = web::WebEndpoint::create(*io_, configuration_, logger_, counters_);
         relay_ = std::make_unique<gateway::WebThreadRelay>(*io_);
         media_ = media::create_media_engine(configuration_, logger_, *relay_);
-        sip_agent_ = std::make_unique<sip::SipAgent>(configuration_, logger_, *relay_, *relay_);
+        sip_agent_ = std::make_unique<sip::SipAgent>(configuration_, logger_, counters_, *relay_, *relay_);
         gateway_ = std::make_unique<gateway::Gateway>(configuration_, logger_, counters_, *endpoint_, *sip_agent_,
                                                       *sip_agent_, media_.get());
         relay_->attach(*gateway_);
         endpoint_->attach(*gateway_);
+        endpoint_->attach_metrics([this] {
+            return prometheus_text(counters_, {media_->free_port_pairs(), media_->total_port_pairs()});
+        });
         media_->start();
         sip_agent_->start();
         endpoint_->listen();

@@ -289,6 +289,12 @@ const std::map<std::string, Setter> &setters() {
                  if (!access::parse_network(network))
                      fail(k, "'" + network + "' is not an IP network (as 10.1.0.0/16 or fd00::/8) or address");
          }},
+        {"admin_networks", [](Configuration &c, const json::value &v, const std::string &k) {
+             c.admin_networks = as_string_list(v, k, true);
+             for (const auto &network : c.admin_networks)
+                 if (!access::parse_network(network))
+                     fail(k, "'" + network + "' is not an IP network (as 127.0.0.0/8 or ::1) or address");
+         }},
         {"max_connections", size_setter(&Configuration::max_connections, 1, 1000000)},
         {"max_connections_per_ip", size_setter(&Configuration::max_connections_per_ip, 1, 1000000)},
         {"max_accounts_per_connection", size_setter(&Configuration::max_accounts_per_connection, 1, 100000)},

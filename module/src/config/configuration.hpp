@@ -73,6 +73,8 @@ struct Configuration {
     unsigned max_requests_per_second = 20;          // per connection, with bursts of five seconds' worth
     std::size_t max_send_queue_bytes = 1024 * 1024;  // per connection: a client that does not read is closed
     unsigned call_setup_timeout = 180;              // seconds a call may ring before it ends (RFC 3261 Timer C)
+    // Who may read /metrics, /health and /ready on the web port (CIDR); others get 404.
+    std::vector<std::string> admin_networks{"127.0.0.0/8", "::1"};
 
     // What SDPs carry and browsers and phones send media to.
     const std::string &advertised_media_address() const {

@@ -59,8 +59,8 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     counters_.requests.fetch_add(1, std::memory_order_relaxed);
     std::optional<std::string> refusal;
     if (!state.requests.take())
-        refusal = "limit reached: max_requests_per_second (" + std::to_string(configuration_.max_requests_per_second) +
-                  "); slow down";
+        refusal = limit_reached(Refusal::max_requests_per_second, configuration_.max_requests_per_second) +
+                  "; slow down";
     else
         refusal = handle(state, decoded.request);
     send(client, state,
@@ -74,6 +74,11 @@ void Gateway::send(ClientId client, const Client &state, std::string text) {
     transport_.send_text(client, text::utf8_repaired(std::move(text)));
 }
 
+std::string Gateway::limit_reached(Refusal limit, std::size_t value) const {
+    counters_.refused(limit);
+    return "limit reached: " + std::string(refusal_name(limit)) + " (" + std::to_string(value) + ")";
+}
+
 std::optional<std::string> Gateway::handle(Client &client, const protocol::Request &request) {
     return std::visit([&](const auto &typed) { return handle(client, typed); }, request);
 }
@@ -83,8 +88,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
         return "domain not allowed: " + request.address.domain;
     if (client.accounts.count(request.account)) return "account already added: " + request.account;
     if (client.accounts.size() >= configuration_.max_accounts_per_connection)
-        return "limit reached: max_accounts_per_connection (" +
-               std::to_string(configuration_.max_accounts_per_connection) + ")";
+        return limit_reached(Refusal::max_accounts_per_connection, configuration_.max_accounts_per_connection);
     sip::BindingId binding = ++last_binding_;
     client.accounts.emplace(request.account, Account{request.address.user, request.address.domain, request.ha1,
                                                      request.display_name, binding});
@@ -131,6 +135,14 @@ void Gateway::registration_changed(const sip::RegistrationUpdate &update) {
     if (client == clients_.end()) return;
     if (auto account = client->second.accounts.find(owner->second.account); account != client->second.accounts.end())
         account->second.registered = update.state == sip::RegistrationState::registered;
+    switch (update.state) {
+    case sip::RegistrationState::registered: counters_.registrations_registered.fetch_add(1, std::memory_order_relaxed); break;
+    case sip::RegistrationState::failed: counters_.registrations_failed.fetch_add(1, std::memory_order_relaxed); break;
+    case sip::RegistrationState::unregistered:
+        counters_.registrations_unregistered.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case sip::RegistrationState::registering: break;
+    }
     send(client->first, client->second,
          protocol::encode_registration_state(owner->second.account, sip::to_string(update.state), update.reason));
 }

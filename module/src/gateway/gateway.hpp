@@ -87,6 +87,8 @@ private:
     std::optional<std::string> handle(Client &client, const protocol::SessionTerminate &request);
 
     void send(ClientId client, const Client &state, std::string text);
+    // "limit reached: NAME (VALUE)", counted.
+    std::string limit_reached(Refusal limit, std::size_t value) const;
     // Why `client` may not start another call now (a limit), or nothing.
     std::optional<std::string> call_limit_problem(const Client &client) const;
     // Why the phone's media addresses may not be sent to, or nothing.
@@ -99,6 +101,7 @@ private:
     void tell_accepted(Session &session);  // incoming calls: `accepted` once, before `established`
     void end_session(sip::CallId call, const std::string &reason);  // tells the client, frees the media
     void end_calls_of(Client &client);
+    void count_ended(const Session &session);  // the active count down, the ended totals up
     std::optional<media::PortReservation> reserve_media(sip::CallId call, const std::vector<sdp::MediaLine> &lines);
     sdp::GatewayWebRtc gateway_webrtc(const Session &session) const;
     sdp::GatewayRtp gateway_rtp(const Session &session) const;

@@ -109,25 +109,25 @@ sdp::GatewayRtp Gateway::gateway_rtp(const Session &session) const {
 }
 
 std::optional<std::string> Gateway::call_limit_problem(const Client &client) const {
-    auto limit = [](const char *name, std::size_t value) {
-        return "limit reached: " + std::string(name) + " (" + std::to_string(value) + ")";
-    };
-    if (sessions_.size() >= configuration_.max_calls) return limit("max_calls", configuration_.max_calls);
+    if (sessions_.size() >= configuration_.max_calls) return limit_reached(Refusal::max_calls, configuration_.max_calls);
     if (client.sessions.size() >= configuration_.max_calls_per_connection)
-        return limit("max_calls_per_connection", configuration_.max_calls_per_connection);
+        return limit_reached(Refusal::max_calls_per_connection, configuration_.max_calls_per_connection);
     auto in_setup = std::count_if(client.sessions.begin(), client.sessions.end(), [this](const auto &entry) {
         const Session &session = sessions_.at(entry.second);
         return !session.answered && !session.ending;
     });
     if (static_cast<std::size_t>(in_setup) >= configuration_.max_call_setups_per_connection)
-        return limit("max_call_setups_per_connection", configuration_.max_call_setups_per_connection);
+        return limit_reached(Refusal::max_call_setups_per_connection, configuration_.max_call_setups_per_connection);
     return std::nullopt;
 }
 
 std::optional<std::string> Gateway::phone_address_problem(const std::vector<sdp::RtpPeer> &peers) const {
     for (const auto &peer : peers)
         if (peer.port != 0)
-            if (auto refusal = address_policy_.refusal(peer.address)) return "media address not allowed: " + *refusal;
+            if (auto refusal = address_policy_.refusal(peer.address)) {
+                counters_.refused(Refusal::media_address);
+                return "media address not allowed: " + *refusal;
+            }
     return std::nullopt;
 }
 
@@ -137,11 +137,16 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     if (!media_) return std::string("calls are not available yet");
     if (client.sessions.count(request.session)) return "session already exists: " + request.session;
     // The registrar's digest is the proof that the client knows the account's HA1.
-    if (!account->second.registered && !configuration_.allow_unregistered_calls)
+    if (!account->second.registered && !configuration_.allow_unregistered_calls) {
+        counters_.refused(Refusal::unregistered_call);
         return "account not registered: " + request.account + " (register it before calling)";
+    }
     std::string host = protocol::call_target_host(request.uri);
     if (access::parse_address(host))
-        if (auto refusal = address_policy_.refusal(host)) return "destination not allowed: " + *refusal;
+        if (auto refusal = address_policy_.refusal(host)) {
+            counters_.refused(Refusal::destination_address);
+            return "destination not allowed: " + *refusal;
+        }
     if (auto limit = call_limit_problem(client)) return limit;
     std::string problem;
     auto offer_sdp = parse_sdp(request.sdp, problem);
@@ -150,7 +155,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
     if (count_bridged(browser.lines) > configuration_.max_media_lines)
-        return "limit reached: max_media_lines (" + std::to_string(configuration_.max_media_lines) + ")";
+        return limit_reached(Refusal::max_media_lines, configuration_.max_media_lines);
     sip::CallId call = ++last_call_;
     auto ports = reserve_media(call, browser.lines);
     if (!ports) return std::string("no media ports available");
@@ -304,7 +309,7 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
     } else if (!phone || !media_) {
         refusal = phone ? "calls are not available yet" : std::get<std::string>(offer);
     } else if (count_bridged(phone->lines) > configuration_.max_media_lines) {
-        refusal = "limit reached: max_media_lines (" + std::to_string(configuration_.max_media_lines) + ")";
+        refusal = limit_reached(Refusal::max_media_lines, configuration_.max_media_lines);
     } else {
         refusal = phone_address_problem(phone->peers);
     }
@@ -374,8 +379,15 @@ void Gateway::end_session(sip::CallId call, const std::string &reason) {
         send(client->first, client->second, protocol::encode_session_state(session.id, "terminated", {}, told));
         client->second.sessions.erase(session.id);
     }
+    count_ended(session);
     sessions_.erase(found);
+}
+
+void Gateway::count_ended(const Session &session) {
     counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
+    auto &total = session.incoming ? (session.answered ? counters_.calls_incoming_answered : counters_.calls_incoming_unanswered)
+                                   : (session.answered ? counters_.calls_outgoing_answered : counters_.calls_outgoing_unanswered);
+    total.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Gateway::end_calls_of(Client &client) {
@@ -383,8 +395,8 @@ void Gateway::end_calls_of(Client &client) {
         Session &session = sessions_.at(call);
         if (media_) media_->close(call);
         if (!session.ending) calls_.end_call(call, configuration_.decline_code);
+        count_ended(session);
         sessions_.erase(call);
-        counters_.sessions.fetch_sub(1, std::memory_order_relaxed);
     }
     client.sessions.clear();
 }

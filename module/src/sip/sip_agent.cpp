@@ -80,9 +80,10 @@ void route_libre_output(const log::Logger *logger) {
 
 class SipAgent::Loop {
 public:
-    Loop(const config::Configuration &configuration, const log::Logger &logger, RegistrationListener &registrations,
-         CallListener &calls)
-        : configuration_(configuration), logger_(logger), listener_(registrations), call_listener_(calls) {
+    Loop(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
+         RegistrationListener &registrations, CallListener &calls)
+        : configuration_(configuration), logger_(logger), counters_(counters), listener_(registrations),
+          call_listener_(calls) {
         tmr_init(&shutdown_timer_);
     }
 
@@ -133,7 +134,7 @@ private:
         if (configuration_.outbound_sip_proxy) settings.route = configuration_.outbound_sip_proxy->route_uri();
         RegistrationSink sink = [this](const RegistrationUpdate &update) { listener_.registration_changed(update); };
         context_.emplace(
-            RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_, address_policy_});
+            RegistrationContext{stack_, settings, std::move(sink), window_, *deadlines_, logger_, address_policy_, counters_});
         if (!decode_route(*context_))
             throw config::SettingError("outbound_sip_proxy", "'" + *settings.route + "' is not a SIP URI");
         set_up_transports();
@@ -297,6 +298,7 @@ private:
     // (CANCEL, or 480 for an incoming one) with a reason, and frees what it holds.
     void start_setup_timer(CallId id) {
         call_deadlines_->schedule(id, configuration_.call_setup_timeout * 1000ull, [this, id] {
+            counters_.refused(gateway::Refusal::call_setup_timeout);
             if (auto it = calls_.find(id); it != calls_.end())
                 it->second->give_up("408 Request Timeout (not answered within " +
                                     std::to_string(configuration_.call_setup_timeout) + " s)");
@@ -355,6 +357,7 @@ private:
         if (!registrar || !sa_cmp(&*registrar, &message->src, SA_ADDR)) {
             char source[64] = "?";
             (void)sa_ntop(&message->src, source, sizeof source);
+            counters_.refused(gateway::Refusal::incoming_source);
             if (std::string line = refusal_log_.admit(std::string("refused an INVITE from ") + source +
                                                       ": not the binding's registrar");
                 !line.empty())
@@ -412,6 +415,7 @@ private:
 
     const config::Configuration &configuration_;
     const log::Logger &logger_;
+    gateway::Counters &counters_;
     RegistrationListener &listener_;
     CallListener &call_listener_;
     SendWindow window_{kRegistrationsInFlight};
@@ -439,9 +443,9 @@ private:
     bool shutting_down_ = false;
 };
 
-SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger,
+SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
                    RegistrationListener &registrations, CallListener &calls)
-    : loop_(std::make_unique<Loop>(configuration, logger, registrations, calls)) {}
+    : loop_(std::make_unique<Loop>(configuration, logger, counters, registrations, calls)) {}
 
 SipAgent::~SipAgent() {
     try {

@@ -8,6 +8,7 @@
 #include "config/configuration.hpp"
 #include "gateway/account_registrar.hpp"
 #include "gateway/call_control.hpp"
+#include "gateway/counters.hpp"
 #include "log/logger.hpp"
 #include "sip/call_types.hpp"
 #include "sip/registration_types.hpp"
@@ -19,7 +20,7 @@ namespace sylk::sip {
 
 class SipAgent final : public gateway::AccountRegistrar, public gateway::CallControl {
 public:
-    SipAgent(const config::Configuration &configuration, const log::Logger &logger,
+    SipAgent(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
              RegistrationListener &registrations, CallListener &calls);
     ~SipAgent() override;  // stops the loop if still running; never throws
     SipAgent(const SipAgent &) = delete;

@@ -1,5 +1,6 @@
 #include "web/web_endpoint.hpp"
 
+#include "access/address_policy.hpp"
 #include "log/log_budget.hpp"
 #include "web/demo_page.hpp"
 
@@ -76,8 +77,10 @@ public:
     using ConnectionPtr = typename Server::connection_ptr;
 
     Endpoint(boost::asio::io_context &io, const config::Configuration &configuration,
-             const log::Logger &logger)
-        : io_(io), configuration_(configuration), logger_(logger), ping_timer_(io) {
+             const log::Logger &logger, gateway::Counters &counters)
+        : io_(io), configuration_(configuration), logger_(logger), counters_(counters), ping_timer_(io) {
+        for (const auto &network : configuration.admin_networks)
+            if (auto parsed = access::parse_network(network)) admin_networks_.push_back(*parsed);
         for (const auto &origin : configuration.web_origins.values)
             allowed_origins_.push_back(normalized_origin(origin));
         server_.init_asio(&io_);
@@ -99,6 +102,7 @@ public:
     }
 
     void attach(gateway::ClientEvents &events) override { events_ = &events; }
+    void attach_metrics(std::function<std::string()> render) override { render_metrics_ = std::move(render); }
 
     void listen() override {
         boost::system::error_code address_ec;
@@ -151,6 +155,7 @@ public:
         // A client that does not read would otherwise grow this queue without end.
         if (it->second->get_buffered_amount() > configuration_.max_send_queue_bytes &&
             it->second->get_state() == ws::session::state::open) {
+            counters_.refused(gateway::Refusal::max_send_queue_bytes);
             logger_.warning("closing connection from " + it->second->get_remote_endpoint() + ": " +
                             std::to_string(it->second->get_buffered_amount()) +
                             " bytes unread (max_send_queue_bytes)");
@@ -191,13 +196,13 @@ private:
         }
         // Connections' limits: everyone together, then each address (a NAT may hold many users).
         if (connections_.size() >= configuration_.max_connections) {
-            refuse_busy(connection, "max_connections", configuration_.max_connections);
+            refuse_busy(connection, gateway::Refusal::max_connections, configuration_.max_connections);
             return false;
         }
         std::string address = remote_address(connection);
         if (auto count = connections_per_address_.find(address);
             count != connections_per_address_.end() && count->second >= configuration_.max_connections_per_ip) {
-            refuse_busy(connection, "max_connections_per_ip", configuration_.max_connections_per_ip);
+            refuse_busy(connection, gateway::Refusal::max_connections_per_ip, configuration_.max_connections_per_ip);
             return false;
         }
         if (!configuration_.web_origins.any &&
@@ -213,14 +218,16 @@ private:
     }
 
     // 503 with Retry-After: the limit is the server's, not the client's fault.
-    void refuse_busy(const ConnectionPtr &connection, const char *limit, std::size_t value) {
+    void refuse_busy(const ConnectionPtr &connection, gateway::Refusal limit, std::size_t value) {
+        counters_.refused(limit);
         if (std::string line = refusal_log_.admit("refused connection from " + connection->get_remote_endpoint() +
-                                                  ": limit reached: " + limit + " (" + std::to_string(value) + ")");
+                                                  ": limit reached: " + gateway::refusal_name(limit) + " (" +
+                                                  std::to_string(value) + ")");
             !line.empty())
             logger_.warning(line);
         connection->set_status(ws::http::status_code::service_unavailable);
         connection->append_header("Retry-After", "30");
-        connection->set_body(std::string("limit reached: ") + limit + "\n");
+        connection->set_body(std::string("limit reached: ") + gateway::refusal_name(limit) + "\n");
     }
 
     static std::string remote_address(const ConnectionPtr &connection) {
@@ -235,7 +242,9 @@ private:
         ConnectionPtr connection = server_.get_con_from_hdl(handle);
         std::string_view path(connection->get_resource());
         path = path.substr(0, path.find('?'));
-        if (path == kEndpointPath) {
+        if (path == "/metrics" || path == "/health" || path == "/ready") {
+            admin_page(connection, path);
+        } else if (path == kEndpointPath) {
             connection->set_status(ws::http::status_code::upgrade_required);
             connection->append_header("Upgrade", "websocket");
             connection->set_body("WebSocket (subprotocol sylkRTC-1) only\n");
@@ -260,6 +269,32 @@ private:
         } else {
             connection->set_status(ws::http::status_code::not_found);
             connection->set_body("Not found\n");
+        }
+    }
+
+    // The operator's pages: for admin_networks only (loopback by default); to anyone
+    // else they do not exist.
+    void admin_page(const ConnectionPtr &connection, std::string_view path) {
+        auto address = access::parse_address(remote_address(connection));
+        bool allowed = address && std::any_of(admin_networks_.begin(), admin_networks_.end(),
+                                              [&](const access::Network &n) { return n.contains(*address); });
+        if (!allowed) {
+            connection->set_status(ws::http::status_code::not_found);
+            connection->set_body("Not found\n");
+            return;
+        }
+        connection->append_header("Cache-Control", "no-cache");
+        if (path == "/metrics") {
+            connection->set_status(ws::http::status_code::ok);
+            connection->append_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            connection->set_body(render_metrics_ ? render_metrics_() : std::string());
+        } else if (path == "/health") {  // the io thread answers: the process is alive
+            connection->set_status(ws::http::status_code::ok);
+            connection->set_body("ok\n");
+        } else {  // ready: accepting clients, not stopping
+            bool ready = server_.is_listening() && !shutdown_done_;
+            connection->set_status(ready ? ws::http::status_code::ok : ws::http::status_code::service_unavailable);
+            connection->set_body(ready ? "ready\n" : "not ready\n");
         }
     }
 
@@ -356,6 +391,9 @@ private:
     boost::asio::io_context &io_;
     const config::Configuration &configuration_;
     const log::Logger &logger_;
+    gateway::Counters &counters_;
+    std::vector<access::Network> admin_networks_;
+    std::function<std::string()> render_metrics_;
     Server server_;
     std::shared_ptr<SslContext> tls_context_;
     std::vector<std::string> allowed_origins_;
@@ -372,9 +410,9 @@ private:
 
 std::unique_ptr<WebEndpoint> WebEndpoint::create(boost::asio::io_context &io,
                                                  const config::Configuration &configuration,
-                                                 const log::Logger &logger) {
-    if (configuration.uses_tls()) return std::make_unique<Endpoint<TlsConfig>>(io, configuration, logger);
-    return std::make_unique<Endpoint<PlainConfig>>(io, configuration, logger);
+                                                 const log::Logger &logger, gateway::Counters &counters) {
+    if (configuration.uses_tls()) return std::make_unique<Endpoint<TlsConfig>>(io, configuration, logger, counters);
+    return std::make_unique<Endpoint<PlainConfig>>(io, configuration, logger, counters);
 }
 
 }  // namespace sylk::web

@@ -6,6 +6,7 @@
 #include "config/configuration.hpp"
 #include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
+#include "gateway/counters.hpp"
 #include "log/logger.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -26,10 +27,12 @@ public:
     // ws or wss, as the configuration says.
     static std::unique_ptr<WebEndpoint> create(boost::asio::io_context &io,
                                                const config::Configuration &configuration,
-                                               const log::Logger &logger);
+                                               const log::Logger &logger, gateway::Counters &counters);
 
     // What receives client events (the gateway); set once before listen().
     virtual void attach(gateway::ClientEvents &events) = 0;
+    // What /metrics serves (Prometheus text), rendered on the io thread at each scrape.
+    virtual void attach_metrics(std::function<std::string()> render) = 0;
 
     // Binds and starts accepting. Throws config::SettingError naming the setting at fault.
     virtual void listen() = 0;
