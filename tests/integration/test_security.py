@@ -193,3 +193,71 @@ def test_metrics_health_and_ready_are_served_to_loopback_only(start_gateway, reg
     assert "# TYPE sylk_webrtcgateway_calls_total counter" in body
     free, total = metric(gateway, "rtp_port_pairs_free"), metric(gateway, "rtp_port_pairs")
     assert 0 < free <= total
+
+
+def test_a_client_flooding_calls_that_ring_forever_takes_its_share_and_another_client_still_calls(
+        start_gateway, tmp_path):
+    # The review's F3: 100 calls left ringing by one client used to hold every INVITE slot
+    # and block every other user's calls. Now each connection has 4 calls in setup, and a
+    # ringing call holds no slot of the INVITE window once its 1xx came.
+    from phones import SippPhone
+    from test_call_scale import browser_offer
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False).start()
+    attackers, per_connection, flood = 30, 4, 40  # 120 ringing calls: more than the window's 100
+    ringer = SippPhone(tmp_path / "ringer", "uas_ring_until_cancel.xml", calls=attackers * per_connection,
+                       echo_rtp=False).start()
+    echo = SippPhone(tmp_path / "echo", "uas").start()
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def registered_client(**options):
+            client = await Client.connect(gateway.url, max_queue=None, **options)
+            await client.request(add_account_request(ALICE, ALICE_HA1))
+            await client.request({"sylkrtc": "register", "account": ALICE})
+            await registration_events(client, ALICE, {"registered"})
+            return client
+
+        async def flood_calls(client, number):
+            answers = []
+            for index in range(flood):
+                answers.append(await client.request({"sylkrtc": "session-create", "account": ALICE,
+                                                     "session": f"A{number}-{index}", "uri": ringer.uri(),
+                                                     "sdp": browser_offer(number * flood + index)}, timeout=15))
+            return answers
+
+        async def conversation():
+            clients = [await registered_client() for _ in range(attackers)]
+            results = await asyncio.gather(*(flood_calls(c, n) for n, c in enumerate(clients)))
+            for answers in results:
+                assert [a["sylkrtc"] for a in answers].count("ack") == per_connection, answers
+                assert all(a["error"] == "limit reached: max_call_setups_per_connection (4)"
+                           for a in answers if a["sylkrtc"] == "error"), answers
+            # Every flood call is ringing (its 180 came back to the client as progress).
+            progress = 0
+            for client in clients:
+                while progress < attackers * per_connection:
+                    event = await client.receive(timeout=30)
+                    if event.get("data", {}).get("state") == "progress":
+                        progress += 1
+                        if progress % per_connection == 0:
+                            break
+            assert progress == attackers * per_connection
+            # Someone else, from another address, still calls at once.
+            victim = await registered_client(local_addr=("127.0.0.2", 0))
+            answer = await victim.request({"sylkrtc": "session-create", "account": ALICE, "session": "V",
+                                           "uri": echo.uri(), "sdp": browser_offer(99999)})
+            assert answer["sylkrtc"] == "ack", answer
+            while (event := await victim.receive(timeout=10))["data"]["state"] != "accepted":
+                assert event["data"]["state"] == "progress", event
+            await victim.request({"sylkrtc": "session-terminate", "session": "V"})
+            for client in (*clients, victim):
+                await client.close()
+
+        asyncio.run(conversation())
+        assert ringer.wait(timeout=60) == 0, ringer.errors()  # every flood call was cancelled
+        assert metric(gateway, 'refusals_total{reason="max_call_setups_per_connection"}') == \
+            attackers * (flood - per_connection)
+    finally:
+        ringer.stop()
+        echo.stop()
+        registrar.stop()

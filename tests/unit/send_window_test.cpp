@@ -64,4 +64,23 @@ BOOST_AUTO_TEST_CASE(abandoning_frees_the_slot_but_starts_nobody_until_asked) {
     BOOST_TEST(started == (std::vector<int>{1, 2, 3}));
 }
 
+BOOST_AUTO_TEST_CASE(waiting_attempts_take_turns_by_owner_so_a_flood_delays_another_by_one_turn) {
+    SendWindow window(2);
+    std::vector<int> started;
+    for (int binding = 1; binding <= 1000; ++binding)  // one client queues a thousand
+        window.acquire(binding, [&started, binding] { started.push_back(binding); }, "203.0.113.9");
+    window.acquire(5001, [&] { started.push_back(5001); }, "198.51.100.7");  // another client, one
+    window.acquire(5002, [&] { started.push_back(5002); }, "198.51.100.7");
+    BOOST_TEST(started == (std::vector<int>{1, 2}));
+    window.release(1);  // the flood's owner had its turn with 1 and 2: the other goes next
+    window.release(2);
+    BOOST_TEST(started == (std::vector<int>{1, 2, 3, 5001}));
+    window.release(3);
+    window.release(5001);
+    BOOST_TEST(started == (std::vector<int>{1, 2, 3, 5001, 4, 5002}));
+    window.release(4);
+    window.release(5002);
+    BOOST_TEST(started.back() == 6);  // only the flood is left
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,7 +17,8 @@ Gateway::Gateway(const config::Configuration &configuration, const log::Logger &
 void Gateway::client_opened(ClientId client, std::string peer) {
     double rate = configuration_.max_requests_per_second;
     auto [it, inserted] =
-        clients_.try_emplace(client, Client{client, std::move(peer), {}, {}, log::LogBudget(), access::TokenBucket(rate, rate * 5)});
+        clients_.try_emplace(client, Client{client, peer, peer.substr(0, peer.rfind(':')), {}, {}, log::LogBudget(),
+                                            access::TokenBucket(rate, rate * 5)});
     if (!inserted) return;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
     logger_.debug("client " + it->second.peer + " connected");
@@ -111,7 +112,8 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Regis
     if (it == client.accounts.end()) return "unknown account: " + request.account;
     const Account &account = it->second;
     it->second.known_to_sip = true;
-    registrar_.register_binding({account.binding, account.user, account.domain, account.ha1, account.display_name});
+    registrar_.register_binding(
+        {account.binding, account.user, account.domain, account.ha1, account.display_name, client.address});
     return std::nullopt;
 }
 

@@ -52,7 +52,8 @@ public:
 private:
     struct Client {
         ClientId id;
-        std::string peer;  // for log lines
+        std::string peer;     // for log lines
+        std::string address;  // the peer without its port: the SIP side's windows share by it
         std::map<std::string, Account> accounts;
         std::map<std::string, sip::CallId> sessions;  // by the client's session id
         log::LogBudget warnings;  // what this client makes the gateway log at warning level

@@ -178,7 +178,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
                                                                                                : "sip:" + request.uri;
     media_->open(session.media);
     calls_.place_call({call, caller.binding, caller.user, caller.domain, caller.ha1, caller.display_name, target,
-                       std::move(phone_offer), {}});
+                       std::move(phone_offer), {}, client.address});
     client.sessions.emplace(request.session, call);
     sessions_.emplace(call, std::move(session));
     counters_.sessions.fetch_add(1, std::memory_order_relaxed);

@@ -28,6 +28,7 @@ struct OutgoingCallSpec {
     // Realms whose INVITE challenges are answered: the account's domain always, and the
     // realm its registrar challenged in (filled by the SIP side).
     std::vector<std::string> realms;
+    std::string owner;  // the client's address: INVITEs waiting for the window take turns by it
 };
 
 // What a call reports; every call ends with exactly one `ended`.

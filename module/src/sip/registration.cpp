@@ -105,11 +105,14 @@ void Registration::unbind(std::function<void()> done) {
 }
 
 void Registration::start_attempt() {
-    context_.window.acquire(spec_.id, [this] {
-        answered_fresh_challenge_ = false;
-        stale_retried_ = false;
-        send();
-    });
+    context_.window.acquire(
+        spec_.id,
+        [this] {
+            answered_fresh_challenge_ = false;
+            stale_retried_ = false;
+            send();
+        },
+        spec_.owner);
 }
 
 void Registration::end_attempt() { context_.window.release(spec_.id); }

@@ -21,6 +21,7 @@ struct BindingSpec {
     std::string domain;  // as the client wrote it
     std::string ha1;
     std::optional<std::string> display_name;
+    std::string owner;  // the client's address: REGISTERs waiting for the window take turns by it
 };
 
 struct RegistrationUpdate {

@@ -142,7 +142,8 @@ private:
         if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
         call_context_.emplace(CallContext{stack_, sessions_, settings.route,
                                           [this](const CallUpdate &update) { call_reported(update); },
-                                          [this](CallId call) { post(ForgetCall{call}); }, logger_});
+                                          [this](CallId call) { post(ForgetCall{call}); },
+                                          [this](CallId call) { invite_window_.release(call); }, logger_});
     }
 
     void set_up_dns() {
@@ -274,7 +275,9 @@ private:
         CallId id = command.spec.id;
         if (shutting_down_) return end_unplaced(id, "503 gateway stopping");  // one `ended`, this one too
         waiting_calls_.insert(id);
-        invite_window_.acquire(id, [this, spec = std::move(command.spec)]() mutable { start_call(std::move(spec)); });
+        std::string owner = command.spec.owner;
+        invite_window_.acquire(
+            id, [this, spec = std::move(command.spec)]() mutable { start_call(std::move(spec)); }, owner);
     }
 
     void start_call(OutgoingCallSpec spec) {

@@ -213,6 +213,7 @@ int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
 
 void SipCall::progress_handler(const struct sip_msg *message, void *arg) {
     auto *self = static_cast<SipCall *>(arg);
+    if (message->scode < 200) self->context_.provisional(self->id_);
     if (message->scode > 100 && message->scode < 200) self->report(CallUpdate::Kind::progress, message_body(message));
 }
 

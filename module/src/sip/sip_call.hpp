@@ -21,6 +21,9 @@ struct CallContext {
     std::optional<std::string> route;  // outbound proxy URI
     std::function<void(const CallUpdate &)> sink;
     std::function<void(CallId)> finished;  // called once the call may be destroyed (deferred by the agent)
+    // The INVITE got a provisional answer: it is no longer retransmitted, so its slot in
+    // the agent's window frees (a call left ringing must not hold it: F3 of the review).
+    std::function<void(CallId)> provisional;
     const log::Logger &logger;
 };
 
