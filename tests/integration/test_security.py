@@ -261,3 +261,48 @@ def test_a_client_flooding_calls_that_ring_forever_takes_its_share_and_another_c
         ringer.stop()
         echo.stop()
         registrar.stop()
+
+
+def test_a_client_that_never_reads_is_closed_and_another_is_still_served(start_gateway):
+    import base64
+    import os
+    import socket
+    import time
+    gateway = start_gateway(limits={"max_send_queue_bytes": "65536", "max_requests_per_second": "100000"})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # what the kernel holds for us stays small
+    sock.connect(("127.0.0.1", gateway.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /webrtcgateway/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Sec-WebSocket-Protocol: sylkRTC-1\r\n\r\n").encode())
+    assert b" 101 " in sock.recv(1024)
+
+    def frame(text):  # a masked client text frame
+        payload, mask = text.encode(), os.urandom(4)
+        assert len(payload) < 65536  # the 16-bit length: websocketpp insists on the shortest form
+        header = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") + mask
+        return header + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    # Each request is answered with its 8 KiB transaction echoed; none of it is read.
+    request = frame('{"sylkrtc":"account-remove","account":"a@example.com","transaction":"' + "t" * 8192 + '"}')
+    sock.settimeout(0.5)
+    sent = 0
+    deadline = time.monotonic() + 30
+    while "max_send_queue_bytes" not in gateway.log():
+        assert time.monotonic() < deadline, f"the gateway never closed a client that does not read ({sent} sent)"
+        try:
+            sock.sendall(request)
+            sent += 1
+        except (socket.timeout, BrokenPipeError, ConnectionResetError):
+            time.sleep(0.1)
+    assert sent > 10
+    sock.close()
+
+    async def other():
+        client = await Client.connect(gateway.url)
+        assert (await client.request(add_account_request()))["sylkrtc"] == "ack"
+        await client.close()
+
+    asyncio.run(other())
+    assert metric(gateway, 'refusals_total{reason="max_send_queue_bytes"}') == 1
