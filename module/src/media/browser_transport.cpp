@@ -94,6 +94,12 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
     }
 }
 
+BrowserTransport::Drops BrowserTransport::drops() const {
+    Drops drops = drops_;
+    if (rtp_to_browser_) drops.srtp_send_used_index = rtp_to_browser_->refused_used_index();
+    return drops;
+}
+
 void BrowserTransport::count(SrtcpGuard::Verdict verdict) {
     switch (verdict) {
     case SrtcpGuard::Verdict::opened: break;

@@ -63,6 +63,7 @@ public:
         std::uint64_t not_secured = 0;   // media before the keys, after a failure, or no browser address yet
         std::uint64_t srtp_refused = 0;  // SRTP from the browser: forged, damaged, replayed or too old
         std::uint64_t srtp_send_refused = 0;  // RTP for the browser that could not be sealed
+        std::uint64_t srtp_send_used_index = 0;  // of those, an index sealed already (a nonce reused)
         // SRTCP from the browser (SrtcpGuard's verdicts)
         std::uint64_t srtcp_too_short = 0;
         std::uint64_t srtcp_not_encrypted = 0;
@@ -72,7 +73,7 @@ public:
         std::uint64_t srtcp_refused = 0;       // libre's authentication failed
         std::uint64_t srtcp_send_refused = 0;  // RTCP for the browser that could not be sealed
     };
-    const Drops &drops() const { return drops_; }
+    Drops drops() const;
 
 private:
     void port_stun(const struct sa &source, struct mbuf *message) override;

@@ -14,6 +14,7 @@ constexpr BrowserField kBrowser[] = {
     {"not_secured", &Browser::not_secured},
     {"srtp_refused", &Browser::srtp_refused},
     {"srtp_send_refused", &Browser::srtp_send_refused},
+    {"srtp_send_used_index", &Browser::srtp_send_used_index},
     {"srtcp_too_short", &Browser::srtcp_too_short},
     {"srtcp_not_encrypted", &Browser::srtcp_not_encrypted},
     {"srtcp_replayed", &Browser::srtcp_replayed},
