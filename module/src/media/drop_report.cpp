@@ -24,6 +24,18 @@ constexpr BrowserField kBrowser[] = {
     {"srtcp_send_refused", &Browser::srtcp_send_refused},
 };
 
+using Phone = PhoneTransport::Drops;
+struct PhoneField {
+    const char *name;
+    std::uint64_t Phone::*member;
+};
+constexpr PhoneField kPhone[] = {
+    {"phone_unknown", &Phone::unknown_phone},
+    {"phone_rtp_stranger", &Phone::rtp_stranger},
+    {"phone_rtcp_stranger", &Phone::rtcp_stranger},
+    {"phone_not_rtp", &Phone::not_rtp},
+};
+
 void append(std::string &out, const char *name, std::uint64_t value) {
     if (!value) return;
     if (!out.empty()) out += ' ';
@@ -34,11 +46,13 @@ void append(std::string &out, const char *name, std::uint64_t value) {
 
 void add(SessionDrops &total, const SessionDrops &more) {
     for (const auto &field : kBrowser) total.browser.*field.member += more.browser.*field.member;
+    for (const auto &field : kPhone) total.phone.*field.member += more.phone.*field.member;
 }
 
 std::string describe(const SessionDrops &drops) {
     std::string out;
     for (const auto &field : kBrowser) append(out, field.name, drops.browser.*field.member);
+    for (const auto &field : kPhone) append(out, field.name, drops.phone.*field.member);
     return out.empty() ? "none" : out;
 }
 

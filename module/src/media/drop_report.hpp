@@ -4,6 +4,7 @@
 #pragma once
 
 #include "media/browser_transport.hpp"
+#include "media/phone_transport.hpp"
 
 #include <cstdint>
 #include <string>
@@ -12,10 +13,11 @@ namespace sylk::media {
 
 struct SessionDrops {
     BrowserTransport::Drops browser;
+    PhoneTransport::Drops phone;  // all lines
 };
 
 void add(SessionDrops &total, const SessionDrops &more);
-// "srtcp_replayed=3 srtcp_not_encrypted=1", or "none".
+// "srtcp_replayed=3 phone_rtp_stranger=1", or "none".
 std::string describe(const SessionDrops &drops);
 
 }  // namespace sylk::media

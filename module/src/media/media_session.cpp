@@ -105,6 +105,11 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
 SessionDrops MediaSession::drops() const {
     SessionDrops drops;
     drops.browser = browser_.drops();
+    SessionDrops line;
+    for (const auto &phone : phones_) {
+        line.phone = phone->drops();
+        add(drops, line);
+    }
     return drops;
 }
 
