@@ -77,7 +77,7 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
         return;
     }
     if (is_rtcp(packet)) {
-        auto verdict = srtcp_guard_->open(from_browser_.get(), packet);
+        auto verdict = srtcp_guard_->open(packet);
         if (verdict != SrtcpGuard::Verdict::opened) {
             count(verdict);
             return;
@@ -181,6 +181,11 @@ void BrowserTransport::secure() {
         return;
     }
     srtcp_guard_.emplace(suite);
+    err = srtcp_guard_->set_key(client_key, srtp_key_size(suite));
+    if (err) {
+        fail(std::string("DTLS failed: cannot set SRTCP keys: ") + std::strerror(err));
+        return;
+    }
     // RTP on the fast path when it can (libre's contexts above still do SRTCP).
     if (suite == SRTP_AES_128_GCM && SrtpGcm::available()) {
         rtp_from_browser_.emplace(client_key);

@@ -95,9 +95,9 @@ private:
     std::optional<sdp::WebRtcParameters> browser_;
     bool attached_ = false;
     RePtr<struct tls_conn> connection_;
-    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys
+    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys (SRTCP: the guard's own)
     RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)
-    std::optional<SrtcpGuard> srtcp_guard_;  // in front of from_browser_'s SRTCP
+    std::optional<SrtcpGuard> srtcp_guard_;  // SRTCP from the browser, with a libre context of its own
     // RTP with AES-128-GCM goes through these instead of the two above (SRTCP does not).
     std::optional<SrtpGcm> rtp_from_browser_;
     std::optional<SrtpGcm> rtp_to_browser_;

@@ -1,5 +1,7 @@
 #include "media/srtcp_guard.hpp"
 
+#include <openssl/crypto.h>
+
 namespace sylk::media {
 
 namespace {
@@ -21,8 +23,22 @@ std::size_t tag_size(enum srtp_suite suite) { return is_aead(suite) ? 16 : 10; }
 }  // namespace
 
 SrtcpGuard::SrtcpGuard(enum srtp_suite suite)
-    : aead_(is_aead(suite)), trailer_(tag_size(suite) + kIndexWord),
+    : suite_(suite), aead_(is_aead(suite)), trailer_(tag_size(suite) + kIndexWord),
       index_from_end_(aead_ ? kIndexWord : kIndexWord + tag_size(suite)) {}
+
+SrtcpGuard::~SrtcpGuard() { OPENSSL_cleanse(master_.data(), master_.size()); }
+
+int SrtcpGuard::set_key(const std::uint8_t *master, std::size_t size) {
+    master_.assign(master, master + size);
+    return make_context();
+}
+
+int SrtcpGuard::make_context() {
+    struct srtp *context = nullptr;
+    int err = srtp_alloc(&context, suite_, master_.data(), master_.size(), 0);
+    libre_.reset(context);
+    return err;
+}
 
 SrtcpGuard::Stream *SrtcpGuard::find(std::uint32_t ssrc) {
     for (auto &stream : streams_)
@@ -30,8 +46,9 @@ SrtcpGuard::Stream *SrtcpGuard::find(std::uint32_t ssrc) {
     return nullptr;
 }
 
-SrtcpGuard::Verdict SrtcpGuard::open(struct srtp *libre, struct mbuf *packet) {
+SrtcpGuard::Verdict SrtcpGuard::open(struct mbuf *packet) {
     std::size_t size = mbuf_get_left(packet);
+    if (!libre_) return Verdict::refused;  // no key, or a context that could not be made again
     if (size < kHeader + trailer_) return Verdict::too_short;
     const std::uint8_t *start = mbuf_buf(packet);
     std::uint32_t word = read32(start + size - index_from_end_);
@@ -51,7 +68,11 @@ SrtcpGuard::Verdict SrtcpGuard::open(struct srtp *libre, struct mbuf *packet) {
         return Verdict::too_many_streams;
     }
 
-    if (srtcp_decrypt(libre, packet) != 0) return Verdict::refused;
+    if (srtcp_decrypt(libre_.get(), packet) != 0) {
+        // A stream libre made for a made-up SSRC would stay: start again without it.
+        if (!stream) make_context();
+        return Verdict::refused;
+    }
     if (stream)
         stream->window.mark(index);
     else

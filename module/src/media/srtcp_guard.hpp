@@ -9,9 +9,16 @@
 //   what is older than the window, for every suite; it moves only once libre has
 //   authenticated the packet, so a forgery cannot push it on.
 // The SSRC and the index are inside what the tag covers, so the window trusts them only
-// after libre has checked it. Lives on the session's media worker thread.
+// after libre has checked it.
+// The guard has a libre context of its own for SRTCP: libre makes a stream for a new SSRC
+// before it checks the tag and keeps at most 8, for good, so forged packets from made-up
+// SSRCs would use them up and leave a new genuine sender refused. When libre refuses a
+// packet from an SSRC the guard does not know, that context is made again (libre keeps
+// nothing for SRTCP that the guard needs: the index comes with each packet).
+// Lives on the session's media worker thread.
 #pragma once
 
+#include "media/re_ptr.hpp"
 #include "media/replay_window.hpp"
 
 #include <cstddef>
@@ -40,10 +47,16 @@ public:
 
     // The suite both ends agreed (the tag's size and place follow from it).
     explicit SrtcpGuard(enum srtp_suite suite);
+    ~SrtcpGuard();
+    SrtcpGuard(const SrtcpGuard &) = delete;
+    SrtcpGuard &operator=(const SrtcpGuard &) = delete;
 
-    // Checks `packet`, has `libre` (the receiving context) authenticate and decrypt it in
-    // place, and records its index. Anything but opened leaves the window as it was.
-    Verdict open(struct srtp *libre, struct mbuf *packet);
+    // The sender's master key and salt (what tls_srtp_keyinfo gives). 0 or an errno value.
+    int set_key(const std::uint8_t *master, std::size_t size);
+
+    // Checks `packet`, has libre authenticate and decrypt it in place, and records its
+    // index. Anything but opened leaves the window as it was. Only after set_key().
+    Verdict open(struct mbuf *packet);
 
 private:
     struct Stream {
@@ -52,7 +65,11 @@ private:
     };
 
     Stream *find(std::uint32_t ssrc);
+    int make_context();
 
+    enum srtp_suite suite_;
+    std::vector<std::uint8_t> master_;  // to make the context again
+    RePtr<struct srtp> libre_;
     bool aead_;
     std::size_t trailer_;  // bytes after the encrypted part: tag and E|index
     std::size_t index_from_end_;  // where E|index starts, counted back from the end
