@@ -23,6 +23,7 @@ struct GatewaySocket {
     media::SocketReader reader;
     struct sa address {};
     std::vector<Bytes> received;
+    std::vector<struct sa> sources;  // where each came from
     std::function<void(const Bytes &)> on_datagram;  // besides recording it
 
     explicit GatewaySocket(media::PhoneRing &ring) : reader(&GatewaySocket::on_read, this, &ring) {
@@ -36,8 +37,9 @@ struct GatewaySocket {
     }
     int fd() const { return reader.fd(); }
 
-    static void on_read(void *self, struct mbuf &datagram) {
+    static void on_read(void *self, struct mbuf &datagram, const struct sa &source) {
         auto *me = static_cast<GatewaySocket *>(self);
+        me->sources.push_back(source);
         me->received.emplace_back(mbuf_buf(&datagram), mbuf_buf(&datagram) + mbuf_get_left(&datagram));
         if (me->on_datagram) me->on_datagram(me->received.back());
     }

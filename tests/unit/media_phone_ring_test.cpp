@@ -106,6 +106,8 @@ BOOST_AUTO_TEST_CASE(reads_of_one_round_go_in_one_submission_and_each_reaches_it
         for (int i = 0; i < 5; ++i) {
             BOOST_TEST_REQUIRE(sockets[i]->received.size() == 1u);
             BOOST_TEST((sockets[i]->received[0] == bytes_of("rtp " + std::to_string(i))));
+            // with the sender's address, which the phone side latches on
+            BOOST_TEST(sa_cmp(&sockets[i]->sources.back(), &phone.address, SA_ALL));
         }
         BOOST_TEST(ring.counters().requests - before.requests == 5u);
         // All five were waiting when the loop looked: one system call for them.

@@ -1,6 +1,6 @@
 // The RTP port range: even ports handed out in pairs, never twice at once, released
-// whole by a reservation's first port, reused as late as possible, safe across threads,
-// and never a pair that another socket holds.
+// whole by a reservation's first port, drawn at random but not a pair just released,
+// safe across threads, and never a pair that another socket holds.
 #include "media/rtp_port_allocator.hpp"
 
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 #include <vector>
@@ -28,7 +29,8 @@ BOOST_AUTO_TEST_CASE(even_ports_in_whole_pairs) {
     BOOST_TEST(ports.total_pairs() == 4u);
     auto held = ports.reserve(4);
     BOOST_TEST_REQUIRE(held.has_value());
-    BOOST_TEST((*held == std::vector<std::uint16_t>{50002, 50004, 50006, 50008}));
+    BOOST_TEST((std::set<std::uint16_t>(held->begin(), held->end()) == std::set<std::uint16_t>{50002, 50004, 50006, 50008}));
+    BOOST_TEST(held->size() == 4u);
     BOOST_TEST(!ports.reserve(1).has_value());  // exhausted
     BOOST_TEST(ports.free_pairs() == 0u);
 }
@@ -51,11 +53,45 @@ BOOST_AUTO_TEST_CASE(release_frees_the_whole_reservation_once) {
 }
 
 BOOST_AUTO_TEST_CASE(ports_are_reused_as_late_as_possible) {
-    RtpPortAllocator ports(40000, 40011, all_free);  // six ports, three pairs
-    auto a = ports.reserve(1);
-    ports.release(a->front());
-    auto b = ports.reserve(1);
-    BOOST_TEST(b->front() == 40002);  // not 40000 again at once
+    RtpPortAllocator ports(40000, 40011, all_free);  // twelve ports, six pairs
+    for (int round = 0; round < 50; ++round) {  // the draw is random: many times
+        auto a = ports.reserve(1);
+        ports.release(a->front());
+        auto b = ports.reserve(1);
+        BOOST_TEST(b->front() != a->front());  // not the same pair again at once
+        ports.release(b->front());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_released_pair_waits_behind_half_of_the_free_ones) {
+    RtpPortAllocator ports(40000, 40019, all_free);  // ten pairs
+    for (int round = 0; round < 20; ++round) {
+        auto a = ports.reserve(1);
+        BOOST_TEST_REQUIRE(a.has_value());
+        ports.release(a->front());
+        std::vector<std::vector<std::uint16_t>> next;
+        for (int i = 0; i < 5; ++i) {
+            next.push_back(*ports.reserve(1));
+            BOOST_TEST(next.back().front() != a->front());
+        }
+        for (const auto &held : next) ports.release(held.front());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(pairs_are_drawn_at_random) {
+    // Sequential pairs let anyone guess a new call's ports (security-review.md F5).
+    RtpPortAllocator one(20000, 29999, all_free), other(20000, 29999, all_free);  // 5,000 pairs
+    std::vector<std::uint16_t> first, second;
+    for (int i = 0; i < 10; ++i) {
+        first.push_back(one.reserve(1)->front());
+        second.push_back(other.reserve(1)->front());
+    }
+    BOOST_TEST(first != second);  // equal by chance: about 1 in 2,500^10
+    std::size_t steps_of_one_pair = 0;
+    for (std::size_t i = 1; i < first.size(); ++i) steps_of_one_pair += first[i] == first[i - 1] + 2;
+    BOOST_TEST(steps_of_one_pair < 3u);
+    std::vector<std::uint16_t> many = *one.reserve(20);  // one reservation of several: scattered too
+    BOOST_TEST(!std::is_sorted(many.begin(), many.end()));
 }
 
 BOOST_AUTO_TEST_CASE(zero_or_too_many_is_refused) {
@@ -94,7 +130,7 @@ BOOST_AUTO_TEST_CASE(pairs_the_probe_finds_taken_are_skipped) {
     RtpPortAllocator ports(40000, 40009, [&](std::uint16_t port) { return taken.count(port) == 0; });
     auto held = ports.reserve(3);
     BOOST_TEST_REQUIRE(held.has_value());
-    BOOST_TEST((*held == std::vector<std::uint16_t>{40000, 40006, 40008}));
+    BOOST_TEST((std::set<std::uint16_t>(held->begin(), held->end()) == std::set<std::uint16_t>{40000, 40006, 40008}));
     BOOST_TEST(ports.skipped_pairs() == 2u);
     BOOST_TEST(!ports.reserve(1).has_value());  // two pairs are free, but neither can be bound
     BOOST_TEST(ports.free_pairs() == 2u);       // and a refused reservation holds nothing

@@ -9,8 +9,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
 #include <cstdint>
+#include <initializer_list>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <openssl/evp.h>
@@ -261,7 +264,120 @@ BOOST_AUTO_TEST_CASE(what_is_not_rtp_or_one_stream_too_many_is_refused) {
     BOOST_TEST(!sender.protect(one_too_many.get()));
     BOOST_TEST(contents(one_too_many.get()) == before);
     shape.ssrc = 1;
+    shape.sequence = 2;  // its next packet: the first one's index is used (see below)
     BOOST_TEST(sender.protect(rtp_packet(shape, 0).get()));  // a known stream still goes
+}
+
+BOOST_AUTO_TEST_CASE(a_sender_never_seals_an_index_twice) {
+    // The same index is the same GCM nonce: sealing it twice would give the hash key away.
+    Keys keys(25);
+    SrtpGcm sender(keys.master.data());
+    auto seal = [&](std::uint16_t sequence, std::uint32_t ssrc = 0x11223344u) {
+        RtpShape shape;
+        shape.ssrc = ssrc;
+        shape.sequence = sequence;
+        auto packet = rtp_packet(shape, static_cast<std::uint8_t>(sequence));
+        Bytes before = contents(packet.get());
+        bool sealed = sender.protect(packet.get());
+        if (!sealed) BOOST_TEST(contents(packet.get()) == before);  // refused: untouched
+        if (sealed) BOOST_TEST(srtp_decrypt(keys.libre_receiver.get(), packet.get()) == 0);
+        return sealed;
+    };
+    for (std::uint16_t sequence = 30000; sequence <= 30100; sequence += 2) BOOST_REQUIRE(seal(sequence));
+    BOOST_TEST(!seal(30100));  // the highest again
+    BOOST_TEST(!seal(30050));  // one inside the window, sealed already
+    BOOST_TEST(sender.refused_used_index() == 2u);
+    BOOST_TEST(seal(30099));   // late, inside the window, never sealed: goes, once
+    BOOST_TEST(!seal(30099));
+    BOOST_TEST(!seal(30020));  // 80 behind: older than the window, refused
+    // A phone starting its sequence again under the same SSRC: dropped until it passes
+    // its old highest number (a jump of more than half the space is a rollover and goes).
+    BOOST_TEST(!seal(5));
+    BOOST_TEST(seal(30101));
+    BOOST_TEST(seal(7, 0x5566));  // another SSRC starts anywhere
+    BOOST_TEST(sender.refused_used_index() == 5u);
+}
+
+// RFC 7714 section 16.1 and 17.1-17.4 (AEAD_AES_128_GCM), the session key and salt given
+// directly: key 00..0f, salt "Quid pro quo".
+namespace {
+
+Bytes hex(const std::string &text) {
+    Bytes out;
+    std::string digits;
+    for (char c : text)
+        if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
+    for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
+        out.push_back(static_cast<std::uint8_t>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+Bytes joined(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    std::size_t size = 0;
+    for (const auto &part : parts) size += part.size();
+    out.reserve(size);
+    for (const auto &part : parts) out.insert(out.end(), part.begin(), part.end());
+    return out;
+}
+
+const Bytes kRfcKey = hex("000102030405060708090a0b0c0d0e0f");
+const Bytes kRfcSalt = hex("517569642070726f2071756f");
+// "Gallia est omnis divisa in partes tres": sequence number f17b, SSRC 5501a0b2, ROC 0.
+const Bytes kRfcRtp = hex("8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973"
+                          "20646976 69736120 696e2070 61727465 73207472 6573");
+// The sender report of section 17 that 17.1-17.4 protect (SSRC "Mars"), SRTCP index 5d4.
+const Bytes kRfcRtcp = hex("81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930"
+                           "4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef");
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(rfc7714_16_1_rtp_encryption_and_decryption) {
+    const Bytes expected = hex("8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca"
+                               "be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833899d 7f27beb1"
+                               "6a9152cf 765ee439 0cce");
+    auto sender = SrtpGcm::from_session_keys(kRfcKey.data(), kRfcSalt.data());
+    RePtr<struct mbuf> packet(mbuf_alloc(128));
+    mbuf_write_mem(packet.get(), kRfcRtp.data(), kRfcRtp.size());
+    packet->pos = 0;
+    BOOST_REQUIRE(sender.protect(packet.get()));
+    BOOST_TEST(contents(packet.get()) == expected, boost::test_tools::per_element());
+
+    auto receiver = SrtpGcm::from_session_keys(kRfcKey.data(), kRfcSalt.data());
+    BOOST_REQUIRE(receiver.unprotect(packet.get()));
+    BOOST_TEST(contents(packet.get()) == kRfcRtp, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(rfc7714_16_1_3_and_17_aes_gcm_known_answers) {
+    Aes128Gcm cipher(kRfcKey.data());
+    std::uint8_t tag[16];
+    // 16.1: the nonce of SSRC 5501a0b2, ROC 0, SEQ f17b (what SrtpGcm::nonce forms).
+    const Bytes rtp_iv = hex("51753c65 80c2726f 20718414");
+    // 16.1.3: the whole RTP packet as associated data, nothing encrypted.
+    cipher.seal(rtp_iv.data(), kRfcRtp.data(), kRfcRtp.size(), nullptr, 0, tag);
+    BOOST_TEST(Bytes(tag, tag + 16) == hex("22493f82 d2bce397 e9d79e3b 19aa4216"), boost::test_tools::per_element());
+
+    // 17.1: SRTCP, E=1: the associated data is the 8-byte header and E|index, the rest is
+    // encrypted; on the wire: header, ciphertext, tag, E|index.
+    const Bytes rtcp_iv = hex("51752405 5203726f 207170bb");
+    const Bytes header(kRfcRtcp.begin(), kRfcRtcp.begin() + 8), index = hex("800005d4");
+    Bytes aad = joined({header, index});
+    Bytes body(kRfcRtcp.begin() + 8, kRfcRtcp.end());
+    cipher.seal(rtcp_iv.data(), aad.data(), aad.size(), body.data(), body.size(), tag);
+    Bytes wire = joined({header, body, Bytes(tag, tag + 16), index});
+    BOOST_TEST(wire == hex("81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7"
+                           "6c06f32d c676a5f1 730d6fda 4ce09b46 86303ded 0bb9275b c84aa458"
+                           "96cf4d2f c5abf872 45d9eade 800005d4"),
+               boost::test_tools::per_element());
+    BOOST_TEST(cipher.open(rtcp_iv.data(), aad.data(), aad.size(), body.data(), body.size(), tag));
+    BOOST_TEST(body == Bytes(kRfcRtcp.begin() + 8, kRfcRtcp.end()));
+
+    // 17.3: SRTCP, E=0 (tagged, not encrypted): the whole packet and E|index are the
+    // associated data. The gateway refuses such packets from browsers (SrtcpGuard); the
+    // vector still pins the cipher.
+    Bytes whole = joined({kRfcRtcp, hex("000005d4")});
+    cipher.seal(rtcp_iv.data(), whole.data(), whole.size(), nullptr, 0, tag);
+    BOOST_TEST(Bytes(tag, tag + 16) == hex("841dd968 3dd78ec9 2ae58790 125f62b3"), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

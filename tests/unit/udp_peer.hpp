@@ -1,4 +1,5 @@
-// For unit tests of the media sockets: a plain UDP socket on 127.0.0.1 at the other end
+// For unit tests of the media sockets: a plain UDP socket on 127.0.0.1 (or another
+// loopback address) at the other end
 // (a browser, a phone), blocking with a 2 s limit, so that a datagram that does not come
 // fails the test instead of hanging it.
 #pragma once
@@ -22,10 +23,12 @@ using Bytes = std::vector<std::uint8_t>;
 struct Peer {
     int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     struct sa address {};
-    Peer() {
+    // `host`: another loopback address (127.0.0.2, ...) makes another host as far as the
+    // gateway can tell (loopback is a whole /8).
+    explicit Peer(std::uint32_t host = INADDR_LOOPBACK) {
         sockaddr_in local{};
         local.sin_family = AF_INET;
-        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        local.sin_addr.s_addr = htonl(host);
         BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof local) == 0);
         socklen_t size = sizeof local;
         BOOST_TEST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &size) == 0);

@@ -73,12 +73,13 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
     // The port hands over only what comes from an address this session has routed,
     // that is, one its ICE checks passed.
     if (failed_ || !secured_ || mbuf_get_left(packet) < 12) {
-        ++dropped_;
+        ++drops_.not_secured;
         return;
     }
     if (is_rtcp(packet)) {
-        if (srtcp_decrypt(from_browser_.get(), packet) != 0) {
-            ++dropped_;
+        auto verdict = srtcp_guard_->open(packet);
+        if (verdict != SrtcpGuard::Verdict::opened) {
+            count(verdict);
             return;
         }
         events_.browser_rtcp(packet);
@@ -86,10 +87,28 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
         bool opened = rtp_from_browser_ ? rtp_from_browser_->unprotect(packet)
                                         : srtp_decrypt(from_browser_.get(), packet) == 0;
         if (!opened) {
-            ++dropped_;
+            ++drops_.srtp_refused;
             return;
         }
         events_.browser_rtp(packet);
+    }
+}
+
+BrowserTransport::Drops BrowserTransport::drops() const {
+    Drops drops = drops_;
+    if (rtp_to_browser_) drops.srtp_send_used_index = rtp_to_browser_->refused_used_index();
+    return drops;
+}
+
+void BrowserTransport::count(SrtcpGuard::Verdict verdict) {
+    switch (verdict) {
+    case SrtcpGuard::Verdict::opened: break;
+    case SrtcpGuard::Verdict::too_short: ++drops_.srtcp_too_short; break;
+    case SrtcpGuard::Verdict::not_encrypted: ++drops_.srtcp_not_encrypted; break;
+    case SrtcpGuard::Verdict::replayed: ++drops_.srtcp_replayed; break;
+    case SrtcpGuard::Verdict::too_old: ++drops_.srtcp_too_old; break;
+    case SrtcpGuard::Verdict::too_many_streams: ++drops_.srtcp_too_many_streams; break;
+    case SrtcpGuard::Verdict::refused: ++drops_.srtcp_refused; break;
     }
 }
 
@@ -161,6 +180,12 @@ void BrowserTransport::secure() {
         fail(std::string("DTLS failed: cannot set SRTP keys: ") + std::strerror(err));
         return;
     }
+    srtcp_guard_.emplace(suite);
+    err = srtcp_guard_->set_key(client_key, srtp_key_size(suite));
+    if (err) {
+        fail(std::string("DTLS failed: cannot set SRTCP keys: ") + std::strerror(err));
+        return;
+    }
     // RTP on the fast path when it can (libre's contexts above still do SRTCP).
     if (suite == SRTP_AES_128_GCM && SrtpGcm::available()) {
         rtp_from_browser_.emplace(client_key);
@@ -173,12 +198,12 @@ void BrowserTransport::secure() {
 void BrowserTransport::send_rtp(struct mbuf *packet) {
     auto destination = ice_.browser_address();
     if (!secured_ || failed_ || !destination) {
-        ++dropped_;
+        ++drops_.not_secured;
         return;
     }
     bool sealed = rtp_to_browser_ ? rtp_to_browser_->protect(packet) : srtp_encrypt(to_browser_.get(), packet) == 0;
     if (!sealed) {
-        ++dropped_;
+        ++drops_.srtp_send_refused;
         return;
     }
     port_.send(*destination, *packet);
@@ -186,8 +211,12 @@ void BrowserTransport::send_rtp(struct mbuf *packet) {
 
 void BrowserTransport::send_rtcp(struct mbuf *packet) {
     auto destination = ice_.browser_address();
-    if (!secured_ || failed_ || !destination || srtcp_encrypt(to_browser_.get(), packet) != 0) {
-        ++dropped_;
+    if (!secured_ || failed_ || !destination) {
+        ++drops_.not_secured;
+        return;
+    }
+    if (srtcp_encrypt(to_browser_.get(), packet) != 0) {
+        ++drops_.srtcp_send_refused;
         return;
     }
     port_.send(*destination, *packet);

@@ -10,6 +10,7 @@
 #include "media/browser_port.hpp"
 #include "media/ice_lite_responder.hpp"
 #include "media/re_ptr.hpp"
+#include "media/srtcp_guard.hpp"
 #include "media/srtp_gcm.hpp"
 #include "sdp/media_plan.hpp"
 
@@ -56,7 +57,23 @@ public:
     bool secured() const { return secured_; }
     std::optional<std::uint64_t> last_check_ms() const { return ice_.last_check_ms(); }
     bool dtls_started() const { return connection_ != nullptr; }
-    std::uint64_t dropped() const { return dropped_; }
+
+    // Packets dropped, by reason (for the worker's logs and metrics).
+    struct Drops {
+        std::uint64_t not_secured = 0;   // media before the keys, after a failure, or no browser address yet
+        std::uint64_t srtp_refused = 0;  // SRTP from the browser: forged, damaged, replayed or too old
+        std::uint64_t srtp_send_refused = 0;  // RTP for the browser that could not be sealed
+        std::uint64_t srtp_send_used_index = 0;  // of those, an index sealed already (a nonce reused)
+        // SRTCP from the browser (SrtcpGuard's verdicts)
+        std::uint64_t srtcp_too_short = 0;
+        std::uint64_t srtcp_not_encrypted = 0;
+        std::uint64_t srtcp_replayed = 0;
+        std::uint64_t srtcp_too_old = 0;
+        std::uint64_t srtcp_too_many_streams = 0;
+        std::uint64_t srtcp_refused = 0;       // libre's authentication failed
+        std::uint64_t srtcp_send_refused = 0;  // RTCP for the browser that could not be sealed
+    };
+    Drops drops() const;
 
 private:
     void port_stun(const struct sa &source, struct mbuf *message) override;
@@ -78,15 +95,18 @@ private:
     std::optional<sdp::WebRtcParameters> browser_;
     bool attached_ = false;
     RePtr<struct tls_conn> connection_;
-    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys
+    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys (SRTCP: the guard's own)
     RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)
+    std::optional<SrtcpGuard> srtcp_guard_;  // SRTCP from the browser, with a libre context of its own
     // RTP with AES-128-GCM goes through these instead of the two above (SRTCP does not).
     std::optional<SrtpGcm> rtp_from_browser_;
     std::optional<SrtpGcm> rtp_to_browser_;
     bool dtls_up_ = false;
     bool secured_ = false;
     bool failed_ = false;
-    std::uint64_t dropped_ = 0;
+    void count(SrtcpGuard::Verdict verdict);
+
+    Drops drops_;
 };
 
 }  // namespace sylk::media

@@ -102,6 +102,17 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
     return std::nullopt;
 }
 
+SessionDrops MediaSession::drops() const {
+    SessionDrops drops;
+    drops.browser = browser_.drops();
+    SessionDrops line;
+    for (const auto &phone : phones_) {
+        line.phone = phone->drops();
+        add(drops, line);
+    }
+    return drops;
+}
+
 void MediaSession::browser_rtp(struct mbuf *packet) {
     ToPhone route = to_phone_[packet->buf[packet->pos + 1] & 0x7f];
     if (route.line == kNone || route.line >= phones_.size()) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "media/browser_transport.hpp"
+#include "media/drop_report.hpp"
 #include "media/media_engine.hpp"
 #include "media/phone_transport.hpp"
 
@@ -62,6 +63,8 @@ public:
         std::uint64_t unknown_payload_type = 0;
     };
     const Counters &counters() const { return counters_; }
+    // What its transports refused, by reason.
+    SessionDrops drops() const;
 
 private:
     void browser_rtp(struct mbuf *packet) override;

@@ -120,8 +120,12 @@ private:
         auto left = inbox_.close();
         for (auto &command : left)
             if (auto *open = std::get_if<OpenSession>(&command)) release(open->spec.ports);
-        for (auto &[id, session] : sessions_) release(session->ports());
+        for (auto &[id, session] : sessions_) {
+            forget(*session);
+            release(session->ports());
+        }
         sessions_.clear();
+        logger_.info(name_ + ": packets dropped by sessions: " + describe(drops_));
         if (browser_port_) {
             const auto &dropped = browser_port_->counters();
             logger_.debug(name_ + ": browser port dropped " + std::to_string(dropped.unknown_ufrag) +
@@ -186,12 +190,17 @@ private:
         logger_.debug(name_ + ": media session " + std::to_string(command.id) + " closed: relayed " +
                       std::to_string(counters.to_phone) + " packets to the phone, " +
                       std::to_string(counters.to_browser) + " to the browser, " +
-                      std::to_string(counters.unknown_payload_type) + " with an unknown payload type");
+                      std::to_string(counters.unknown_payload_type) + " with an unknown payload type; dropped: " +
+                      describe(session->second->drops()));
+        forget(*session->second);
         release(session->second->ports());
         sessions_.erase(session);
     }
 
     void handle(StopWorker &) { re_cancel(); }
+
+    // A session about to go adds its drops to the worker's totals (logged at stop).
+    void forget(const MediaSession &session) { add(drops_, session.drops()); }
 
     // The phone ports go back to the range; the browser port is the worker's.
     void release(const PortReservation &ports) {
@@ -217,6 +226,7 @@ private:
         for (auto &[id, reason] : ending) {
             auto session = sessions_.find(id);
             if (session == sessions_.end()) continue;  // closed meanwhile: no event
+            forget(*session->second);
             release(session->second->ports());
             sessions_.erase(session);
             logger_.info(name_ + ": media session " + std::to_string(id) + " ended: " + reason);
@@ -256,6 +266,7 @@ private:
     loop::LoopInbox<WorkerCommand> inbox_;
     std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
     std::vector<std::pair<MediaSessionId, std::string>> ending_;
+    SessionDrops drops_;  // of the sessions gone so far
     struct tmr tick_ {};
     std::size_t tick_slice_ = 0;
     struct tmr reap_ {};

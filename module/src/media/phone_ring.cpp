@@ -31,7 +31,7 @@ struct PhoneRing::Slot {
     int result = 0;  // the completion's: bytes, or -errno
     msghdr header{};
     iovec vector{};
-    struct sa destination {};
+    struct sa destination {};  // a send's; a read's source
     std::uint8_t data[SocketReader::kCapacity];
 };
 
@@ -102,6 +102,9 @@ void PhoneRing::read_later(SocketReader &reader) {
     slot->fd = reader.fd();
     slot->vector = {slot->data, SocketReader::kLongest};
     slot->header = {};
+    slot->destination = {};  // the sender's address comes back here
+    slot->header.msg_name = &slot->destination.u.sa;
+    slot->header.msg_namelen = sizeof slot->destination.u;
     slot->header.msg_iov = &slot->vector;
     slot->header.msg_iovlen = 1;
 }
@@ -228,7 +231,7 @@ void PhoneRing::give_up(Bank &bank, int err) {
 void PhoneRing::run_directly(Slot &slot) {
     // Once the ring has failed (give_up): the same requests, one system call each.
     if (slot.reader) {
-        ssize_t size = ::recv(slot.fd, slot.data, SocketReader::kLongest, MSG_DONTWAIT | MSG_TRUNC);
+        ssize_t size = ::recvmsg(slot.fd, &slot.header, MSG_DONTWAIT | MSG_TRUNC);
         slot.result = size < 0 ? -errno : static_cast<int>(size);
     } else {
         ssize_t sent = ::sendmsg(slot.fd, &slot.header, MSG_DONTWAIT);
@@ -246,7 +249,10 @@ void PhoneRing::complete(Bank &bank) {
         }
         // A read with no answer left its datagram in the socket, which the next round
         // finds readable again; one that failed (EAGAIN) had nothing to read.
-        if (slot.result >= 0) slot.reader->deliver(slot.data, static_cast<std::size_t>(slot.result));
+        if (slot.result >= 0) {
+            slot.destination.len = slot.header.msg_namelen;  // recvmsg wrote the source's length
+            slot.reader->deliver(slot.data, static_cast<std::size_t>(slot.result), slot.destination);
+        }
     }
 }
 

@@ -28,35 +28,56 @@ int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
 
 int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
     if (phone.port == 0 || phone.address.empty()) {
-        phone_rtp_.reset();
-        phone_rtcp_.reset();
+        rtp_latch_.clear();
+        rtcp_latch_.clear();
         return 0;
     }
     struct sa address;
     int err = sa_set_str(&address, phone.address.c_str(), phone.port);
     if (err) return err;
-    phone_rtp_ = address;
+    rtp_latch_.expect(address);
     sa_set_port(&address, static_cast<std::uint16_t>(phone.port + 1));
-    phone_rtcp_ = address;
+    rtcp_latch_.expect(address);
     return 0;
 }
 
-void PhoneTransport::on_rtp(void *self, struct mbuf &packet) {
-    auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(&packet) >= 12) transport->events_.phone_rtp(transport->line_, &packet);
+bool PhoneTransport::from_phone(SourceLatch &latch, const struct mbuf &packet, std::size_t minimum,
+                                const struct sa &source, std::uint64_t &strangers) {
+    // Junk is not learnt from: RTP and RTCP are version 2.
+    if (mbuf_get_left(&packet) < minimum || (packet.buf[packet.pos] >> 6) != 2) {
+        ++drops_.not_rtp;
+        return false;
+    }
+    if (!latch.expecting()) {
+        ++drops_.unknown_phone;
+        return false;
+    }
+    // The clock only while learning: afterwards a packet costs one address comparison.
+    if (!latch.take(source, latch.learning() ? tmr_jiffies() : 0)) {
+        ++strangers;
+        return false;
+    }
+    return true;
 }
 
-void PhoneTransport::on_rtcp(void *self, struct mbuf &packet) {
+void PhoneTransport::on_rtp(void *self, struct mbuf &packet, const struct sa &source) {
     auto *transport = static_cast<PhoneTransport *>(self);
-    if (mbuf_get_left(&packet) >= 8) transport->events_.phone_rtcp(transport->line_, &packet);
+    if (transport->from_phone(transport->rtp_latch_, packet, 12, source, transport->drops_.rtp_stranger))
+        transport->events_.phone_rtp(transport->line_, &packet);
+}
+
+void PhoneTransport::on_rtcp(void *self, struct mbuf &packet, const struct sa &source) {
+    auto *transport = static_cast<PhoneTransport *>(self);
+    if (transport->from_phone(transport->rtcp_latch_, packet, 8, source, transport->drops_.rtcp_stranger))
+        transport->events_.phone_rtcp(transport->line_, &packet);
 }
 
 void PhoneTransport::send_rtp(struct mbuf *packet) {
-    if (phone_rtp_) send(rtp_.get(), rtp_reader_, *phone_rtp_, packet);
+    if (const struct sa *to = rtp_latch_.destination()) send(rtp_.get(), rtp_reader_, *to, packet);
 }
 
 void PhoneTransport::send_rtcp(struct mbuf *packet) {
-    if (phone_rtcp_) send(rtcp_.get(), rtcp_reader_, *phone_rtcp_, packet);
+    if (const struct sa *to = rtcp_latch_.destination()) send(rtcp_.get(), rtcp_reader_, *to, packet);
 }
 
 void PhoneTransport::send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to,

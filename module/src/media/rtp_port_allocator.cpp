@@ -5,7 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <random>
 
 namespace sylk::media {
 
@@ -35,14 +40,27 @@ RtpPortAllocator::PortProbe udp_bind_probe(const std::string &bind_address) {
     };
 }
 
+namespace {
+
+// Unpredictable to others (OpenSSL's generator); std::random_device if that fails.
+std::size_t random_below(std::size_t bound) {
+    std::uint64_t value = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(&value), sizeof value) != 1) {
+        std::random_device device;
+        value = std::uint64_t(device()) << 32 | device();
+    }
+    return static_cast<std::size_t>(value % bound);  // bound is at most 32,768: the bias is nil
+}
+
+}  // namespace
+
 RtpPortAllocator::RtpPortAllocator(std::uint16_t first, std::uint16_t last, PortProbe probe)
     : probe_(std::move(probe)) {
     std::uint32_t low = first + (first % 2);
     std::uint32_t high = last;  // the pair's odd port must fit: low + 2k + 1 <= last
     first_ = static_cast<std::uint16_t>(low);
-    std::size_t pairs = high >= low + 1 ? (high - low + 1) / 2 : 0;
-    in_use_.assign(pairs, false);
-    free_ = pairs;
+    pairs_ = high >= low + 1 ? (high - low + 1) / 2 : 0;
+    for (std::size_t pair = 0; pair < pairs_; ++pair) free_.push_back(pair);
 }
 
 RtpPortAllocator::RtpPortAllocator(std::uint16_t first, std::uint16_t last, const std::string &bind_address)
@@ -50,27 +68,27 @@ RtpPortAllocator::RtpPortAllocator(std::uint16_t first, std::uint16_t last, cons
 
 std::optional<std::vector<std::uint16_t>> RtpPortAllocator::reserve(std::size_t count) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (count == 0 || count > free_) return std::nullopt;
+    if (count == 0 || count > free_.size()) return std::nullopt;
     std::vector<std::uint16_t> ports;
     ports.reserve(count);
-    // One lap at most: pairs that fail the probe stay free (they may be bound later).
-    for (std::size_t tried = 0; tried < in_use_.size() && ports.size() < count; ++tried) {
-        std::size_t pair = cursor_;
-        cursor_ = (cursor_ + 1) % in_use_.size();
-        if (in_use_[pair]) continue;
+    // One try per free pair at most. A pair that fails the probe goes to the back, so it
+    // is not drawn again before the others (it may be bound later: it stays free).
+    for (std::size_t tries = free_.size(); tries > 0 && ports.size() < count; --tries) {
+        std::size_t at = random_below(std::max<std::size_t>(1, free_.size() / 2));
+        std::size_t pair = free_[at];
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(at));
         auto port = static_cast<std::uint16_t>(first_ + 2 * pair);
         if (!probe_(port) || !probe_(static_cast<std::uint16_t>(port + 1))) {
             ++skipped_;
+            free_.push_back(pair);
             continue;
         }
-        in_use_[pair] = true;
         ports.push_back(port);
     }
     if (ports.size() < count) {
-        for (auto port : ports) in_use_[(port - first_) / 2] = false;
+        for (auto port : ports) free_.insert(free_.begin(), static_cast<std::size_t>((port - first_) / 2));
         return std::nullopt;
     }
-    free_ -= count;
     held_.emplace(ports.front(), ports);
     return ports;
 }
@@ -79,14 +97,13 @@ void RtpPortAllocator::release(std::uint16_t first_port) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto held = held_.find(first_port);
     if (held == held_.end()) return;
-    for (auto port : held->second) in_use_[(port - first_) / 2] = false;
-    free_ += held->second.size();
+    for (auto port : held->second) free_.push_back(static_cast<std::size_t>((port - first_) / 2));
     held_.erase(held);
 }
 
 std::size_t RtpPortAllocator::free_pairs() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return free_;
+    return free_.size();
 }
 
 std::uint64_t RtpPortAllocator::skipped_pairs() const {

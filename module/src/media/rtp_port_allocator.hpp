@@ -5,6 +5,11 @@
 // port is never freed while another session holds it. Thread-safe: gateway threads
 // reserve, media workers release.
 //
+// A pair is drawn at random (security-review.md F5: sequential ports let anyone guess a
+// new call's ports and speak first, before the phone is learnt), from the half of the
+// free pairs that have been free longest, so that a port just released is not handed
+// out again at once (a late packet of the old call would reach the new one).
+//
 // Other programs may hold ports of the range (it often lies in the kernel's ephemeral
 // range, where any client socket can take one): a pair is probed before it is handed
 // out, and a pair that cannot be bound is skipped this time round, so a call is not
@@ -39,7 +44,7 @@ public:
     void release(std::uint16_t first_port);
 
     std::size_t free_pairs() const;
-    std::size_t total_pairs() const { return in_use_.size(); }
+    std::size_t total_pairs() const { return pairs_; }
     // Pairs skipped so far because something else held one of their ports.
     std::uint64_t skipped_pairs() const;
 
@@ -47,9 +52,8 @@ private:
     mutable std::mutex mutex_;
     PortProbe probe_;
     std::uint16_t first_ = 0;
-    std::vector<bool> in_use_;  // one per pair
-    std::size_t free_ = 0;
-    std::size_t cursor_ = 0;  // next pair to try: ports are reused as late as possible
+    std::size_t pairs_ = 0;
+    std::vector<std::size_t> free_;  // free pairs, longest free first
     std::uint64_t skipped_ = 0;
     std::unordered_map<std::uint16_t, std::vector<std::uint16_t>> held_;  // by first port
 };

@@ -48,12 +48,14 @@ void SocketReader::on_readable(int flags, void *self) {
 void SocketReader::read() {
     std::uint8_t *buffer = thread_buffer();
     // MSG_TRUNC: the datagram's real length, so that one too long is seen and dropped.
-    ssize_t size = ::recv(fd_, buffer, kLongest, MSG_DONTWAIT | MSG_TRUNC);
+    struct sa source {};
+    source.len = sizeof source.u;
+    ssize_t size = ::recvfrom(fd_, buffer, kLongest, MSG_DONTWAIT | MSG_TRUNC, &source.u.sa, &source.len);
     if (size < 0) return;  // EAGAIN: another reader was faster (none here), or an ICMP error
-    deliver(buffer, static_cast<std::size_t>(size));
+    deliver(buffer, static_cast<std::size_t>(size), source);
 }
 
-void SocketReader::deliver(std::uint8_t *buffer, std::size_t size) {
+void SocketReader::deliver(std::uint8_t *buffer, std::size_t size, const struct sa &source) {
     if (size > kLongest) {
         ++truncated_;
         return;
@@ -62,7 +64,7 @@ void SocketReader::deliver(std::uint8_t *buffer, std::size_t size) {
     datagram.buf = buffer;
     datagram.size = kCapacity;
     datagram.end = size;
-    handler_(owner_, datagram);
+    handler_(owner_, datagram, source);
 }
 
 }  // namespace sylk::media

@@ -1,7 +1,7 @@
 // Reads one of libre's UDP sockets itself, in place of libre's udp_read (which pays an
 // 8 KiB mbuf, and its allocation and release, for every datagram): one recvfrom per
 // wake-up into a buffer that every socket of the thread shares, handed to the handler
-// as an mbuf over that buffer. A phone's socket rarely holds more than one datagram at
+// as an mbuf over that buffer, with the sender's address. A phone's socket rarely holds more than one datagram at
 // 50 packets/s, so one recvfrom beats a recvmmsg whose second slot comes back empty.
 // The udp_sock stays libre's: it binds, sends and closes (closing also ends this
 // reader's registration in the loop).
@@ -25,7 +25,8 @@ namespace sylk::media {
 
 class SocketReader {
 public:
-    using Handler = void (*)(void *owner, struct mbuf &datagram);
+    // `source`: where the datagram came from (the phone side latches on it).
+    using Handler = void (*)(void *owner, struct mbuf &datagram, const struct sa &source);
 
     static constexpr std::size_t kCapacity = 2048;   // bytes of the thread's buffer
     static constexpr std::size_t kTrailerRoom = 64;  // kept free past the longest datagram
@@ -59,9 +60,9 @@ public:
     std::uint64_t truncated() const { return truncated_; }
 
     int fd() const { return fd_; }
-    // A datagram read into `buffer` (kCapacity bytes), `size` its real length (MSG_TRUNC):
-    // to the handler, or counted as truncated.
-    void deliver(std::uint8_t *buffer, std::size_t size);
+    // A datagram read into `buffer` (kCapacity bytes), `size` its real length (MSG_TRUNC),
+    // from `source`: to the handler, or counted as truncated.
+    void deliver(std::uint8_t *buffer, std::size_t size, const struct sa &source);
 
 private:
     static void on_readable(int flags, void *self);

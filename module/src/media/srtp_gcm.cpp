@@ -13,7 +13,6 @@ constexpr std::size_t kMasterKeySize = Aes128Gcm::kKeySize;
 constexpr std::size_t kSaltSize = Aes128Gcm::kIvSize;  // RFC 7714: a 96-bit salt
 constexpr std::uint8_t kLabelRtpKey = 0x00;
 constexpr std::uint8_t kLabelRtpSalt = 0x02;
-constexpr std::uint64_t kWindow = 64;
 
 // RFC 3711 4.3: the AES-CM PRF under the master key, at x = (label << 48) XOR salt, with
 // the key derivation rate 0 (no rekeying). Its first block gives a 16-byte key and, cut
@@ -64,6 +63,16 @@ SrtpGcm::SrtpGcm(const std::uint8_t master[kMasterSize]) : cipher_(derive(master
     std::memcpy(session_salt_, derive(master, kLabelRtpSalt).data(), sizeof session_salt_);
 }
 
+SrtpGcm::SrtpGcm(SessionKeys, const std::uint8_t key[Aes128Gcm::kKeySize], const std::uint8_t salt[Aes128Gcm::kIvSize])
+    : cipher_(key) {
+    std::memcpy(session_salt_, salt, sizeof session_salt_);
+}
+
+SrtpGcm SrtpGcm::from_session_keys(const std::uint8_t key[Aes128Gcm::kKeySize],
+                                   const std::uint8_t salt[Aes128Gcm::kIvSize]) {
+    return SrtpGcm(SessionKeys{}, key, salt);
+}
+
 std::int64_t SrtpGcm::locate(const std::uint8_t *header, Stream *&stream) {
     std::uint32_t ssrc = read32(header + 8);
     auto sequence = static_cast<std::uint16_t>(header[2] << 8 | header[3]);
@@ -74,7 +83,7 @@ std::int64_t SrtpGcm::locate(const std::uint8_t *header, Stream *&stream) {
             break;
         }
     }
-    if (stream) return estimate_index(stream->highest_index, sequence);
+    if (stream) return estimate_index(stream->window.highest(), sequence);
     return streams_.size() < kMaxStreams ? sequence : -1;  // a new stream starts at rollover 0
 }
 
@@ -97,20 +106,27 @@ bool SrtpGcm::protect(struct mbuf *packet) {
     Stream *stream = nullptr;
     std::int64_t index = locate(mbuf_buf(packet), stream);
     if (index < 0) return false;
+    auto unsigned_index = static_cast<std::uint64_t>(index);
+    // A phone that starts its sequence again under the same SSRC lands here until it
+    // passes its old highest number: those packets are dropped, never sealed again.
+    if (stream && !stream->window.fresh(unsigned_index)) {
+        ++refused_used_index_;
+        return false;
+    }
     if (packet->size < packet->end + Aes128Gcm::kTagSize &&
         mbuf_resize(packet, packet->end + Aes128Gcm::kTagSize) != 0)
         return false;
 
     std::uint8_t iv[Aes128Gcm::kIvSize];
-    nonce(ssrc, static_cast<std::uint64_t>(index), iv);
+    nonce(ssrc, unsigned_index, iv);
     std::uint8_t *start = mbuf_buf(packet);
     cipher_.seal(iv, start, header, start + header, size - header, start + size);
     packet->end += Aes128Gcm::kTagSize;
 
     if (!stream)
-        streams_.push_back({ssrc, static_cast<std::uint64_t>(index), 1});
-    else if (static_cast<std::uint64_t>(index) > stream->highest_index)
-        stream->highest_index = static_cast<std::uint64_t>(index);
+        streams_.push_back({ssrc, ReplayWindow(unsigned_index)});
+    else
+        stream->window.mark(unsigned_index);
     return true;
 }
 
@@ -125,26 +141,18 @@ bool SrtpGcm::unprotect(struct mbuf *packet) {
     Stream *stream = nullptr;
     std::int64_t index = locate(start, stream);
     if (index < 0) return false;
-    if (stream && static_cast<std::uint64_t>(index) <= stream->highest_index) {
-        std::uint64_t age = stream->highest_index - static_cast<std::uint64_t>(index);
-        if (age >= kWindow || (stream->seen >> age & 1)) return false;  // too old, or a replay
-    }
+    auto unsigned_index = static_cast<std::uint64_t>(index);
+    if (stream && !stream->window.fresh(unsigned_index)) return false;  // a replay, or too old
 
     std::uint8_t iv[Aes128Gcm::kIvSize];
-    nonce(ssrc, static_cast<std::uint64_t>(index), iv);
+    nonce(ssrc, unsigned_index, iv);
     if (!cipher_.open(iv, start, header, start + header, plain_size - header, start + plain_size)) return false;
     packet->end -= Aes128Gcm::kTagSize;
 
-    auto unsigned_index = static_cast<std::uint64_t>(index);
-    if (!stream) {
-        streams_.push_back({ssrc, unsigned_index, 1});
-    } else if (unsigned_index > stream->highest_index) {
-        std::uint64_t shift = unsigned_index - stream->highest_index;
-        stream->seen = shift >= kWindow ? 1 : (stream->seen << shift | 1);
-        stream->highest_index = unsigned_index;
-    } else {
-        stream->seen |= std::uint64_t(1) << (stream->highest_index - unsigned_index);
-    }
+    if (!stream)
+        streams_.push_back({ssrc, ReplayWindow(unsigned_index)});
+    else
+        stream->window.mark(unsigned_index);
     return true;
 }
 
