@@ -274,4 +274,9 @@ bool Aes128Gcm::open(const std::uint8_t *, const std::uint8_t *, std::size_t, st
 
 #endif
 
+Aes128Gcm::~Aes128Gcm() {
+    OPENSSL_cleanse(round_keys_, sizeof round_keys_);
+    OPENSSL_cleanse(hash_powers_, sizeof hash_powers_);
+}
+
 }  // namespace sylk::media

@@ -23,6 +23,10 @@ public:
 
     // Only when available().
     explicit Aes128Gcm(const std::uint8_t key[kKeySize]);
+    // Round keys and hash powers are key material: wiped when it goes.
+    Aes128Gcm(const Aes128Gcm &) = default;
+    Aes128Gcm &operator=(const Aes128Gcm &) = default;
+    ~Aes128Gcm();
 
     // AES-128 of one 16-byte block (the SRTP key derivation uses the raw cipher).
     void encrypt_block(const std::uint8_t in[16], std::uint8_t out[16]) const;

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include <openssl/crypto.h>
+
 namespace sylk::media {
 
 namespace {
@@ -166,6 +168,14 @@ void BrowserTransport::secure() {
     }
     enum srtp_suite suite {};
     std::uint8_t client_key[64], server_key[64];
+    // The master keys live on in the SRTP contexts only: these copies are wiped on every way out.
+    struct Wipe {
+        std::uint8_t *a, *b;
+        ~Wipe() {
+            OPENSSL_cleanse(a, 64);
+            OPENSSL_cleanse(b, 64);
+        }
+    } wipe{client_key, server_key};
     err = tls_srtp_keyinfo(connection_.get(), &suite, client_key, sizeof client_key, server_key, sizeof server_key);
     if (err) {
         fail(std::string("DTLS failed: no SRTP profile agreed: ") + std::strerror(err));

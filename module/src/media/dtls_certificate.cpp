@@ -2,6 +2,7 @@
 
 #include "media/re_ptr.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -93,6 +94,10 @@ DtlsCertificate DtlsCertificate::generate() {
     if (X509_digest(certificate.get(), EVP_sha256(), digest, &length) != 1) fail("cannot hash");
     made.fingerprint_ = format_fingerprint(digest, length);
     return made;
+}
+
+DtlsCertificate::~DtlsCertificate() {
+    if (!private_key_.empty()) OPENSSL_cleanse(private_key_.data(), private_key_.size());
 }
 
 int DtlsCertificate::make_dtls_context(struct tls **tlsp) const {

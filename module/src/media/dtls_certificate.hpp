@@ -19,6 +19,13 @@ public:
     // Throws std::runtime_error when OpenSSL cannot make one.
     static DtlsCertificate generate();
 
+    // The private key's bytes are wiped when it goes (OPENSSL_cleanse).
+    DtlsCertificate(DtlsCertificate &&) = default;
+    DtlsCertificate &operator=(DtlsCertificate &&) = default;
+    DtlsCertificate(const DtlsCertificate &) = delete;
+    DtlsCertificate &operator=(const DtlsCertificate &) = delete;
+    ~DtlsCertificate();
+
     const std::vector<std::uint8_t> &certificate_der() const { return certificate_; }
     const std::vector<std::uint8_t> &private_key_der() const { return private_key_; }
     // sha-256 of the DER certificate, "AB:CD:...", as a=fingerprint:sha-256 wants it.
@@ -31,6 +38,8 @@ public:
     int make_dtls_context(struct tls **tlsp) const;
 
 private:
+    DtlsCertificate() = default;
+
     std::vector<std::uint8_t> certificate_;
     std::vector<std::uint8_t> private_key_;
     std::string fingerprint_;
