@@ -1,6 +1,7 @@
 """Without an outbound proxy, the account's domain, and a call's destination, are resolved
 as RFC 3263 says (NAPTR, SRV, A) by libre's DNS client, here against a DNS server the test
-runs on loopback."""
+runs on loopback. Every answer passes the gateway's DNS filter: one that points inside
+(a private or link-local address outside allowed_networks) never reaches libre."""
 
 import hashlib
 
@@ -30,6 +31,9 @@ def dns(registrar):
 example.com.            60 IN NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp.example.com.
 _sip._udp.example.com.  60 IN SRV   0 0 {registrar.udp_port} sip1.example.com.
 sip1.example.com.       60 IN A     127.0.0.1
+intranet.example.       60 IN A     10.20.30.40
+_sip._udp.steered.example. 60 IN SRV 0 0 6379 metadata.example.
+metadata.example.       60 IN A     169.254.169.254
 """
     port = free_sip_port()
     server = DNSServer(ZoneResolver(zone), address="127.0.0.1", port=port, tcp=False)
@@ -90,3 +94,45 @@ def test_a_call_to_a_domain_that_does_not_resolve_ends_with_503_naming_it(start_
         await client.close()
 
     run(conversation())
+
+
+@pytest.mark.parametrize("target, refused", [("bob@intranet.example", "10.20.30.40 is a private address"),
+                                             ("bob@steered.example", "169.254.169.254 is a link-local address")])
+def test_a_call_whose_dns_answer_points_inside_is_refused_before_anything_is_sent(start_gateway, dns, target,
+                                                                                   refused):
+    gateway = start_gateway(sip={"nameservers": dns}, general={"allow_unregistered_calls": "yes"})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", HA1))
+        browser = Browser()
+        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
+                                    "uri": target, "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack  # a name: only its DNS answer can tell
+        while True:
+            event = await client.receive(timeout=15)
+            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "terminated":
+                break
+        host = target.split("@")[1]
+        assert event["data"]["reason"] == f"503 Service Unavailable (cannot resolve {host})", event
+        await browser.pc.close()
+        await client.close()
+
+    run(conversation())
+    assert f"DNS answer refused: {refused}" in gateway.log()
+
+
+def test_a_registrar_whose_dns_answer_points_inside_is_not_registered_with(start_gateway, dns):
+    gateway = start_gateway(sip={"nameservers": dns})
+
+    async def conversation():
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@intranet.example", HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@intranet.example"})
+        states = await registration_events(client, "alice@intranet.example", {"registered", "failed"})
+        assert states[-1]["state"] == "failed", states
+        assert states[-1]["reason"].startswith("DNS error: cannot resolve intranet.example"), states
+        await client.close()
+
+    run(conversation())
+    assert "DNS answer refused: 10.20.30.40 is a private address" in gateway.log()

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <cstring>
@@ -52,6 +53,26 @@ const std::vector<Range> &restricted_ranges() {
         return built;
     }();
     return ranges;
+}
+
+// The addresses a host name has now, by the system's resolver (once, at start).
+std::vector<std::string> resolve_host(const std::string &host) {
+    std::vector<std::string> addresses;
+    struct addrinfo hints {};
+    hints.ai_socktype = SOCK_DGRAM;
+    struct addrinfo *found = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return addresses;
+    for (auto *entry = found; entry; entry = entry->ai_next) {
+        char text[INET6_ADDRSTRLEN] = "";
+        const void *raw = entry->ai_family == AF_INET
+                              ? static_cast<const void *>(&reinterpret_cast<struct sockaddr_in *>(entry->ai_addr)->sin_addr)
+                              : static_cast<const void *>(&reinterpret_cast<struct sockaddr_in6 *>(entry->ai_addr)->sin6_addr);
+        if ((entry->ai_family == AF_INET || entry->ai_family == AF_INET6) &&
+            inet_ntop(entry->ai_family, raw, text, sizeof text))
+            addresses.emplace_back(text);
+    }
+    freeaddrinfo(found);
+    return addresses;
 }
 
 }  // namespace
@@ -176,8 +197,12 @@ AddressPolicy gateway_policy(const std::vector<std::string> &allowed, const std:
     std::vector<Network> networks;
     for (const auto &text : allowed)
         if (auto network = parse_network(text)) networks.push_back(*network);
-    for (const auto &address : own_addresses)
-        for (const auto &network : local_networks_of(address)) networks.push_back(network);
+    for (const auto &address : own_addresses) {
+        std::vector<std::string> resolved{address};
+        if (!parse_address(address)) resolved = resolve_host(address);  // an outbound proxy given by name
+        for (const auto &each : resolved)
+            for (const auto &network : local_networks_of(each)) networks.push_back(network);
+    }
     return AddressPolicy(std::move(networks));
 }
 

@@ -53,8 +53,9 @@ const char *restricted_kind(const std::array<std::uint8_t, 16> &address);
 std::vector<Network> local_networks_of(std::string_view address);
 
 // The gateway's policy: `allowed` (CIDR texts, already checked) and the networks of each
-// of `own_addresses` (its SIP and media addresses, its outbound proxy when that is an IP
-// address), so that a lab on loopback or an intranet works with no setting of its own.
+// of `own_addresses` (its SIP and media addresses, its outbound proxy: a name is resolved
+// once, here, by the system's resolver), so that a lab on loopback or an intranet works
+// with no setting of its own.
 AddressPolicy gateway_policy(const std::vector<std::string> &allowed, const std::vector<std::string> &own_addresses);
 
 }  // namespace sylk::access

@@ -86,7 +86,7 @@ struct Configuration {
     // The addresses whose networks SIP and media may reach with no allowed_networks entry.
     std::vector<std::string> own_addresses() const {
         std::vector<std::string> own{sip_listen_address, advertised_media_address()};
-        if (outbound_sip_proxy) own.push_back(outbound_sip_proxy->host);  // ignored unless an IP address
+        if (outbound_sip_proxy) own.push_back(outbound_sip_proxy->host);  // a name is resolved at start
         return own;
     }
 };

@@ -3,6 +3,7 @@
 #include "log/log_budget.hpp"
 #include "loop/loop_inbox.hpp"
 #include "sip/deadline_queue.hpp"
+#include "sip/dns_filter.hpp"
 #include "sip/registration.hpp"
 #include "sdp/phone_side.hpp"
 #include "sip/send_window.hpp"
@@ -161,7 +162,13 @@ private:
             count = 8;
             if (dns_srv_get(domain, sizeof domain, servers, &count) != 0) count = 0;  // no resolv.conf: no DNS
         }
-        int err = dnsc_alloc(&dns_, nullptr, count ? servers : nullptr, count);
+        // Every answer passes the DNS filter on its way to libre (dns_filter.hpp).
+        if (count) {
+            dns_filter_ = std::make_unique<DnsFilter>(address_policy_, logger_, counters_);
+            if (int err = dns_filter_->start(servers, count))
+                throw config::SettingError("dns_servers", std::string("cannot start the DNS filter: ") + std::strerror(err));
+        }
+        int err = dnsc_alloc(&dns_, nullptr, count ? &dns_filter_->address() : nullptr, count ? 1 : 0);
         if (err) throw config::SettingError("dns_servers", std::string("cannot start DNS: ") + std::strerror(err));
     }
 
@@ -234,6 +241,7 @@ private:
         stack_ = static_cast<struct ::sip *>(mem_deref(stack_));
         tls_ = static_cast<struct tls *>(mem_deref(tls_));
         dns_ = static_cast<struct dnsc *>(mem_deref(dns_));
+        dns_filter_.reset();
     }
 
     void handle(SipCommand &command) {
@@ -433,6 +441,7 @@ private:
     std::optional<RegistrationContext> context_;
     loop::LoopInbox<SipCommand> inbox_;
     struct dnsc *dns_ = nullptr;
+    std::unique_ptr<DnsFilter> dns_filter_;  // between dns_ and the DNS servers; freed on the SIP thread
     struct ::sip *stack_ = nullptr;
     struct tls *tls_ = nullptr;
     struct tmr shutdown_timer_ {};
