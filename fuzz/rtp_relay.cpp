@@ -3,7 +3,7 @@
 // packets through the header helpers of media/rtp_header.hpp as MediaSession and
 // BrowserTransport use them (RTCP told from RTP by RFC 5761, the type looked up and
 // rewritten in place). Input: a line count (1-4), per line a pair count (0-15) and its
-// pairs (browser, phone bytes), then packets as [length][side/line byte][bytes].
+// pairs (browser, phone; 7 bits each), then packets as [length][side/line byte][bytes].
 // Properties: both tables answer as the walk in order they replaced (first line,
 // first pair wins); a rewrite changes the 7 type bits and nothing else.
 #include "check.hpp"
@@ -70,8 +70,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     for (auto &line : lines) {
         std::size_t pairs = input.byte() % 16;
         for (std::size_t i = 0; i < pairs && input.has(2); ++i) {
-            std::uint8_t browser = input.byte();
-            line.payload_types.push_back({browser, input.byte()});
+            // 0-127, as sdp::payload_type_number gives them (a browser type of 255 would
+            // read as the tables' kNone).
+            std::uint8_t browser = input.byte() & 0x7f;
+            line.payload_types.push_back({browser, static_cast<std::uint8_t>(input.byte() & 0x7f)});
         }
     }
     PayloadTypeTables tables;
