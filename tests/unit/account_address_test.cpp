@@ -28,6 +28,14 @@ BOOST_AUTO_TEST_CASE(refused_forms) {
     }
 }
 
+// Found by fuzz/display_name_header: "alice@::1" went out as "sip:alice@::1", which a
+// registrar reads as host "" and port ":1" (corpus: regression-bare-ipv6-domain.json).
+BOOST_AUTO_TEST_CASE(an_ipv6_domain_needs_its_brackets) {
+    BOOST_TEST(parse_account_address("alice@[::1]").has_value());
+    for (const char *text : {"alice@::1", "alice@2001:db8::1", "alac?/@:6979:..66.."})
+        BOOST_TEST_CONTEXT(text) { BOOST_TEST(!parse_account_address(text).has_value()); }
+}
+
 BOOST_AUTO_TEST_CASE(call_targets_may_carry_a_sip_scheme) {
     BOOST_TEST(is_valid_call_target("bob@example.com"));
     BOOST_TEST(is_valid_call_target("sip:bob@example.com"));

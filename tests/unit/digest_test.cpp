@@ -83,4 +83,18 @@ BOOST_AUTO_TEST_CASE(quoted_values_are_escaped_in_the_credentials) {
     BOOST_TEST(echoed->opaque == challenge->opaque);
 }
 
+// Found by fuzz/sip_invite_response: a bare CR (or LF, or NUL) inside a callee's realm,
+// nonce or opaque went back into our INVITE's Authorization line, where some parsers
+// end the line and read the rest as a header of the callee's choosing.
+BOOST_AUTO_TEST_CASE(control_characters_in_a_challenge_are_refused) {
+    BOOST_TEST(!parse_digest_challenge("Digest realm=\"example.com\", nonce=\"n\rP-Asserted-Identity: x\""));
+    BOOST_TEST(!parse_digest_challenge("Digest realm=\"example.com\", nonce=\"n\nX: y\""));
+    BOOST_TEST(!parse_digest_challenge(std::string("Digest realm=\"exa\0mple.com\", nonce=\"n\"", 38)));
+    BOOST_TEST(!parse_digest_challenge("Digest realm=\"example.com\", nonce=n, opaque=o\x7f"));
+    // A fold is whitespace, inside a quoted string too.
+    auto folded = parse_digest_challenge("Digest realm=\"example.com\",\r\n nonce=\"a\r\n\tb\"");
+    BOOST_REQUIRE(folded);
+    BOOST_TEST(folded->nonce == "a\r\n\tb");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

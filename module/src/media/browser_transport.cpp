@@ -1,22 +1,13 @@
 #include "media/browser_transport.hpp"
 
 #include "media/dtls_certificate.hpp"
+#include "media/rtp_header.hpp"
 
 #include <cstring>
 
 #include <openssl/crypto.h>
 
 namespace sylk::media {
-
-namespace {
-
-bool is_rtcp(const struct mbuf *packet) {
-    // RFC 5761: with rtcp-mux, RTCP packet types 192-223 sit where RTP has marker+type 64-95.
-    std::uint8_t type = packet->buf[packet->pos + 1];
-    return type >= 192 && type <= 223;
-}
-
-}  // namespace
 
 std::size_t srtp_key_size(enum srtp_suite suite) {
     switch (suite) {

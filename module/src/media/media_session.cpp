@@ -1,21 +1,13 @@
 #include "media/media_session.hpp"
 
+#include "media/rtp_header.hpp"
+
 #include <algorithm>
 #include <cstring>
 
 namespace sylk::media {
 
 namespace {
-
-std::uint32_t read_u32(const struct mbuf *packet, std::size_t offset) {
-    const std::uint8_t *p = packet->buf + packet->pos + offset;
-    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-}
-
-void set_payload_type(struct mbuf *packet, std::uint8_t type) {
-    std::uint8_t &byte = packet->buf[packet->pos + 1];
-    byte = static_cast<std::uint8_t>((byte & 0x80) | (type & 0x7f));
-}
 
 std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -69,21 +61,7 @@ void MediaSession::apply(const MediaSessionSpec &spec) {
     build_payload_type_tables(spec);
 }
 
-// Where a type appears twice, the first line and the first pair win, as a walk in order
-// would have found them. Types are 7 bits; a line past the 254th is not reached.
-void MediaSession::build_payload_type_tables(const MediaSessionSpec &spec) {
-    to_phone_.fill(ToPhone{});
-    to_browser_.assign(spec.lines.size(), {});
-    for (std::size_t line = 0; line < spec.lines.size(); ++line) {
-        to_browser_[line].fill(kNone);
-        if (line >= kNone) continue;
-        for (const auto &pair : spec.lines[line].payload_types) {
-            if (pair.browser < 128 && to_phone_[pair.browser].line == kNone)
-                to_phone_[pair.browser] = {static_cast<std::uint8_t>(line), pair.phone};
-            if (pair.phone < 128 && to_browser_[line][pair.phone] == kNone) to_browser_[line][pair.phone] = pair.browser;
-        }
-    }
-}
+void MediaSession::build_payload_type_tables(const MediaSessionSpec &spec) { payload_types_.build(spec.lines); }
 
 std::uint64_t MediaSession::relay_start_ms() const {
     return std::max({*secured_ms_, *phone_known_ms_, last_phone_rtp_ms_.value_or(0)});
@@ -114,13 +92,13 @@ SessionDrops MediaSession::drops() const {
 }
 
 void MediaSession::browser_rtp(struct mbuf *packet) {
-    ToPhone route = to_phone_[packet->buf[packet->pos + 1] & 0x7f];
-    if (route.line == kNone || route.line >= phones_.size()) {
+    PayloadTypeTables::ToPhone route = payload_types_.to_phone(rtp_payload_type(packet));
+    if (route.line == PayloadTypeTables::kNone || route.line >= phones_.size()) {
         ++counters_.unknown_payload_type;
         return;
     }
     set_payload_type(packet, route.type);
-    remember_line_of_ssrc(read_u32(packet, 8), route.line);
+    remember_line_of_ssrc(rtp_ssrc(packet), route.line);
     phones_[route.line]->send_rtp(packet);
     ++counters_.to_phone;
 }
@@ -135,7 +113,7 @@ void MediaSession::remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line) {
 
 void MediaSession::browser_rtcp(struct mbuf *packet) {
     if (phones_.empty()) return;
-    auto line = line_of_ssrc_.find(read_u32(packet, 4));  // the sender's SSRC
+    auto line = line_of_ssrc_.find(rtcp_sender_ssrc(packet));
     phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet);
 }
 
@@ -153,8 +131,8 @@ void MediaSession::browser_failed(const std::string &reason) {
 void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     if (failed_) return;
     last_phone_rtp_ms_ = tmr_jiffies();
-    std::uint8_t type = line < to_browser_.size() ? to_browser_[line][packet->buf[packet->pos + 1] & 0x7f] : kNone;
-    if (type == kNone) {
+    std::uint8_t type = payload_types_.to_browser(line, rtp_payload_type(packet));
+    if (type == PayloadTypeTables::kNone) {
         ++counters_.unknown_payload_type;
         return;
     }

@@ -10,6 +10,7 @@
 #include "media/browser_transport.hpp"
 #include "media/drop_report.hpp"
 #include "media/media_engine.hpp"
+#include "media/payload_type_tables.hpp"
 #include "media/phone_transport.hpp"
 
 #include <array>
@@ -85,16 +86,7 @@ private:
     MediaSessionSpec spec_;
     BrowserTransport browser_;
     std::vector<std::unique_ptr<PhoneTransport>> phones_;
-    // The lines' payload type pairs as tables read once per packet, rebuilt with each
-    // spec: walking each line's pairs took two heap hops and a loop, a cache miss or
-    // more per packet with 1,000 sessions (perf: most of phone_rtp's time).
-    static constexpr std::uint8_t kNone = 0xff;
-    struct ToPhone {
-        std::uint8_t line = kNone;  // which line a browser payload type belongs to
-        std::uint8_t type = 0;      // its number on the phone side
-    };
-    std::array<ToPhone, 128> to_phone_{};                      // by the browser's payload type
-    std::vector<std::array<std::uint8_t, 128>> to_browser_;   // by line, by the phone's type; kNone
+    PayloadTypeTables payload_types_;  // the lines' pairs, rebuilt with each spec
     std::unordered_map<std::uint32_t, std::size_t> line_of_ssrc_;  // browser's sending SSRCs
     std::optional<std::pair<std::uint32_t, std::size_t>> last_ssrc_;  // the last written to it
     bool browser_known_ = false;

@@ -60,7 +60,10 @@ bool is_valid_host(std::string_view host) {
     return is_dns_name(host) || is_ipv6(host);
 }
 
-std::optional<AccountAddress> parse_account_address(std::string_view text) {
+namespace {
+
+// user@host with both parts valid, the host lowercased.
+std::optional<AccountAddress> parse_user_at_host(std::string_view text) {
     auto at = text.find('@');
     if (at == std::string_view::npos || text.find('@', at + 1) != std::string_view::npos)
         return std::nullopt;
@@ -74,11 +77,22 @@ std::optional<AccountAddress> parse_account_address(std::string_view text) {
     return address;
 }
 
+}  // namespace
+
+std::optional<AccountAddress> parse_account_address(std::string_view text) {
+    auto address = parse_user_at_host(text);
+    // The domain is written into SIP URIs as is ("sip:alice@" + domain): an IPv6 address
+    // needs its brackets there (RFC 3261 25.1), or its colons read as a port.
+    if (address && address->domain.find(':') != std::string::npos && address->domain.front() != '[')
+        return std::nullopt;
+    return address;
+}
+
 namespace {
 
 bool is_valid_target_without_port(std::string_view uri) {
     if (uri.find('@') == std::string_view::npos) return is_valid_host(uri);
-    return parse_account_address(uri).has_value();
+    return parse_user_at_host(uri).has_value();  // a bare IPv6 host is still taken here
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ struct AccountAddress {
     std::string domain;  // lowercased: domains compare case-insensitively
 };
 
-// "alice@example.com" -> {alice, example.com}; no "sip:" prefix, no display name.
+// "alice@example.com" -> {alice, example.com}; no "sip:" prefix, no display name. An
+// IPv6 domain comes in brackets ("bob@[2001:db8::1]"), as it goes into SIP URIs.
 std::optional<AccountAddress> parse_account_address(std::string_view text);
 
 // A DNS name, an IPv4 address or an IPv6 address (without brackets).

@@ -31,6 +31,22 @@ std::string quoted(std::string_view value) {
     return out + '"';
 }
 
+// Realm, nonce and opaque go back into our request's header as they came: a control
+// character there (a bare CR or LF, a NUL; libre keeps them inside a header's value)
+// ends the line for some parsers, so a challenge holding one is refused. HTAB and a
+// fold (CR LF, then a space or tab) are whitespace (RFC 3261 25.1) and stay.
+bool holds_control_character(std::string_view value) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        auto byte = static_cast<unsigned char>(value[i]);
+        if (byte == '\r' && i + 2 < value.size() && value[i + 1] == '\n' && (value[i + 2] == ' ' || value[i + 2] == '\t')) {
+            i += 2;
+            continue;
+        }
+        if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return true;
+    }
+    return false;
+}
+
 std::string hex8(std::uint32_t value) {
     char text[9];
     std::snprintf(text, sizeof text, "%08x", value);
@@ -70,6 +86,7 @@ std::optional<DigestChallenge> parse_digest_challenge(std::string_view text) {
             while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
             i = end;
         }
+        if (holds_control_character(value)) return std::nullopt;
         if (iequals(key, "realm")) challenge.realm = value;
         else if (iequals(key, "nonce")) challenge.nonce = value;
         else if (iequals(key, "opaque")) challenge.opaque = value;

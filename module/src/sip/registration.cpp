@@ -138,12 +138,11 @@ std::string Registration::request_headers() {
     char line[128];
     std::string headers;
     if (context_.settings.route) headers += "Route: <" + *context_.settings.route + ";lr>\r\n";
-    headers += "To: <" + aor + ">\r\nFrom: ";
-    if (spec_.display_name) headers += quoted_string(*spec_.display_name) + " ";
+    headers += "To: <" + aor + ">\r\nFrom: " + name_addr(spec_.display_name, aor);
     re_snprintf(line, sizeof line, ";tag=%016llx\r\nCall-ID: %016llx\r\nCSeq: %u REGISTER\r\nUser-Agent: %s\r\n",
                 static_cast<unsigned long long>(from_tag_), static_cast<unsigned long long>(call_id_), cseq_++,
                 kUserAgent);
-    headers += "<" + aor + ">" + line;
+    headers += line;
     if (challenge_) {
         DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, random_hex()};
         headers += std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +

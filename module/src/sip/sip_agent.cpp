@@ -5,7 +5,7 @@
 #include "sip/deadline_queue.hpp"
 #include "sip/dns_filter.hpp"
 #include "sip/registration.hpp"
-#include "sdp/phone_side.hpp"
+#include "sip/incoming_invite.hpp"
 #include "sip/send_window.hpp"
 #include "sip/sip_call.hpp"
 #include "sip/sip_commands.hpp"
@@ -355,8 +355,7 @@ private:
     }
 
     void incoming_call(const struct sip_msg *message) {
-        std::string user(message->uri.user.p ? message->uri.user.p : "", message->uri.user.l);
-        auto known = binding_by_contact_.find(user);
+        auto known = binding_by_contact_.find(invite_contact_user(*message));
         auto binding = known == binding_by_contact_.end() ? registrations_.end() : registrations_.find(known->second);
         if (shutting_down_ || binding == registrations_.end() || removing_.count(binding->first)) {
             (void)sip_treply(nullptr, stack_, message, 404, "Not Found");
@@ -378,12 +377,8 @@ private:
         }
         // Only what can be bridged is offered to a browser: an INVITE without SDP, or with
         // no audio/video over RTP/AVP, gets 488 and leaves nothing behind.
-        std::string body = message_body(message);
-        auto parsed = sdp::parse(body);
-        const auto *description = std::get_if<sdp::SessionDescription>(&parsed);
-        if (body.empty() || !description || !std::holds_alternative<sdp::PhoneDescription>(sdp::read_phone_offer(*description))) {
-            logger_.info("refused a call for binding " + std::to_string(binding->first) + ": " +
-                         (body.empty() ? "no SDP offer" : "no media that can be bridged"));
+        if (auto refusal = incoming_offer_refusal(message_body(message))) {
+            logger_.info("refused a call for binding " + std::to_string(binding->first) + ": " + *refusal);
             (void)sip_treply(nullptr, stack_, message, 488, "Not Acceptable Here");
             return;
         }

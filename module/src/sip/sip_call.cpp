@@ -1,9 +1,10 @@
 #include "sip/sip_call.hpp"
 
 #include "sip/digest.hpp"
+#include "sip/incoming_invite.hpp"
+#include "sip/invite_challenge.hpp"
 #include "sip/sip_text.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 namespace sylk::sip {
@@ -55,9 +56,10 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
     update.id = id_;
     update.kind = CallUpdate::Kind::incoming;
     update.binding = binding;
-    update.originator = pl_text(invite->from.uri.user) + "@" + pl_text(invite->from.uri.host);
-    if (pl_isset(&invite->from.dname)) update.display_name = pl_text(invite->from.dname);
-    update.sdp = message_body(invite);
+    IncomingCaller caller = describe_incoming_invite(*invite);
+    update.originator = std::move(caller.originator);
+    update.display_name = std::move(caller.display_name);
+    update.sdp = std::move(caller.sdp);
     context_.sink(update);
 }
 
@@ -122,27 +124,23 @@ std::string SipCall::local_failure_reason(int err, const char *otherwise) const 
 // libre's sipsess cannot resend with our header, so the retry is a new dialog
 // (registrars and proxies such as Kamailio check the nonce, not the Call-ID).
 bool SipCall::answer_challenge(const struct sip_msg *message) {
-    if (!outgoing_ || !message || (message->scode != 401 && message->scode != 407)) return false;
-    bool proxy = message->scode == 407;
-    const struct sip_hdr *header = sip_msg_hdr(message, proxy ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE);
-    auto challenge = header ? parse_digest_challenge(std::string_view(header->val.p, header->val.l)) : std::nullopt;
-    if (!challenge || !can_answer(*challenge)) return false;
+    if (!outgoing_ || !message) return false;
+    auto read = read_invite_challenge(*message, *spec_);
+    if (!read) return false;
     // A hostile callee or hop could ask for a response to crack offline: only the
     // account's own realms are answered.
-    if (challenge->realm != spec_->domain &&
-        std::find(spec_->realms.begin(), spec_->realms.end(), challenge->realm) == spec_->realms.end()) {
-        context_.logger.info("call " + std::to_string(id_) + ": challenge for realm '" + challenge->realm +
+    if (!read->realm_is_accounts) {
+        context_.logger.info("call " + std::to_string(id_) + ": challenge for realm '" + read->challenge.realm +
                              "' not answered (not the account's)");
         return false;
     }
     // A second challenge means wrong credentials, unless it says our nonce was stale
     // (RFC 2617 3.2.1): that one is answered once more with the fresh nonce.
-    if (challenge_answered_ && !(challenge->stale && !stale_answered_)) return false;
+    if (challenge_answered_ && !(read->challenge.stale && !stale_answered_)) return false;
     if (challenge_answered_) stale_answered_ = true;
     challenge_answered_ = true;
     DigestInput input{spec_->user, spec_->ha1, "INVITE", spec_->target, 1, random_hex()};
-    std::string credentials = std::string(proxy ? "Proxy-Authorization: " : "Authorization: ") +
-                              authorization_value(*challenge, input) + "\r\n";
+    std::string credentials = credentials_header(*read, input);
     retire_session();  // terminated already; freed with the call, not inside its own handler
     connect(credentials);
     return true;

@@ -6,6 +6,7 @@
 
 #include <re.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,12 @@ inline std::string quoted_string_content(std::string_view text) {
 
 // The whole quoted-string, quotes included.
 inline std::string quoted_string(std::string_view text) { return '"' + quoted_string_content(text) + '"'; }
+
+// A From or To header's name-addr (RFC 3261 25.1): `"name" <uri>`, or `<uri>` alone.
+inline std::string name_addr(const std::optional<std::string> &display_name, std::string_view uri) {
+    std::string value = display_name ? quoted_string(*display_name) + " " : std::string();
+    return value + "<" + std::string(uri) + ">";
+}
 
 // 16 lowercase hex digits of libre's random generator.
 inline std::string random_hex() {

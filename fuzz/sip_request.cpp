@@ -1,0 +1,70 @@
+// Raw bytes from the network -> libre's sip_msg_decode -> what the SIP side reads of a
+// request: the binding an INVITE is for (sip::invite_contact_user), who calls
+// (sip::describe_incoming_invite, as SipCall reports an incoming call), whether its
+// offer can be bridged (sip::incoming_offer_refusal, the 488 check of incoming_call),
+// and the incoming_session event the browser then gets (protocol::encode_incoming_session,
+// UTF-8 repaired as the gateway sends it).
+// CANCEL, BYE, ACK and re-INVITEs are decoded too (libre's sipsess takes them from there).
+#include "check.hpp"
+
+#include "protocol/encoder.hpp"
+#include "sdp/phone_side.hpp"
+#include "sip/incoming_invite.hpp"
+#include "sip/sip_text.hpp"
+#include "text/utf8.hpp"
+
+#include <boost/json.hpp>
+#include <re.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+using namespace sylk::sip;  // not `sip::`: libre has a struct sip
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    if (size == 0) return 0;
+    // Exactly `size` bytes, so that a read past the message is an AddressSanitizer report.
+    struct mbuf *buffer = mbuf_alloc(size);
+    if (!buffer) return 0;
+    mbuf_write_mem(buffer, data, size);
+    buffer->pos = 0;
+    struct sip_msg *message = nullptr;
+    if (sip_msg_decode(&message, buffer) != 0 || !message->req || pl_strcmp(&message->met, "INVITE") != 0) {
+        mem_deref(message);
+        mem_deref(buffer);
+        return 0;
+    }
+
+    FUZZ_CHECK(invite_contact_user(*message) == pl_text(message->uri.user));
+    IncomingCaller caller = describe_incoming_invite(*message);
+    FUZZ_CHECK(caller.originator == pl_text(message->from.uri.user) + "@" + pl_text(message->from.uri.host));
+    FUZZ_CHECK(caller.display_name.has_value() == pl_isset(&message->from.dname));
+    FUZZ_CHECK(caller.sdp == message_body(message));
+
+    auto refusal = incoming_offer_refusal(caller.sdp);
+    if (!refusal) {
+        // Offered to a browser: an offer with a line to bridge, the event valid JSON
+        // whatever bytes the caller's name and address hold.
+        auto parsed = sylk::sdp::parse(caller.sdp);
+        FUZZ_CHECK(std::holds_alternative<sylk::sdp::SessionDescription>(parsed));
+        auto offer = sylk::sdp::read_phone_offer(std::get<sylk::sdp::SessionDescription>(parsed));
+        FUZZ_CHECK(std::holds_alternative<sylk::sdp::PhoneDescription>(offer));
+        // As the gateway sends it: UTF-8 repaired (gateway/gateway.cpp), since a caller's
+        // name or address may hold any bytes.
+        std::string event = sylk::text::utf8_repaired(sylk::protocol::encode_incoming_session(
+            "alice@example.com", "0123456789abcdef", caller.originator, caller.display_name, "v=0\r\n"));
+        boost::json::error_code error;
+        boost::json::value decoded = boost::json::parse(event, error);
+        FUZZ_CHECK(!error && decoded.is_object());
+        const auto &event_data = decoded.as_object().at("data").as_object();
+        FUZZ_CHECK(event_data.at("originator").is_string());
+        FUZZ_CHECK(event_data.contains("display_name") == caller.display_name.has_value());
+    } else {
+        FUZZ_CHECK(*refusal == (caller.sdp.empty() ? "no SDP offer" : "no media that can be bridged"));
+    }
+    mem_deref(message);
+    mem_deref(buffer);
+    return 0;
+}
