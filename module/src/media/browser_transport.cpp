@@ -89,7 +89,8 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
 
 BrowserTransport::Drops BrowserTransport::drops() const {
     Drops drops = drops_;
-    if (rtp_to_browser_) drops.srtp_send_used_index = rtp_to_browser_->refused_used_index();
+    drops.srtp_send_used_index =
+        rtp_to_browser_ ? rtp_to_browser_->refused_used_index() : libre_send_out_of_order_;
     return drops;
 }
 
@@ -202,7 +203,15 @@ void BrowserTransport::send_rtp(struct mbuf *packet) {
         ++drops_.not_secured;
         return;
     }
-    bool sealed = rtp_to_browser_ ? rtp_to_browser_->protect(packet) : srtp_encrypt(to_browser_.get(), packet) == 0;
+    bool sealed;
+    if (rtp_to_browser_) {
+        sealed = rtp_to_browser_->protect(packet);
+    } else if (!libre_send_order_.admit(mbuf_buf(packet), mbuf_get_left(packet))) {
+        ++libre_send_out_of_order_;
+        sealed = false;
+    } else {
+        sealed = srtp_encrypt(to_browser_.get(), packet) == 0;
+    }
     if (!sealed) {
         ++drops_.srtp_send_refused;
         return;

@@ -10,6 +10,7 @@
 #include "media/browser_port.hpp"
 #include "media/ice_lite_responder.hpp"
 #include "media/re_ptr.hpp"
+#include "media/send_order.hpp"
 #include "media/srtcp_guard.hpp"
 #include "media/srtp_gcm.hpp"
 #include "sdp/media_plan.hpp"
@@ -63,7 +64,9 @@ public:
         std::uint64_t not_secured = 0;   // media before the keys, after a failure, or no browser address yet
         std::uint64_t srtp_refused = 0;  // SRTP from the browser: forged, damaged, replayed or too old
         std::uint64_t srtp_send_refused = 0;  // RTP for the browser that could not be sealed
-        std::uint64_t srtp_send_used_index = 0;  // of those, an index sealed already (a nonce reused)
+        // of those, an index sealed already or behind the window (fast path), or not newer
+        // than the last sent (libre's path): a nonce or keystream would be used twice
+        std::uint64_t srtp_send_used_index = 0;
         // SRTCP from the browser (SrtcpGuard's verdicts)
         std::uint64_t srtcp_too_short = 0;
         std::uint64_t srtcp_not_encrypted = 0;
@@ -101,6 +104,8 @@ private:
     // RTP with AES-128-GCM goes through these instead of the two above (SRTCP does not).
     std::optional<SrtpGcm> rtp_from_browser_;
     std::optional<SrtpGcm> rtp_to_browser_;
+    SendOrder libre_send_order_;  // in front of to_browser_'s srtp_encrypt (F12)
+    std::uint64_t libre_send_out_of_order_ = 0;
     bool dtls_up_ = false;
     bool secured_ = false;
     bool failed_ = false;

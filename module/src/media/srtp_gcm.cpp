@@ -1,5 +1,7 @@
 #include "media/srtp_gcm.hpp"
 
+#include "media/rtp_index.hpp"
+
 #include <array>
 #include <cstring>
 
@@ -41,20 +43,6 @@ std::size_t header_size(const std::uint8_t *packet, std::size_t size) {
         length += 4 + 4 * (std::size_t(packet[length + 2]) << 8 | packet[length + 3]);
     }
     return length <= size ? length : 0;
-}
-
-// RFC 3711 3.3.1: the packet index this sequence number most likely has, given the
-// highest index seen; -1 for a packet from before the stream's first rollover counter.
-std::int64_t estimate_index(std::uint64_t highest, std::uint16_t sequence) {
-    std::int64_t rollover = static_cast<std::int64_t>(highest >> 16);
-    std::uint16_t highest_sequence = static_cast<std::uint16_t>(highest);
-    if (highest_sequence < 32768) {
-        if (sequence > highest_sequence + 32768) --rollover;
-    } else if (sequence < highest_sequence - 32768) {
-        ++rollover;
-    }
-    if (rollover < 0 || rollover > 0xffffffffLL) return -1;
-    return rollover << 16 | sequence;
 }
 
 }  // namespace
