@@ -493,6 +493,17 @@ BOOST_AUTO_TEST_CASE(a_phone_whose_media_address_is_inside_is_refused_both_ways)
     BOOST_TEST(f.media.updated.empty());  // nothing is ever sent there
 }
 
+BOOST_AUTO_TEST_CASE(a_phone_on_hold_at_0_0_0_0_is_not_refused_and_nothing_is_sent_to_it) {
+    CallFixture f;
+    std::string held = fixture_sdp("sipp-3.6.1-uas-answer.sdp");
+    held.replace(held.find("c=IN IP4 127.0.0.1"), 18, "c=IN IP4 0.0.0.0");
+    f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
+    f.gateway.call_changed(call_update(f.calls.placed[0].id, sip::CallUpdate::Kind::answered, held));
+    BOOST_TEST(f.calls.ended.empty());
+    BOOST_TEST_REQUIRE(f.media.updated.size() == 1u);
+    BOOST_TEST(f.media.updated[0].lines[0].phone.port == 0);  // no destination: Linux would loop 0.0.0.0 back
+}
+
 BOOST_AUTO_TEST_CASE(incoming_sessions_get_random_ids_a_client_cannot_have_taken) {
     CallFixture f;
     f.request(1, create_request("in-1", fixture_sdp("chromium-156-offer-audio-video.sdp")));

@@ -51,6 +51,11 @@ std::optional<sdp::SessionDescription> parse_sdp(const std::string &text, std::s
     return std::get<sdp::SessionDescription>(std::move(parsed));
 }
 
+bool is_unspecified(const std::string &address) {
+    auto bytes = access::parse_address(address);
+    return bytes && (*bytes == *access::parse_address("0.0.0.0") || *bytes == *access::parse_address("::"));
+}
+
 // The media lines of a session: one per bridged line of the offer, always in the same
 // positions (the media engine matches update() to open() by position). `answered`,
 // once known, gives each line's payload type pairs; a line the answer refused keeps
@@ -75,6 +80,9 @@ std::vector<media::BridgedLine> bridged_lines(const std::vector<sdp::MediaLine> 
         media_line.phone_port = next_port < ports.phone_ports.size() ? ports.phone_ports[next_port] : 0;
         ++next_port;
         if (!refused && index < peers.size()) media_line.phone = peers[index];
+        // c=0.0.0.0 (RFC 2543 hold) names no destination: nothing is sent (Linux would
+        // deliver a send to 0.0.0.0 to this host).
+        if (is_unspecified(media_line.phone.address)) media_line.phone.port = 0;
         bridged.push_back(std::move(media_line));
     }
     return bridged;
@@ -123,7 +131,7 @@ std::optional<std::string> Gateway::call_limit_problem(const Client &client) con
 
 std::optional<std::string> Gateway::phone_address_problem(const std::vector<sdp::RtpPeer> &peers) const {
     for (const auto &peer : peers)
-        if (peer.port != 0)
+        if (peer.port != 0 && !is_unspecified(peer.address))  // hold: no destination at all
             if (auto refusal = address_policy_.refusal(peer.address)) {
                 counters_.refused(Refusal::media_address);
                 return "media address not allowed: " + *refusal;
