@@ -102,27 +102,35 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
     return std::nullopt;
 }
 
-SessionDrops MediaSession::drops() const {
-    SessionDrops drops;
-    drops.browser = browser_.drops();
+MediaCounts MediaSession::counts() const {
+    MediaCounts counts;
+    counts.relayed = relayed_;
+    counts.dropped.browser = browser_.drops();
+    counts.dropped.unknown_payload_type = unknown_payload_type_;
     SessionDrops line;
     for (const auto &phone : phones_) {
         line.phone = phone->drops();
-        add(drops, line);
+        add(counts.dropped, line);
     }
-    return drops;
+    return counts;
+}
+
+MediaCounts MediaSession::counts_since_last_call() {
+    MediaCounts now = counts();
+    MediaCounts since = difference(now, counted_before_);
+    counted_before_ = now;
+    return since;
 }
 
 void MediaSession::browser_rtp(struct mbuf *packet) {
     ToPhone route = to_phone_[packet->buf[packet->pos + 1] & 0x7f];
     if (route.line == kNone || route.line >= phones_.size()) {
-        ++counters_.unknown_payload_type;
+        ++unknown_payload_type_;
         return;
     }
     set_payload_type(packet, route.type);
     remember_line_of_ssrc(read_u32(packet, 8), route.line);
-    phones_[route.line]->send_rtp(packet);
-    ++counters_.to_phone;
+    if (phones_[route.line]->send_rtp(packet)) ++relayed_.browser_to_phone_rtp;
 }
 
 // A stream's packets come one after another with the same SSRC: the map (a cache miss
@@ -136,7 +144,7 @@ void MediaSession::remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line) {
 void MediaSession::browser_rtcp(struct mbuf *packet) {
     if (phones_.empty()) return;
     auto line = line_of_ssrc_.find(read_u32(packet, 4));  // the sender's SSRC
-    phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet);
+    if (phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet)) ++relayed_.browser_to_phone_rtcp;
 }
 
 void MediaSession::browser_secured() {
@@ -155,17 +163,16 @@ void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     last_phone_rtp_ms_ = tmr_jiffies();
     std::uint8_t type = line < to_browser_.size() ? to_browser_[line][packet->buf[packet->pos + 1] & 0x7f] : kNone;
     if (type == kNone) {
-        ++counters_.unknown_payload_type;
+        ++unknown_payload_type_;
         return;
     }
     set_payload_type(packet, type);
     if (!browser_.secured()) return;
-    browser_.send_rtp(packet);
-    ++counters_.to_browser;
+    if (browser_.send_rtp(packet)) ++relayed_.phone_to_browser_rtp;
 }
 
 void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {
-    if (!failed_) browser_.send_rtcp(packet);
+    if (!failed_ && browser_.send_rtcp(packet)) ++relayed_.phone_to_browser_rtcp;
 }
 
 }  // namespace sylk::media
