@@ -1,6 +1,7 @@
 #include "media/media_session.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace sylk::media {
@@ -17,6 +18,16 @@ void set_payload_type(struct mbuf *packet, std::uint8_t type) {
     byte = static_cast<std::uint8_t>((byte & 0x80) | (type & 0x7f));
 }
 
+// Arrival times for jitter: a microsecond clock (libre's tmr_jiffies counts milliseconds,
+// too coarse for jitter of a few ms).
+std::uint64_t now_us() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+const std::uint8_t *bytes(const struct mbuf *packet) { return packet->buf + packet->pos; }
+
 std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
 }  // namespace
@@ -24,7 +35,7 @@ std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s";
 MediaSession::MediaSession(Owner &owner, BrowserPort &browser_port, PhoneRing *phone_ring,
                            struct tls *dtls_context, const SessionTimeouts &timeouts, MediaSessionSpec spec)
     : owner_(owner), phone_ring_(phone_ring), timeouts_(timeouts), spec_(std::move(spec)),
-      browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
+      browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd), quality_(now_us()) {}
 
 MediaSession::~MediaSession() = default;
 
@@ -67,6 +78,7 @@ void MediaSession::apply(const MediaSessionSpec &spec) {
     }
     if (all_phones_known && !phone_known_ms_) phone_known_ms_ = now;
     build_payload_type_tables(spec);
+    quality_.set_lines(spec.lines);
 }
 
 // Where a type appears twice, the first line and the first pair win, as a walk in order
@@ -115,6 +127,8 @@ MediaCounts MediaSession::counts() const {
     return counts;
 }
 
+std::string MediaSession::quality_json() const { return quality_.json(spec_.id, now_us()); }
+
 MediaCounts MediaSession::counts_since_last_call() {
     MediaCounts now = counts();
     MediaCounts since = difference(now, counted_before_);
@@ -128,9 +142,13 @@ void MediaSession::browser_rtp(struct mbuf *packet) {
         ++unknown_payload_type_;
         return;
     }
+    quality_.from_browser(route.line, bytes(packet), now_us());  // under the browser's payload type
     set_payload_type(packet, route.type);
     remember_line_of_ssrc(read_u32(packet, 8), route.line);
-    if (phones_[route.line]->send_rtp(packet)) ++relayed_.browser_to_phone_rtp;
+    if (phones_[route.line]->send_rtp(packet)) {
+        ++relayed_.browser_to_phone_rtp;
+        quality_.sent_to_phone(route.line);
+    }
 }
 
 // A stream's packets come one after another with the same SSRC: the map (a cache miss
@@ -143,6 +161,7 @@ void MediaSession::remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line) {
 
 void MediaSession::browser_rtcp(struct mbuf *packet) {
     if (phones_.empty()) return;
+    quality_.browser_rtcp(bytes(packet), mbuf_get_left(packet));
     auto line = line_of_ssrc_.find(read_u32(packet, 4));  // the sender's SSRC
     if (phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet)) ++relayed_.browser_to_phone_rtcp;
 }
@@ -161,6 +180,7 @@ void MediaSession::browser_failed(const std::string &reason) {
 void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     if (failed_) return;
     last_phone_rtp_ms_ = tmr_jiffies();
+    quality_.from_phone(line, bytes(packet), now_us());
     std::uint8_t type = line < to_browser_.size() ? to_browser_[line][packet->buf[packet->pos + 1] & 0x7f] : kNone;
     if (type == kNone) {
         ++unknown_payload_type_;
@@ -168,11 +188,16 @@ void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     }
     set_payload_type(packet, type);
     if (!browser_.secured()) return;
-    if (browser_.send_rtp(packet)) ++relayed_.phone_to_browser_rtp;
+    if (browser_.send_rtp(packet)) {
+        ++relayed_.phone_to_browser_rtp;
+        quality_.sent_to_browser(line);
+    }
 }
 
 void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {
-    if (!failed_ && browser_.send_rtcp(packet)) ++relayed_.phone_to_browser_rtcp;
+    if (failed_) return;
+    quality_.phone_rtcp(bytes(packet), mbuf_get_left(packet));  // before it is encrypted in place
+    if (browser_.send_rtcp(packet)) ++relayed_.phone_to_browser_rtcp;
 }
 
 }  // namespace sylk::media

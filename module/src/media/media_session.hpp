@@ -8,6 +8,7 @@
 #pragma once
 
 #include "media/browser_transport.hpp"
+#include "media/call_quality.hpp"
 #include "media/drop_report.hpp"
 #include "media/media_counts.hpp"
 #include "media/media_engine.hpp"
@@ -62,6 +63,8 @@ public:
     MediaCounts counts() const;
     // What it counted since the last call (the worker adds that to its sums).
     MediaCounts counts_since_last_call();
+    // Its media quality so far as one JSON object (call_quality.hpp), for the hang-up log line.
+    std::string quality_json() const;
 
 private:
     void browser_rtp(struct mbuf *packet) override;
@@ -103,6 +106,7 @@ private:
     RelayedPackets relayed_;
     std::uint64_t unknown_payload_type_ = 0;
     MediaCounts counted_before_;  // as counts_since_last_call() last saw them
+    CallQuality quality_;
 };
 
 }  // namespace sylk::media

@@ -123,6 +123,7 @@ private:
         for (auto &command : left)
             if (auto *open = std::get_if<OpenSession>(&command)) release(open->spec.ports);
         for (auto &[id, session] : sessions_) {
+            log_quality(*session);
             forget(*session);
             release(session->ports());
         }
@@ -194,12 +195,16 @@ private:
                       std::to_string(counts.relayed.browser_to_phone_rtp) + " RTP packets to the phone, " +
                       std::to_string(counts.relayed.phone_to_browser_rtp) + " to the browser; dropped: " +
                       describe(counts.dropped));
+        log_quality(*session->second);
         forget(*session->second);
         release(session->second->ports());
         sessions_.erase(session);
     }
 
     void handle(StopWorker &) { re_cancel(); }
+
+    // One line per call at hang-up, never labels of a metric (call_quality.hpp).
+    void log_quality(const MediaSession &session) { logger_.info("media quality " + session.quality_json()); }
 
     // A session about to go adds its last counts to the worker's sums (drops logged at stop).
     void forget(MediaSession &session) { add(counted_, session.counts_since_last_call()); }
@@ -228,6 +233,7 @@ private:
         for (auto &[id, reason] : ending) {
             auto session = sessions_.find(id);
             if (session == sessions_.end()) continue;  // closed meanwhile: no event
+            log_quality(*session->second);
             forget(*session->second);
             release(session->second->ports());
             sessions_.erase(session);
