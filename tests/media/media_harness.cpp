@@ -83,7 +83,7 @@ std::vector<sylk::media::BridgedLine> bridged(const std::vector<sylk::sdp::Media
         if (line.payload_types.empty())
             for (const auto &codec : lines[index].codecs)
                 if (auto number = sylk::sdp::payload_type_number(codec.payload_type))
-                    line.payload_types.push_back({*number, *number});
+                    line.payload_types.push_back({*number, *number, codec.clock_rate()});
         line.phone_port = ports.phone_ports.at(out.size());
         if (index < peers.size()) line.phone = peers[index];
         out.push_back(std::move(line));

@@ -8,6 +8,7 @@ only address they use, so nothing leaves the machine and no namespace is needed.
 """
 
 import asyncio
+import json
 import math
 import os
 import re
@@ -187,6 +188,16 @@ def test_audio_both_ways_then_rtp_timeout(harness_factory, io_uring, pcmu_type):
         assert registered == requests, ring[0].group(0)
     else:
         assert not ring, ring[0].group(0)
+    # The hang-up line: one JSON object for the call, with both directions of its line.
+    quality = [line.split("media quality ", 1)[1] for line in harness.log if "media quality " in line]
+    assert len(quality) == 1, harness.log
+    call = json.loads(quality[0])
+    assert call["session"] == 1 and call["duration_ms"] > RTP_TIMEOUT * 1000
+    to_phone, to_browser = call["lines"][0]["browser_to_phone"], call["lines"][0]["phone_to_browser"]
+    assert to_phone["received"] >= 100 and to_phone["sent"] >= 100, call
+    assert to_browser["received"] >= 100 and to_browser["sent"] >= 100, call
+    assert 0 <= to_phone["lost"] <= to_phone["expected"] // 10, call  # loopback: next to nothing lost
+    assert 0 <= to_phone["jitter_ms"] < 100, call
 
 
 def test_dtls_that_never_completes_ends_with_a_reason_and_leaves_nothing_behind(harness_factory):

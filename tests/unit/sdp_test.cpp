@@ -148,6 +148,17 @@ BOOST_AUTO_TEST_CASE(outgoing_call_browser_offer_to_phone_and_phone_answer_back)
     BOOST_TEST(contains(browser_answer, "a=mid:2"));
 }
 
+BOOST_AUTO_TEST_CASE(codec_clock_rates_from_rtpmap_or_rfc_3551) {
+    auto clock_rate = [](const char *type, const char *encoding) { return Codec{type, encoding, {}, {}}.clock_rate(); };
+    BOOST_TEST(clock_rate("111", "opus/48000/2") == 48000u);
+    BOOST_TEST(clock_rate("96", "VP8/90000") == 90000u);
+    BOOST_TEST(clock_rate("0", "") == 8000u);
+    BOOST_TEST(clock_rate("9", "") == 8000u);  // G.722's RTP clock
+    BOOST_TEST(clock_rate("96", "") == 0u);
+    BOOST_TEST(clock_rate("97", "foo/x") == 0u);
+    BOOST_TEST(clock_rate("97", "foo/99999999999") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_phone_may_renumber_a_dynamic_codec_and_the_pair_is_kept) {
     auto offer = must_read(read_browser_offer(parsed(fixture("chromium-156-offer-audio-video.sdp"))));
     std::string answer_text =
@@ -161,6 +172,7 @@ BOOST_AUTO_TEST_CASE(a_phone_may_renumber_a_dynamic_codec_and_the_pair_is_kept) 
     BOOST_TEST_REQUIRE(answer.lines[0].payload_types.size() == 2u);
     BOOST_TEST(answer.lines[0].payload_types[0].browser == 111);
     BOOST_TEST(answer.lines[0].payload_types[0].phone == 98);
+    BOOST_TEST(answer.lines[0].payload_types[0].clock_rate == 48000u);  // for jitter in ms
     BOOST_TEST(answer.lines[0].direction == "sendonly");
     BOOST_TEST(answer.peers[0].address == "192.0.2.7");
     BOOST_TEST(answer.lines[1].codecs[0].payload_type == "96");

@@ -64,7 +64,8 @@ void Application::start() {
         relay_->attach(*gateway_);
         endpoint_->attach(*gateway_);
         endpoint_->attach_metrics([this] {
-            return prometheus_text(counters_, {media_->free_port_pairs(), media_->total_port_pairs()});
+            return prometheus_text(counters_, media_gauges(media_->free_port_pairs(), media_->total_port_pairs(),
+                                                           media_->counts()));
         });
         media_->start();
         sip_agent_->start();

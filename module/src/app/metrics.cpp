@@ -29,6 +29,19 @@ std::uint64_t read(const std::atomic<std::uint64_t> &value) { return value.load(
 
 }  // namespace
 
+MediaGauges media_gauges(std::size_t free_pairs, std::size_t total_pairs, const media::MediaCounts &counts) {
+    MediaGauges gauges;
+    gauges.rtp_port_pairs_free = free_pairs;
+    gauges.rtp_port_pairs_total = total_pairs;
+    gauges.browser_to_phone_rtp = counts.relayed.browser_to_phone_rtp;
+    gauges.browser_to_phone_rtcp = counts.relayed.browser_to_phone_rtcp;
+    gauges.phone_to_browser_rtp = counts.relayed.phone_to_browser_rtp;
+    gauges.phone_to_browser_rtcp = counts.relayed.phone_to_browser_rtcp;
+    for (std::size_t reason = 0; reason < media::kDropReasons; ++reason)
+        gauges.dropped.emplace_back(media::drop_reason_name(reason), media::drop_count(counts.dropped, reason));
+    return gauges;
+}
+
 std::string prometheus_text(const gateway::Counters &counters, const MediaGauges &media) {
     Exposition out;
     out.family("connections", "gauge", "Open WebSocket connections.").sample(read(counters.connections));
@@ -52,6 +65,13 @@ std::string prometheus_text(const gateway::Counters &counters, const MediaGauges
         .sample(media.rtp_port_pairs_free);
     out.family("rtp_port_pairs", "gauge", "RTP/RTCP port pairs in the configured range.")
         .sample(media.rtp_port_pairs_total);
+    out.family("packets_relayed_total", "counter", "Media packets relayed, by direction and kind.")
+        .sample(media.browser_to_phone_rtp, "direction=\"browser_to_phone\",kind=\"rtp\"")
+        .sample(media.browser_to_phone_rtcp, "direction=\"browser_to_phone\",kind=\"rtcp\"")
+        .sample(media.phone_to_browser_rtp, "direction=\"phone_to_browser\",kind=\"rtp\"")
+        .sample(media.phone_to_browser_rtcp, "direction=\"phone_to_browser\",kind=\"rtcp\"");
+    auto &dropped = out.family("packets_dropped_total", "counter", "Media packets dropped, by reason.");
+    for (const auto &[reason, count] : media.dropped) dropped.sample(count, "reason=\"" + reason + "\"");
     return std::move(out).text();
 }
 

@@ -4,9 +4,13 @@
 #pragma once
 
 #include "gateway/counters.hpp"
+#include "media/media_counts.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sylk::app {
 
@@ -14,7 +18,18 @@ namespace sylk::app {
 struct MediaGauges {
     std::size_t rtp_port_pairs_free = 0;
     std::size_t rtp_port_pairs_total = 0;
+    // Packets relayed, by direction and kind.
+    std::uint64_t browser_to_phone_rtp = 0;
+    std::uint64_t browser_to_phone_rtcp = 0;
+    std::uint64_t phone_to_browser_rtp = 0;
+    std::uint64_t phone_to_browser_rtcp = 0;
+    // Packets dropped: every reason the media side counts, by its name, zeros too (a
+    // series that appears only once it is not zero breaks rate() over its first value).
+    std::vector<std::pair<std::string, std::uint64_t>> dropped;
 };
+
+// The gauges from the engine's figures: its port pairs and its workers' summed counts.
+MediaGauges media_gauges(std::size_t free_pairs, std::size_t total_pairs, const media::MediaCounts &counts);
 
 std::string prometheus_text(const gateway::Counters &counters, const MediaGauges &media);
 

@@ -197,11 +197,11 @@ void BrowserTransport::secure() {
     events_.browser_secured();
 }
 
-void BrowserTransport::send_rtp(struct mbuf *packet) {
+bool BrowserTransport::send_rtp(struct mbuf *packet) {
     auto destination = ice_.browser_address();
     if (!secured_ || failed_ || !destination) {
         ++drops_.not_secured;
-        return;
+        return false;
     }
     bool sealed;
     if (rtp_to_browser_) {
@@ -214,22 +214,24 @@ void BrowserTransport::send_rtp(struct mbuf *packet) {
     }
     if (!sealed) {
         ++drops_.srtp_send_refused;
-        return;
+        return false;
     }
     port_.send(*destination, *packet);
+    return true;
 }
 
-void BrowserTransport::send_rtcp(struct mbuf *packet) {
+bool BrowserTransport::send_rtcp(struct mbuf *packet) {
     auto destination = ice_.browser_address();
     if (!secured_ || failed_ || !destination) {
         ++drops_.not_secured;
-        return;
+        return false;
     }
     if (srtcp_encrypt(to_browser_.get(), packet) != 0) {
         ++drops_.srtcp_send_refused;
-        return;
+        return false;
     }
     port_.send(*destination, *packet);
+    return true;
 }
 
 void BrowserTransport::fail(const std::string &reason) {

@@ -51,9 +51,10 @@ public:
     // once when DTLS is already up (a browser answering our offer may be that fast).
     void set_browser(const sdp::WebRtcParameters &browser);
 
-    // Encrypt in place and send to the browser; dropped until secured.
-    void send_rtp(struct mbuf *packet);
-    void send_rtcp(struct mbuf *packet);
+    // Encrypt in place and send to the browser; dropped (and counted) until secured.
+    // Whether it went.
+    bool send_rtp(struct mbuf *packet);
+    bool send_rtcp(struct mbuf *packet);
 
     bool secured() const { return secured_; }
     std::optional<std::uint64_t> last_check_ms() const { return ice_.last_check_ms(); }

@@ -4,7 +4,7 @@ namespace sylk::media {
 
 namespace {
 
-// Every counter with its name, once: add() and describe() walk the same list.
+// Every counter with its name, once: every function below walks the same lists.
 using Browser = BrowserTransport::Drops;
 struct BrowserField {
     const char *name;
@@ -36,23 +36,44 @@ constexpr PhoneField kPhone[] = {
     {"phone_not_rtp", &Phone::not_rtp},
 };
 
+constexpr std::size_t kBrowserCount = std::size(kBrowser);
+constexpr std::size_t kPhoneCount = std::size(kPhone);
+static_assert(kDropReasons == kBrowserCount + kPhoneCount + 1, "kDropReasons counts every reason");
+
 void append(std::string &out, const char *name, std::uint64_t value) {
     if (!value) return;
     if (!out.empty()) out += ' ';
     out += std::string(name) + "=" + std::to_string(value);
 }
 
+// SessionDrops or const SessionDrops: the counter's reference, const as the drops are.
+template <class Drops>
+auto &count_of(Drops &drops, std::size_t reason) {
+    if (reason < kBrowserCount) return drops.browser.*kBrowser[reason].member;
+    if (reason < kBrowserCount + kPhoneCount) return drops.phone.*kPhone[reason - kBrowserCount].member;
+    return drops.unknown_payload_type;
+}
+
 }  // namespace
 
+const char *drop_reason_name(std::size_t reason) {
+    if (reason < kBrowserCount) return kBrowser[reason].name;
+    if (reason < kBrowserCount + kPhoneCount) return kPhone[reason - kBrowserCount].name;
+    return "unknown_payload_type";
+}
+
+std::uint64_t &drop_count(SessionDrops &drops, std::size_t reason) { return count_of(drops, reason); }
+std::uint64_t drop_count(const SessionDrops &drops, std::size_t reason) { return count_of(drops, reason); }
+
 void add(SessionDrops &total, const SessionDrops &more) {
-    for (const auto &field : kBrowser) total.browser.*field.member += more.browser.*field.member;
-    for (const auto &field : kPhone) total.phone.*field.member += more.phone.*field.member;
+    for (std::size_t reason = 0; reason < kDropReasons; ++reason)
+        drop_count(total, reason) += drop_count(more, reason);
 }
 
 std::string describe(const SessionDrops &drops) {
     std::string out;
-    for (const auto &field : kBrowser) append(out, field.name, drops.browser.*field.member);
-    for (const auto &field : kPhone) append(out, field.name, drops.phone.*field.member);
+    for (std::size_t reason = 0; reason < kDropReasons; ++reason)
+        append(out, drop_reason_name(reason), drop_count(drops, reason));
     return out.empty() ? "none" : out;
 }
 

@@ -80,6 +80,12 @@ std::optional<PortReservation> LibreMediaEngine::reserve_ports(MediaSessionId id
     return reservation;
 }
 
+MediaCounts LibreMediaEngine::counts() const {
+    MediaCounts total;
+    for (const auto &worker : workers_) add(total, worker->counts());
+    return total;
+}
+
 void LibreMediaEngine::open(MediaSessionSpec spec) { worker_of(spec.id).open(std::move(spec)); }
 void LibreMediaEngine::update(MediaSessionSpec spec) { worker_of(spec.id).update(std::move(spec)); }
 void LibreMediaEngine::close(MediaSessionId id) { worker_of(id).close(id); }

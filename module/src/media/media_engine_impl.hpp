@@ -37,6 +37,8 @@ public:
     // RTP port pairs of the configured range: free now, and in all (any thread).
     std::size_t free_port_pairs() const { return ports_.free_pairs(); }
     std::size_t total_port_pairs() const { return ports_.total_pairs(); }
+    // Packets relayed and dropped, summed over the workers (any thread).
+    MediaCounts counts() const;
     void open(MediaSessionSpec spec) override;
     void update(MediaSessionSpec spec) override;
     void close(MediaSessionId id) override;

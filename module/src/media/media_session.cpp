@@ -3,11 +3,22 @@
 #include "media/rtp_header.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace sylk::media {
 
 namespace {
+
+// Arrival times for jitter: a microsecond clock (libre's tmr_jiffies counts milliseconds,
+// too coarse for jitter of a few ms).
+std::uint64_t now_us() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+const std::uint8_t *bytes(const struct mbuf *packet) { return packet->buf + packet->pos; }
 
 std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -16,7 +27,7 @@ std::string seconds(std::uint64_t ms) { return std::to_string(ms / 1000) + " s";
 MediaSession::MediaSession(Owner &owner, BrowserPort &browser_port, PhoneRing *phone_ring,
                            struct tls *dtls_context, const SessionTimeouts &timeouts, MediaSessionSpec spec)
     : owner_(owner), phone_ring_(phone_ring), timeouts_(timeouts), spec_(std::move(spec)),
-      browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd) {}
+      browser_(*this, browser_port, dtls_context, spec_.local_ice_ufrag, spec_.local_ice_pwd), quality_(now_us()) {}
 
 MediaSession::~MediaSession() = default;
 
@@ -59,6 +70,7 @@ void MediaSession::apply(const MediaSessionSpec &spec) {
     }
     if (all_phones_known && !phone_known_ms_) phone_known_ms_ = now;
     build_payload_type_tables(spec);
+    quality_.set_lines(spec.lines);
 }
 
 void MediaSession::build_payload_type_tables(const MediaSessionSpec &spec) { payload_types_.build(spec.lines); }
@@ -80,27 +92,41 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
     return std::nullopt;
 }
 
-SessionDrops MediaSession::drops() const {
-    SessionDrops drops;
-    drops.browser = browser_.drops();
+MediaCounts MediaSession::counts() const {
+    MediaCounts counts;
+    counts.relayed = relayed_;
+    counts.dropped.browser = browser_.drops();
+    counts.dropped.unknown_payload_type = unknown_payload_type_;
     SessionDrops line;
     for (const auto &phone : phones_) {
         line.phone = phone->drops();
-        add(drops, line);
+        add(counts.dropped, line);
     }
-    return drops;
+    return counts;
+}
+
+std::string MediaSession::quality_json() const { return quality_.json(spec_.id, now_us()); }
+
+MediaCounts MediaSession::counts_since_last_call() {
+    MediaCounts now = counts();
+    MediaCounts since = difference(now, counted_before_);
+    counted_before_ = now;
+    return since;
 }
 
 void MediaSession::browser_rtp(struct mbuf *packet) {
     PayloadTypeTables::ToPhone route = payload_types_.to_phone(rtp_payload_type(packet));
     if (route.line == PayloadTypeTables::kNone || route.line >= phones_.size()) {
-        ++counters_.unknown_payload_type;
+        ++unknown_payload_type_;
         return;
     }
+    quality_.from_browser(route.line, bytes(packet), now_us());  // under the browser's payload type
     set_payload_type(packet, route.type);
     remember_line_of_ssrc(rtp_ssrc(packet), route.line);
-    phones_[route.line]->send_rtp(packet);
-    ++counters_.to_phone;
+    if (phones_[route.line]->send_rtp(packet)) {
+        ++relayed_.browser_to_phone_rtp;
+        quality_.sent_to_phone(route.line);
+    }
 }
 
 // A stream's packets come one after another with the same SSRC: the map (a cache miss
@@ -113,8 +139,9 @@ void MediaSession::remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line) {
 
 void MediaSession::browser_rtcp(struct mbuf *packet) {
     if (phones_.empty()) return;
+    quality_.browser_rtcp(bytes(packet), mbuf_get_left(packet));
     auto line = line_of_ssrc_.find(rtcp_sender_ssrc(packet));
-    phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet);
+    if (phones_[line == line_of_ssrc_.end() ? 0 : line->second]->send_rtcp(packet)) ++relayed_.browser_to_phone_rtcp;
 }
 
 void MediaSession::browser_secured() {
@@ -131,19 +158,24 @@ void MediaSession::browser_failed(const std::string &reason) {
 void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     if (failed_) return;
     last_phone_rtp_ms_ = tmr_jiffies();
+    quality_.from_phone(line, bytes(packet), now_us());
     std::uint8_t type = payload_types_.to_browser(line, rtp_payload_type(packet));
     if (type == PayloadTypeTables::kNone) {
-        ++counters_.unknown_payload_type;
+        ++unknown_payload_type_;
         return;
     }
     set_payload_type(packet, type);
     if (!browser_.secured()) return;
-    browser_.send_rtp(packet);
-    ++counters_.to_browser;
+    if (browser_.send_rtp(packet)) {
+        ++relayed_.phone_to_browser_rtp;
+        quality_.sent_to_browser(line);
+    }
 }
 
 void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {
-    if (!failed_) browser_.send_rtcp(packet);
+    if (failed_) return;
+    quality_.phone_rtcp(bytes(packet), mbuf_get_left(packet));  // before it is encrypted in place
+    if (browser_.send_rtcp(packet)) ++relayed_.phone_to_browser_rtcp;
 }
 
 }  // namespace sylk::media

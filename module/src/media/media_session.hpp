@@ -8,7 +8,9 @@
 #pragma once
 
 #include "media/browser_transport.hpp"
+#include "media/call_quality.hpp"
 #include "media/drop_report.hpp"
+#include "media/media_counts.hpp"
 #include "media/media_engine.hpp"
 #include "media/payload_type_tables.hpp"
 #include "media/phone_transport.hpp"
@@ -58,14 +60,12 @@ public:
     const PortReservation &ports() const { return spec_.ports; }
     bool failed() const { return failed_; }
 
-    struct Counters {
-        std::uint64_t to_phone = 0;
-        std::uint64_t to_browser = 0;
-        std::uint64_t unknown_payload_type = 0;
-    };
-    const Counters &counters() const { return counters_; }
-    // What its transports refused, by reason.
-    SessionDrops drops() const;
+    // What it relayed, and what it and its transports refused, by reason.
+    MediaCounts counts() const;
+    // What it counted since the last call (the worker adds that to its sums).
+    MediaCounts counts_since_last_call();
+    // Its media quality so far as one JSON object (call_quality.hpp), for the hang-up log line.
+    std::string quality_json() const;
 
 private:
     void browser_rtp(struct mbuf *packet) override;
@@ -95,7 +95,10 @@ private:
     std::optional<std::uint64_t> phone_known_ms_;
     std::optional<std::uint64_t> last_phone_rtp_ms_;
     bool failed_ = false;
-    Counters counters_;
+    RelayedPackets relayed_;
+    std::uint64_t unknown_payload_type_ = 0;
+    MediaCounts counted_before_;  // as counts_since_last_call() last saw them
+    CallQuality quality_;
 };
 
 }  // namespace sylk::media

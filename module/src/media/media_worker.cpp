@@ -70,6 +70,8 @@ public:
         re_thread_close();
     }
 
+    const PublishedMediaCounts &published() const { return published_; }
+
     void post(WorkerCommand command) {
         const char *name = command_name(command);
         switch (inbox_.post(std::move(command))) {
@@ -121,11 +123,13 @@ private:
         for (auto &command : left)
             if (auto *open = std::get_if<OpenSession>(&command)) release(open->spec.ports);
         for (auto &[id, session] : sessions_) {
+            log_quality(*session);
             forget(*session);
             release(session->ports());
         }
         sessions_.clear();
-        logger_.info(name_ + ": packets dropped by sessions: " + describe(drops_));
+        published_.publish(counted_);
+        logger_.info(name_ + ": packets dropped by sessions: " + describe(counted_.dropped));
         if (browser_port_) {
             const auto &dropped = browser_port_->counters();
             logger_.debug(name_ + ": browser port dropped " + std::to_string(dropped.unknown_ufrag) +
@@ -186,12 +190,12 @@ private:
     void handle(CloseSession &command) {
         auto session = sessions_.find(command.id);
         if (session == sessions_.end()) return;  // ended already (and reported), or never opened
-        const auto &counters = session->second->counters();
+        auto counts = session->second->counts();
         logger_.debug(name_ + ": media session " + std::to_string(command.id) + " closed: relayed " +
-                      std::to_string(counters.to_phone) + " packets to the phone, " +
-                      std::to_string(counters.to_browser) + " to the browser, " +
-                      std::to_string(counters.unknown_payload_type) + " with an unknown payload type; dropped: " +
-                      describe(session->second->drops()));
+                      std::to_string(counts.relayed.browser_to_phone_rtp) + " RTP packets to the phone, " +
+                      std::to_string(counts.relayed.phone_to_browser_rtp) + " to the browser; dropped: " +
+                      describe(counts.dropped));
+        log_quality(*session->second);
         forget(*session->second);
         release(session->second->ports());
         sessions_.erase(session);
@@ -199,8 +203,11 @@ private:
 
     void handle(StopWorker &) { re_cancel(); }
 
-    // A session about to go adds its drops to the worker's totals (logged at stop).
-    void forget(const MediaSession &session) { add(drops_, session.drops()); }
+    // One line per call at hang-up, never labels of a metric (call_quality.hpp).
+    void log_quality(const MediaSession &session) { logger_.info("media quality " + session.quality_json()); }
+
+    // A session about to go adds its last counts to the worker's sums (drops logged at stop).
+    void forget(MediaSession &session) { add(counted_, session.counts_since_last_call()); }
 
     // The phone ports go back to the range; the browser port is the worker's.
     void release(const PortReservation &ports) {
@@ -226,6 +233,7 @@ private:
         for (auto &[id, reason] : ending) {
             auto session = sessions_.find(id);
             if (session == sessions_.end()) continue;  // closed meanwhile: no event
+            log_quality(*session->second);
             forget(*session->second);
             release(session->second->ports());
             sessions_.erase(session);
@@ -242,12 +250,14 @@ private:
         // for one cycle: its timeout then fires at most one cycle late.
         visit_bucket_slice(sessions_, tick_slice_, kTickSlices, [&](auto &entry) {
             MediaSession &session = *entry.second;
+            add(counted_, session.counts_since_last_call());  // see media_counts.hpp
             if (session.failed()) return;
             // Not from a socket callback: no need to wait, but one path is simpler.
             if (auto reason = session.check(now)) ending_.push_back({entry.first, *reason});
         });
         tick_slice_ = (tick_slice_ + 1) % kTickSlices;
         if (!ending_.empty()) reap();
+        published_.publish(counted_);
         tmr_start(&tick_, kTickMs / kTickSlices, &Loop::on_tick, this);
     }
 
@@ -266,7 +276,8 @@ private:
     loop::LoopInbox<WorkerCommand> inbox_;
     std::unordered_map<MediaSessionId, std::unique_ptr<MediaSession>> sessions_;
     std::vector<std::pair<MediaSessionId, std::string>> ending_;
-    SessionDrops drops_;  // of the sessions gone so far
+    MediaCounts counted_;  // sessions gone, and the live ones as last visited
+    PublishedMediaCounts published_;  // counted_, for other threads
     struct tmr tick_ {};
     std::size_t tick_slice_ = 0;
     struct tmr reap_ {};
@@ -304,5 +315,6 @@ void MediaWorker::stop() {
 void MediaWorker::open(MediaSessionSpec spec) { loop_->post(OpenSession{std::move(spec)}); }
 void MediaWorker::update(MediaSessionSpec spec) { loop_->post(UpdateSession{std::move(spec)}); }
 void MediaWorker::close(MediaSessionId id) { loop_->post(CloseSession{id}); }
+MediaCounts MediaWorker::counts() const { return loop_->published().read(); }
 
 }  // namespace sylk::media

@@ -43,6 +43,8 @@ public:
     void open(MediaSessionSpec spec);
     void update(MediaSessionSpec spec);
     void close(MediaSessionId id);
+    // What its sessions relayed and dropped, as last published (media_counts.hpp).
+    MediaCounts counts() const;
 
 private:
     class Loop;  // everything that lives on the worker thread

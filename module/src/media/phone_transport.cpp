@@ -72,12 +72,16 @@ void PhoneTransport::on_rtcp(void *self, struct mbuf &packet, const struct sa &s
         transport->events_.phone_rtcp(transport->line_, &packet);
 }
 
-void PhoneTransport::send_rtp(struct mbuf *packet) {
-    if (const struct sa *to = rtp_latch_.destination()) send(rtp_.get(), rtp_reader_, *to, packet);
+bool PhoneTransport::send_rtp(struct mbuf *packet) {
+    const struct sa *to = rtp_latch_.destination();
+    if (to) send(rtp_.get(), rtp_reader_, *to, packet);
+    return to != nullptr;
 }
 
-void PhoneTransport::send_rtcp(struct mbuf *packet) {
-    if (const struct sa *to = rtcp_latch_.destination()) send(rtcp_.get(), rtcp_reader_, *to, packet);
+bool PhoneTransport::send_rtcp(struct mbuf *packet) {
+    const struct sa *to = rtcp_latch_.destination();
+    if (to) send(rtcp_.get(), rtcp_reader_, *to, packet);
+    return to != nullptr;
 }
 
 void PhoneTransport::send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to,

@@ -54,8 +54,9 @@ public:
     };
     const Drops &drops() const { return drops_; }
 
-    void send_rtp(struct mbuf *packet);
-    void send_rtcp(struct mbuf *packet);
+    // Whether it went: nothing goes before the phone's address is known.
+    bool send_rtp(struct mbuf *packet);
+    bool send_rtcp(struct mbuf *packet);
 
 private:
     void send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to, struct mbuf *packet);

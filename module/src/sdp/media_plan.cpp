@@ -41,6 +41,29 @@ std::string Codec::match_key() const {
     return name + "/" + std::string(rest.substr(0, rest.find('/')));
 }
 
+std::uint32_t Codec::clock_rate() const {
+    std::string_view text(encoding);
+    auto slash = text.find('/');
+    if (slash != std::string_view::npos) {
+        auto rate = text.substr(slash + 1);
+        rate = rate.substr(0, rate.find('/'));
+        if (rate.empty() || rate.size() > 9 || !std::all_of(rate.begin(), rate.end(), [](unsigned char c) { return std::isdigit(c); }))
+            return 0;
+        return static_cast<std::uint32_t>(std::stoul(std::string(rate)));
+    }
+    if (!encoding.empty()) return 0;
+    // RFC 3551's static payload types (G.722's RTP clock is 8000 by its table).
+    switch (payload_type_number(payload_type).value_or(255)) {
+    case 0: case 3: case 4: case 5: case 7: case 8: case 9: case 12: case 13: case 15: case 18: return 8000;
+    case 6: return 16000;
+    case 10: case 11: return 44100;
+    case 16: return 11025;
+    case 17: return 22050;
+    case 14: case 25: case 26: case 28: case 31: case 32: case 33: case 34: return 90000;
+    default: return 0;
+    }
+}
+
 std::vector<Codec> read_codecs(const MediaSection &section) {
     std::vector<Codec> codecs;
     for (const auto &format : section.formats)

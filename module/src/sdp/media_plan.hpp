@@ -19,6 +19,8 @@ struct Codec {
 
     // "opus/48000" style key (name lowercased, clock): what matches a codec across sides.
     std::string match_key() const;
+    // RTP timestamp units per second: the rtpmap's, else RFC 3551's for a static type; 0 if unknown.
+    std::uint32_t clock_rate() const;
 };
 
 // Codecs named for the browser side and the phone side of one line, where their
@@ -26,6 +28,7 @@ struct Codec {
 struct PayloadTypePair {
     std::uint8_t browser = 0;
     std::uint8_t phone = 0;
+    std::uint32_t clock_rate = 0;  // the codec's (Codec::clock_rate), for jitter at hang-up
 };
 
 // One m-line. In an offer: what was offered. In an answer: what was accepted, with

@@ -92,9 +92,12 @@ std::variant<PhoneDescription, std::string> read_phone_answer(const SessionDescr
             if (section.port != 0 && is_plain_rtp(section)) {
                 MatchedCodecs matched = match_codecs(offered_line.codecs, read_codecs(section));
                 line.codecs = std::move(matched.codecs);
-                for (const auto &[offered_number, answered_number] : matched.numbers)
-                    line.payload_types.push_back({*payload_type_number(offered_number),
-                                                  *payload_type_number(answered_number)});  // read_codecs checked both
+                for (std::size_t match = 0; match < matched.numbers.size(); ++match) {
+                    const auto &[offered_number, answered_number] = matched.numbers[match];
+                    line.payload_types.push_back({*payload_type_number(offered_number),  // read_codecs checked both
+                                                  *payload_type_number(answered_number),
+                                                  line.codecs[match].clock_rate()});  // the matched codecs, moved
+                }
                 peer = peer_of(answer, section);
             }
         }
