@@ -3,7 +3,7 @@
 # for longer than CI does, one after the other on one core (-workers=1 -jobs=1), and
 # prints per target and in total: executions, executions/s, coverage and findings
 # (crashes, leaks, timeouts, out-of-memory, sanitizer reports, failed properties).
-# Default: 300 s per target, every target. Exits 1 when anything was found.
+# Default: 300 s per target, every target of fuzz/CMakeLists.txt. Exits 1 when anything was found.
 #
 # The corpus each target grows is kept in BUILD/fuzz/long/<target>/corpus (the seeds
 # in fuzz/corpus/ are read, never written); findings land in BUILD/fuzz/long/findings/.
@@ -14,7 +14,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-300}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(decode_message configuration account_address digest_challenge register_answer sdp)
+# Every target fuzz/CMakeLists.txt builds, unless some are named.
+((${#targets[@]})) || read -r -a targets <<< "$(sed -n '/^set(fuzz_targets/,/)/p' "$root/fuzz/CMakeLists.txt" |
+  sed 's/^set(fuzz_targets//' | tr -d ')' | tr '\n' ' ')"
 build=${SYLK_FUZZ_BUILD:-$root/build-fuzz}
 
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
