@@ -1,6 +1,7 @@
 // Raw bytes from the network -> libre's sip_msg_decode -> what registration reads from
 // the answer (sip::read_register_answer), then the credentials it would send back.
 #include "check.hpp"
+#include "libre_input.hpp"
 
 #include "sip/register_answer.hpp"
 
@@ -21,14 +22,8 @@ constexpr const char *kContactUri = "sip:gw-00000000000000aa@127.0.0.1:5080";
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     if (size == 0) return 0;
-    // Exactly `size` bytes, so that a read past the message is an AddressSanitizer report.
-    struct mbuf *buffer = mbuf_alloc(size);
-    if (!buffer) return 0;
-    mbuf_write_mem(buffer, data, size);
-    buffer->pos = 0;
-
-    struct sip_msg *message = nullptr;
-    if (sip_msg_decode(&message, buffer) == 0) {
+    sylk::fuzz::DecodedSip decoded_sip(data, size);
+    if (const struct sip_msg *message = decoded_sip.message()) {
         RegisterAnswer answer = read_register_answer(*message, kContactUri);
         FUZZ_CHECK(answer.status == message->scode);
         if (answer.challenge) {
@@ -40,8 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 FUZZ_CHECK(!authorization_value(*answer.challenge, input).empty());
             }
         }
-        mem_deref(message);
     }
-    mem_deref(buffer);
     return 0;
 }

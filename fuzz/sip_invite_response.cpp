@@ -6,6 +6,7 @@
 // credentials are one header line (a fold aside) that libre reads back whole inside a
 // request, and say the challenge's realm, nonce, opaque and algorithm back unchanged.
 #include "check.hpp"
+#include "libre_input.hpp"
 
 #include "sip/invite_challenge.hpp"
 
@@ -75,16 +76,9 @@ void check_reads_back(const std::string &line, bool proxy) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     if (size == 0) return 0;
-    // Exactly `size` bytes, so that a read past the message is an AddressSanitizer report.
-    struct mbuf *buffer = mbuf_alloc(size);
-    if (!buffer) return 0;
-    mbuf_write_mem(buffer, data, size);
-    buffer->pos = 0;
-    struct sip_msg *message = nullptr;
-    if (sip_msg_decode(&message, buffer) != 0) {
-        mem_deref(buffer);
-        return 0;
-    }
+    sylk::fuzz::DecodedSip decoded_sip(data, size);
+    const struct sip_msg *message = decoded_sip.message();
+    if (!message) return 0;
     static const OutgoingCallSpec spec = call_spec();
     auto read = read_invite_challenge(*message, spec);
     if (read) {
@@ -107,7 +101,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         FUZZ_CHECK(echoed->opaque == read->challenge.opaque);
         FUZZ_CHECK(echoed->algorithm == read->challenge.algorithm);
     }
-    mem_deref(message);
-    mem_deref(buffer);
     return 0;
 }

@@ -6,6 +6,7 @@
 // UTF-8 repaired as the gateway sends it).
 // CANCEL, BYE, ACK and re-INVITEs are decoded too (libre's sipsess takes them from there).
 #include "check.hpp"
+#include "libre_input.hpp"
 
 #include "protocol/encoder.hpp"
 #include "sdp/phone_side.hpp"
@@ -25,17 +26,9 @@ using namespace sylk::sip;  // not `sip::`: libre has a struct sip
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     if (size == 0) return 0;
-    // Exactly `size` bytes, so that a read past the message is an AddressSanitizer report.
-    struct mbuf *buffer = mbuf_alloc(size);
-    if (!buffer) return 0;
-    mbuf_write_mem(buffer, data, size);
-    buffer->pos = 0;
-    struct sip_msg *message = nullptr;
-    if (sip_msg_decode(&message, buffer) != 0 || !message->req || pl_strcmp(&message->met, "INVITE") != 0) {
-        mem_deref(message);
-        mem_deref(buffer);
-        return 0;
-    }
+    sylk::fuzz::DecodedSip decoded_sip(data, size);
+    const struct sip_msg *message = decoded_sip.message();
+    if (!message || !message->req || pl_strcmp(&message->met, "INVITE") != 0) return 0;
 
     FUZZ_CHECK(invite_contact_user(*message) == pl_text(message->uri.user));
     IncomingCaller caller = describe_incoming_invite(*message);
@@ -64,7 +57,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     } else {
         FUZZ_CHECK(*refusal == (caller.sdp.empty() ? "no SDP offer" : "no media that can be bridged"));
     }
-    mem_deref(message);
-    mem_deref(buffer);
     return 0;
 }

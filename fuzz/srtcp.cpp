@@ -12,6 +12,7 @@
 //   SSRCs do not use up libre's room for streams either (it found that they did).
 // Input: the suite (1 byte), then 4-byte steps: what to deliver, and its arguments.
 #include "check.hpp"
+#include "libre_input.hpp"
 
 #include "media/srtcp_guard.hpp"
 
@@ -35,17 +36,9 @@ Bytes sender_report(std::uint32_t ssrc, std::uint16_t mark) {
             9, 10, 11, 12, 13, 14, 15, 16};
 }
 
-struct Packet {
-    struct mbuf *buffer;
-    explicit Packet(const Bytes &bytes) : buffer(mbuf_alloc(bytes.size() + 64)) {
-        if (!buffer) std::abort();
-        mbuf_write_mem(buffer, bytes.data(), bytes.size());
-        buffer->pos = 0;
-    }
-    ~Packet() { mem_deref(buffer); }
-    Packet(const Packet &) = delete;
-    Packet &operator=(const Packet &) = delete;
-    Bytes bytes() const { return {buffer->buf + buffer->pos, buffer->buf + buffer->end}; }
+// A packet in an mbuf with room for what sealing adds.
+struct Packet : sylk::fuzz::OwnedMbuf {
+    explicit Packet(const Bytes &bytes) : OwnedMbuf(bytes, 64) {}
 };
 
 struct Sealed {
@@ -96,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             std::uint32_t ssrc = 0x1000u + a % 10;
             Packet packet(sender_report(ssrc, static_cast<std::uint16_t>(b << 8 | c)));
             Bytes plain = packet.bytes();
-            FUZZ_CHECK(srtcp_encrypt(senders[a % 10], packet.buffer) == 0);
+            FUZZ_CHECK(srtcp_encrypt(senders[a % 10], packet.get()) == 0);
             Bytes wire = packet.bytes();
             std::uint32_t word = read32(wire.data() + wire.size() - index_from_end);
             sealed.push_back({wire, plain, ssrc, word & 0x7fffffffu});
@@ -118,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         }
         }
         Packet packet(bytes);
-        auto verdict = guard.open(packet.buffer);
+        auto verdict = guard.open(packet.get());
         bool opened = verdict == SrtcpGuard::Verdict::opened;
         if (genuine) {
             FUZZ_CHECK(opened == model.opens(chosen));

@@ -17,6 +17,7 @@
 // Input: a start sequence number (2 bytes), then 4-byte steps: kind and stream, two
 // argument bytes, a payload size.
 #include "check.hpp"
+#include "libre_input.hpp"
 
 #include "media/srtp_gcm.hpp"
 
@@ -45,17 +46,9 @@ Bytes rtp(std::uint32_t ssrc, std::uint16_t sequence, std::size_t payload) {
     return packet;
 }
 
-struct Packet {
-    struct mbuf *buffer;
-    explicit Packet(const Bytes &bytes) : buffer(mbuf_alloc(bytes.size() + 16)) {
-        if (!buffer) std::abort();
-        mbuf_write_mem(buffer, bytes.data(), bytes.size());
-        buffer->pos = 0;
-    }
-    ~Packet() { mem_deref(buffer); }
-    Packet(const Packet &) = delete;
-    Packet &operator=(const Packet &) = delete;
-    Bytes bytes() const { return {buffer->buf + buffer->pos, buffer->buf + buffer->end}; }
+// A packet in an mbuf with room for what sealing adds.
+struct Packet : sylk::fuzz::OwnedMbuf {
+    explicit Packet(const Bytes &bytes) : OwnedMbuf(bytes, 16) {}
 };
 
 // What RFC 3711 and a 64-entry window say of one stream, written the plain way.
@@ -121,21 +114,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         if (kind == 6 && !sealed.empty()) {  // an old packet again: a replay to both
             const Sealed &old = sealed[argument % sealed.size()];
             Packet ours(old.bytes), libre(old.bytes);
-            FUZZ_CHECK(!receivers.ours.unprotect(ours.buffer));
+            FUZZ_CHECK(!receivers.ours.unprotect(ours.get()));
             FUZZ_CHECK(ours.bytes() == old.bytes);
             // libre only replays inside the window: libre 1.1.0 moves its stream state for
             // a packet that then fails its tag (a replay it reads as from the next
             // rollover, also at exactly half the number space), and its later verdicts
             // go wrong.
             if (old.libre_has_it && old.index + 64 > *model[old.stream].highest)
-                FUZZ_CHECK(srtp_decrypt(receivers.libre, libre.buffer) != 0);
+                FUZZ_CHECK(srtp_decrypt(receivers.libre, libre.get()) != 0);
             continue;
         }
         if (kind == 7 && !sealed.empty()) {  // a damaged packet, to ours only (libre's state is libre's)
             Bytes damaged = sealed[argument % sealed.size()].bytes;
             damaged[data[at + 3] % damaged.size()] ^= static_cast<std::uint8_t>(1u << (argument % 8));
             Packet ours(damaged);
-            FUZZ_CHECK(!receivers.ours.unprotect(ours.buffer));
+            FUZZ_CHECK(!receivers.ours.unprotect(ours.get()));
             continue;
         }
         std::uint16_t &next = sequence[stream];
@@ -152,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         std::int64_t index = model[stream].index_of(next);
         bool newest = index >= 0 && (!model[stream].highest || static_cast<std::uint64_t>(index) > *model[stream].highest);
         bool may = model[stream].may_seal(index);
-        bool sealed_now = sender.protect(packet.buffer);
+        bool sealed_now = sender.protect(packet.get());
         FUZZ_CHECK(sealed_now == may);
         if (!sealed_now) {
             FUZZ_CHECK(packet.bytes() == plain);
@@ -162,10 +155,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         FUZZ_CHECK(packet.bytes().size() == plain.size() + 16);
         sealed.push_back({packet.bytes(), newest, stream, static_cast<std::uint64_t>(index)});
         Packet libre(sealed.back().bytes);
-        FUZZ_CHECK(receivers.ours.unprotect(packet.buffer));
+        FUZZ_CHECK(receivers.ours.unprotect(packet.get()));
         FUZZ_CHECK(packet.bytes() == plain);
         if (newest) {
-            FUZZ_CHECK(srtp_decrypt(receivers.libre, libre.buffer) == 0);
+            FUZZ_CHECK(srtp_decrypt(receivers.libre, libre.get()) == 0);
             FUZZ_CHECK(libre.bytes() == plain);
         }
     }

@@ -138,7 +138,7 @@ def test_a_phone_calls_the_browser_which_answers(start_gateway, registrar, calli
     # the browser, the browser's tone towards the phone. aiortc receives the packets (its
     # inbound-rtp stats count them) but cannot decode them: its G.711 decoder takes 20 ms
     # packets only ("got 480 bytes; need 320"), and sipp's pcap carries 30 ms ones.
-    relayed = re.search(r"relayed (\d+) packets to the phone, (\d+) to the browser", gateway.log())
+    relayed = re.search(r"relayed (\d+) RTP packets to the phone, (\d+) to the browser", gateway.log())
     assert relayed, gateway.log()
     assert int(relayed.group(1)) >= 100 and int(relayed.group(2)) >= 200, relayed.group(0)
 

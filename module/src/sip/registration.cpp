@@ -13,6 +13,9 @@ namespace {
 
 constexpr std::uint64_t kFirstRetryMs = 5000;
 constexpr std::uint64_t kLongestRetryMs = 300000;
+// A client's `register` this soon after a successful REGISTER changes nothing at the
+// registrar: it is folded into that one.
+constexpr std::uint64_t kReRegisterHoldOffMs = 5000;
 
 // The outbound proxy's address when REGISTERs can go over UDP to it without DNS: an IP
 // address, transport=udp or no transport (libre's first choice, UDP when it listens on
@@ -74,8 +77,11 @@ void Registration::cancel_request() {
 
 void Registration::bind() {
     // A register while one is already under way (sent, or waiting for the window) folds
-    // into it: a storm of `register` requests costs one REGISTER.
+    // into it, and so does one within kReRegisterHoldOffMs of the last successful
+    // REGISTER: a storm of `register` requests costs one REGISTER, however slowly the
+    // gateway gets through it.
     if (phase_ == Phase::binding) return;
+    if (phase_ == Phase::bound && bound_at_ms_ && tmr_jiffies() - *bound_at_ms_ < kReRegisterHoldOffMs) return;
     if (phase_ == Phase::unbinding) unbound_ = nullptr;  // a new register wins over a pending unregister
     context_.deadlines.cancel(spec_.id);
     cancel_request();
@@ -246,6 +252,7 @@ void Registration::succeeded(const RegisterAnswer &reply) {
     granted_ = reply.granted.value_or(expires_asked_);
     if (granted_ == 0) return failed("registrar granted no time (expires 0)", true);
     phase_ = Phase::bound;
+    bound_at_ms_ = tmr_jiffies();
     report(RegistrationState::registered);
     schedule(refresh_delay_ms(granted_));
 }

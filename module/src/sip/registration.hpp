@@ -116,6 +116,7 @@ private:
     struct sip_request *request_ = nullptr;  // libre's transaction (TCP, TLS, or a route found by DNS)
     std::string contact_user_;
     std::optional<struct sa> registrar_address_;
+    std::optional<std::uint64_t> bound_at_ms_;  // when the registrar last accepted it (libre jiffies)
     std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
 
     Phase phase_ = Phase::idle;
