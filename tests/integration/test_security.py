@@ -124,6 +124,21 @@ def test_connections_per_address_are_capped_and_another_address_is_still_served(
     assert metric(gateway, 'refusals_total{reason="max_connections_per_ip"}') == 1
 
 
+def test_connections_overall_are_capped_whatever_their_address(start_gateway):
+    gateway = start_gateway(limits={"max_connections": "2"})
+
+    async def conversation():
+        held = [await Client.connect(gateway.url), await Client.connect(gateway.url, local_addr=("127.0.0.2", 0))]
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as refused:
+            await Client.connect(gateway.url, local_addr=("127.0.0.3", 0))
+        assert refused.value.status_code == 503
+        for client in held:
+            await client.close()
+
+    asyncio.run(conversation())
+    assert metric(gateway, 'refusals_total{reason="max_connections"}') == 1
+
+
 def test_a_request_flood_is_answered_with_errors_and_another_client_is_still_served(start_gateway):
     gateway = start_gateway(limits={"max_requests_per_second": "20"})
 

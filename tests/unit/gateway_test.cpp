@@ -462,6 +462,19 @@ BOOST_AUTO_TEST_CASE(per_connection_limits_answer_with_the_setting_that_was_reac
     BOOST_TEST(f.media.opened.size() == opened);
 }
 
+BOOST_AUTO_TEST_CASE(max_calls_counts_every_connection_together) {
+    CallFixture f(R"({"max_calls": 1})");
+    f.gateway.client_opened(2, "other");
+    f.request(2, add_request("alice@example.com"));
+    f.request(2, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
+    f.gateway.registration_changed({f.registrar.registered.back().id, sip::RegistrationState::registered, ""});
+    BOOST_TEST(f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")))
+                   .at("sylkrtc").as_string() == "ack");
+    BOOST_TEST(f.request(2, create_request("S2", fixture_sdp("chromium-156-offer-audio-video.sdp")))
+                   .at("error").as_string() == "limit reached: max_calls (1)");
+    BOOST_TEST(f.counters.refusals[static_cast<std::size_t>(gateway::Refusal::max_calls)] == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_request_flood_is_refused_beyond_the_rate_and_answered_all_the_same) {
     Fixture f(R"({"max_requests_per_second": 5})");
     f.gateway.client_opened(1, "peer");
