@@ -3,11 +3,11 @@
 // room asked for), so that a read past them is an AddressSanitizer report.
 #pragma once
 
-#include <re.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
+
+#include <re.h>  // after <cstdint>: libre's headers use its types without including it
 
 namespace sylk::fuzz {
 
