@@ -33,10 +33,7 @@ MediaGauges media_gauges(std::size_t free_pairs, std::size_t total_pairs, const 
     MediaGauges gauges;
     gauges.rtp_port_pairs_free = free_pairs;
     gauges.rtp_port_pairs_total = total_pairs;
-    gauges.browser_to_phone_rtp = counts.relayed.browser_to_phone_rtp;
-    gauges.browser_to_phone_rtcp = counts.relayed.browser_to_phone_rtcp;
-    gauges.phone_to_browser_rtp = counts.relayed.phone_to_browser_rtp;
-    gauges.phone_to_browser_rtcp = counts.relayed.phone_to_browser_rtcp;
+    gauges.relayed = counts.relayed;
     for (std::size_t reason = 0; reason < media::kDropReasons; ++reason)
         gauges.dropped.emplace_back(media::drop_reason_name(reason), media::drop_count(counts.dropped, reason));
     return gauges;
@@ -66,10 +63,10 @@ std::string prometheus_text(const gateway::Counters &counters, const MediaGauges
     out.family("rtp_port_pairs", "gauge", "RTP/RTCP port pairs in the configured range.")
         .sample(media.rtp_port_pairs_total);
     out.family("packets_relayed_total", "counter", "Media packets relayed, by direction and kind.")
-        .sample(media.browser_to_phone_rtp, "direction=\"browser_to_phone\",kind=\"rtp\"")
-        .sample(media.browser_to_phone_rtcp, "direction=\"browser_to_phone\",kind=\"rtcp\"")
-        .sample(media.phone_to_browser_rtp, "direction=\"phone_to_browser\",kind=\"rtp\"")
-        .sample(media.phone_to_browser_rtcp, "direction=\"phone_to_browser\",kind=\"rtcp\"");
+        .sample(media.relayed.browser_to_phone_rtp, "direction=\"browser_to_phone\",kind=\"rtp\"")
+        .sample(media.relayed.browser_to_phone_rtcp, "direction=\"browser_to_phone\",kind=\"rtcp\"")
+        .sample(media.relayed.phone_to_browser_rtp, "direction=\"phone_to_browser\",kind=\"rtp\"")
+        .sample(media.relayed.phone_to_browser_rtcp, "direction=\"phone_to_browser\",kind=\"rtcp\"");
     auto &dropped = out.family("packets_dropped_total", "counter", "Media packets dropped, by reason.");
     for (const auto &[reason, count] : media.dropped) dropped.sample(count, "reason=\"" + reason + "\"");
     return std::move(out).text();

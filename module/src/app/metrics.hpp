@@ -18,11 +18,7 @@ namespace sylk::app {
 struct MediaGauges {
     std::size_t rtp_port_pairs_free = 0;
     std::size_t rtp_port_pairs_total = 0;
-    // Packets relayed, by direction and kind.
-    std::uint64_t browser_to_phone_rtp = 0;
-    std::uint64_t browser_to_phone_rtcp = 0;
-    std::uint64_t phone_to_browser_rtp = 0;
-    std::uint64_t phone_to_browser_rtcp = 0;
+    media::RelayedPackets relayed;
     // Packets dropped: every reason the media side counts, by its name, zeros too (a
     // series that appears only once it is not zero breaks rate() over its first value).
     std::vector<std::pair<std::string, std::uint64_t>> dropped;
