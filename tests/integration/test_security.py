@@ -349,3 +349,20 @@ def test_a_register_storm_folds_into_one_register(start_gateway, registrar):
     # One REGISTER and its answer to the challenge, then the un-REGISTER at close (and
     # its own challenge): a handful, not thousands.
     assert 2 <= len(registers) <= 6, registers
+
+
+def test_a_web_port_beyond_loopback_warns_of_what_is_left_open(start_gateway):
+    # 0.0.0.0 is every address of this machine, loopback included: the test still talks
+    # to it on 127.0.0.1 only.
+    open_host = start_gateway(webserver={"local_ip": "0.0.0.0"})
+    log = open_host.log()
+    assert "SECURITY: the web port 0.0.0.0 is beyond loopback, sip_domains is * and there is no outbound_sip_proxy" in log
+    assert "SECURITY: the web port 0.0.0.0 is beyond loopback without TLS" in log
+    assert "SECURITY: web_origins is *" in log
+    # Set as docs/security.md says (but for wss): only the clear-text warning is left.
+    closed = start_gateway(webserver={"local_ip": "0.0.0.0"},
+                           general={"sip_domains": "example.com", "web_origins": "https://phone.example.com",
+                                    "outbound_sip_proxy": "127.0.0.1:5999;transport=udp"})
+    assert closed.log().count("SECURITY:") == 1, closed.log()
+    # On loopback nothing is said.
+    assert "SECURITY:" not in start_gateway().log()
