@@ -80,33 +80,14 @@ def test_a_domain_that_does_not_resolve_fails_with_a_clear_reason(start_gateway,
         assert f"DNS answer refused: {refused}" in gateway.log()
 
 
-def test_a_call_to_a_domain_that_does_not_resolve_ends_with_503_naming_it(start_gateway, dns):
-    # RFC 3263 4.3: no target for the request counts as a 503 from the far end. There is
-    # no registrar here: the account calls unregistered.
-    gateway = start_gateway(sip={"nameservers": dns}, general={"allow_unregistered_calls": "yes"})
-
-    async def conversation():
-        client = await Client.connect(gateway.url)
-        await client.request(add_account_request("alice@example.com", HA1))
-        browser = Browser()
-        ack = await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S1",
-                                    "uri": "bob@nowhere.invalid", "sdp": await browser.offer()})
-        assert ack["sylkrtc"] == "ack", ack
-        while True:
-            event = await client.receive(timeout=15)
-            if event["sylkrtc"] == "session_event" and event["data"]["state"] == "terminated":
-                break
-        assert event["data"]["reason"] == "503 Service Unavailable (cannot resolve nowhere.invalid)", event
-        await browser.pc.close()
-        await client.close()
-
-    run(conversation())
-
-
-@pytest.mark.parametrize("target, refused", [("bob@intranet.example", "10.20.30.40 is a private address"),
+# RFC 3263 4.3: no target for the request counts as a 503 from the far end; a DNS answer
+# pointing inside (refused by the DNS filter) reads the same, before anything is sent.
+# There is no registrar here: the account calls unregistered.
+@pytest.mark.parametrize("target, refused", [("bob@nowhere.invalid", None),
+                                             ("bob@intranet.example", "10.20.30.40 is a private address"),
                                              ("bob@steered.example", "169.254.169.254 is a link-local address")])
-def test_a_call_whose_dns_answer_points_inside_is_refused_before_anything_is_sent(start_gateway, dns, target,
-                                                                                   refused):
+def test_a_call_whose_domain_does_not_resolve_or_points_inside_ends_with_503_naming_it(start_gateway, dns, target,
+                                                                                        refused):
     gateway = start_gateway(sip={"nameservers": dns}, general={"allow_unregistered_calls": "yes"})
 
     async def conversation():
@@ -126,4 +107,5 @@ def test_a_call_whose_dns_answer_points_inside_is_refused_before_anything_is_sen
         await client.close()
 
     run(conversation())
-    assert f"DNS answer refused: {refused}" in gateway.log()
+    if refused:
+        assert f"DNS answer refused: {refused}" in gateway.log()

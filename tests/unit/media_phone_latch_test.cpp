@@ -30,14 +30,9 @@ using sylk::media::SourceLatch;
 using sylk::testing::Bytes;
 using sylk::testing::on_libre_thread;
 using sylk::testing::Peer;
+using sylk::testing::socket_address;
 
 namespace {
-
-struct sa address(const char *host, std::uint16_t port) {
-    struct sa out;
-    BOOST_TEST_REQUIRE(sa_set_str(&out, host, port) == 0);
-    return out;
-}
 
 bool same(const struct sa *a, const struct sa &b) { return a && sa_cmp(a, &b, SA_ALL); }
 
@@ -74,12 +69,12 @@ struct Recorder final : PhoneTransport::Events {
 // A PhoneTransport on a free even/odd pair of 127.0.0.1.
 std::unique_ptr<PhoneTransport> bound_transport(Recorder &events, PhoneRing *ring, struct sa &rtp_address,
                                                 struct sa &rtcp_address) {
-    struct sa local = address("127.0.0.1", 0);
+    struct sa local = socket_address("127.0.0.1", 0);
     for (std::uint16_t port = 47000; port < 47400; port += 2) {
         auto candidate = std::make_unique<PhoneTransport>(events, 0, ring);
         if (candidate->listen(local, port) == 0) {
-            rtp_address = address("127.0.0.1", port);
-            rtcp_address = address("127.0.0.1", static_cast<std::uint16_t>(port + 1));
+            rtp_address = socket_address("127.0.0.1", port);
+            rtcp_address = socket_address("127.0.0.1", static_cast<std::uint16_t>(port + 1));
             return candidate;
         }
     }
@@ -101,18 +96,18 @@ BOOST_AUTO_TEST_SUITE(media_phone_latch)
 
 BOOST_AUTO_TEST_CASE(nothing_is_taken_before_the_sdp_or_after_it_says_port_0) {
     SourceLatch latch;
-    BOOST_TEST(!latch.take(address("192.0.2.10", 4000), 0));
+    BOOST_TEST(!latch.take(socket_address("192.0.2.10", 4000), 0));
     BOOST_TEST(latch.destination() == nullptr);
-    latch.expect(address("192.0.2.10", 4000));
-    BOOST_TEST(latch.take(address("192.0.2.10", 4000), 0));
+    latch.expect(socket_address("192.0.2.10", 4000));
+    BOOST_TEST(latch.take(socket_address("192.0.2.10", 4000), 0));
     latch.clear();
-    BOOST_TEST(!latch.take(address("192.0.2.10", 4000), 0));
+    BOOST_TEST(!latch.take(socket_address("192.0.2.10", 4000), 0));
     BOOST_TEST(latch.destination() == nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(the_sdp_source_wins_at_once_and_for_good) {
     SourceLatch latch;
-    const auto sdp = address("192.0.2.10", 4000), stranger = address("198.51.100.7", 5555);
+    const auto sdp = socket_address("192.0.2.10", 4000), stranger = socket_address("198.51.100.7", 5555);
     latch.expect(sdp);
     BOOST_TEST(same(latch.destination(), sdp));
     BOOST_TEST(latch.take(stranger, 0));  // first of all, while learning: the peer for now
@@ -121,17 +116,17 @@ BOOST_AUTO_TEST_CASE(the_sdp_source_wins_at_once_and_for_good) {
     BOOST_TEST(same(latch.destination(), sdp));
     BOOST_TEST(!latch.learning());
     BOOST_TEST(!latch.take(stranger, 20));
-    BOOST_TEST(!latch.take(address("192.0.2.10", 4001), 30));  // the right host, another port
+    BOOST_TEST(!latch.take(socket_address("192.0.2.10", 4001), 30));  // the right host, another port
     BOOST_TEST(latch.take(sdp, 40));
 }
 
 BOOST_AUTO_TEST_CASE(behind_nat_the_first_source_is_learnt_then_locked_after_five_packets) {
     SourceLatch latch;
-    const auto sdp = address("10.0.0.5", 4000), phone = address("203.0.113.9", 31000);
+    const auto sdp = socket_address("10.0.0.5", 4000), phone = socket_address("203.0.113.9", 31000);
     latch.expect(sdp);
     BOOST_TEST(latch.take(phone, 0));
     BOOST_TEST(same(latch.destination(), phone));  // media goes where the phone sends from
-    BOOST_TEST(!latch.take(address("203.0.113.66", 31000), 1));  // no better: a stranger
+    BOOST_TEST(!latch.take(socket_address("203.0.113.66", 31000), 1));  // no better: a stranger
     for (int i = 0; i < 3; ++i) BOOST_TEST(latch.take(phone, 2 + i));  // five packets seen
     BOOST_TEST(latch.take(phone, 10));
     BOOST_TEST(!latch.learning());
@@ -141,29 +136,29 @@ BOOST_AUTO_TEST_CASE(behind_nat_the_first_source_is_learnt_then_locked_after_fiv
 
 BOOST_AUTO_TEST_CASE(the_sdp_address_with_another_port_beats_any_other_while_learning) {
     SourceLatch latch;
-    const auto sdp = address("192.0.2.10", 4000), nat_port = address("192.0.2.10", 61000);
+    const auto sdp = socket_address("192.0.2.10", 4000), nat_port = socket_address("192.0.2.10", 61000);
     latch.expect(sdp);
-    BOOST_TEST(latch.take(address("198.51.100.7", 5555), 0));
+    BOOST_TEST(latch.take(socket_address("198.51.100.7", 5555), 0));
     BOOST_TEST(latch.take(nat_port, 1));
     BOOST_TEST(same(latch.destination(), nat_port));
-    BOOST_TEST(!latch.take(address("198.51.100.7", 5555), 2));
-    BOOST_TEST(!latch.take(address("192.0.2.10", 61002), 3));  // as good, not better
+    BOOST_TEST(!latch.take(socket_address("198.51.100.7", 5555), 2));
+    BOOST_TEST(!latch.take(socket_address("192.0.2.10", 61002), 3));  // as good, not better
 }
 
 BOOST_AUTO_TEST_CASE(learning_ends_three_seconds_after_the_first_packet) {
     SourceLatch latch;
-    const auto phone = address("203.0.113.9", 31000);
-    latch.expect(address("10.0.0.5", 4000));
+    const auto phone = socket_address("203.0.113.9", 31000);
+    latch.expect(socket_address("10.0.0.5", 4000));
     BOOST_TEST(latch.take(phone, 1000));
     BOOST_TEST(latch.learning());
     BOOST_TEST(latch.take(phone, 1000 + SourceLatch::kLearningMs));
     BOOST_TEST(!latch.learning());
-    BOOST_TEST(!latch.take(address("10.0.0.5", 4002), 1000 + SourceLatch::kLearningMs + 1));
+    BOOST_TEST(!latch.take(socket_address("10.0.0.5", 4002), 1000 + SourceLatch::kLearningMs + 1));
 }
 
 BOOST_AUTO_TEST_CASE(only_a_changed_sdp_learns_again) {
     SourceLatch latch;
-    const auto sdp = address("192.0.2.10", 4000), moved = address("192.0.2.20", 4000);
+    const auto sdp = socket_address("192.0.2.10", 4000), moved = socket_address("192.0.2.20", 4000);
     latch.expect(sdp);
     BOOST_TEST(latch.take(sdp, 0));
     latch.expect(sdp);  // a re-INVITE with the same media address

@@ -20,6 +20,13 @@ namespace sylk::testing {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// libre's address for host:port; fails the test when `host` is not an IP address.
+inline struct sa socket_address(const char *host, std::uint16_t port) {
+    struct sa out;
+    BOOST_TEST_REQUIRE(sa_set_str(&out, host, port) == 0);
+    return out;
+}
+
 struct Peer {
     int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     struct sa address {};
