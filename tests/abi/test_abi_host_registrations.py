@@ -170,7 +170,10 @@ def test_every_registration_path_in_the_c_host_ends_clean(tmp_path, certificate,
                 await still_open.close()
                 return code
 
-            code = asyncio.run(conversation())
+            try:
+                code = asyncio.run(conversation())
+            except (AssertionError, asyncio.TimeoutError) as failure:
+                raise AssertionError(f"{failure!r}\n--- abi_host:\n{host.log()}") from failure
             log = host.log()
         assert code == 0, log
         for report in SANITIZER_REPORTS:
@@ -181,8 +184,10 @@ def test_every_registration_path_in_the_c_host_ends_clean(tmp_path, certificate,
         registrar.stop()
 
 
-async def call_paths(url, ssl_context, registrar, phones):
-    """Every way a call ends, on one wss connection and a second one that drops."""
+async def call_paths(url, ssl_context, registrar, phones, steps):
+    """Every way a call ends, on one wss connection and a second one that drops. Each
+    step is appended to `steps` as it starts, so that a failure says where it stopped."""
+    steps.append("register alice")
     client = await Client.connect(url, ssl=ssl_context)
     await client.request(add_account_request("alice@example.com", ha1("alice")))
     await client.request({"sylkrtc": "register", "account": "alice@example.com"})
@@ -194,25 +199,25 @@ async def call_paths(url, ssl_context, registrar, phones):
         await until_audible(browser, frames=20, timeout=15)
         return browser
 
-    # Hung up by the browser.
+    steps.append("S1: answered, hung up by the browser")
     browser = await answered_call("S1", phones["echo"])
     await client.request({"sylkrtc": "session-terminate", "session": "S1"})
     assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
     await browser.pc.close()
-    # Busy.
+    steps.append("S2: busy")
     busy = Browser()
     await client.request({"sylkrtc": "session-create", "account": "alice@example.com", "session": "S2",
                           "uri": phones["busy"].uri(), "sdp": await busy.offer()})
     assert (await events_until(client, "terminated"))[-1]["reason"] == "486 Busy Here"
     await busy.pc.close()
-    # Incoming, cancelled by the caller: missed.
+    steps.append("incoming, cancelled by the caller: missed")
     phones["caller"].start(f"127.0.0.1:{registrar.udp_port}")
     incoming = await client.receive(timeout=15)
     assert incoming["event"] == "incoming_session", incoming
     while (message := await client.receive(timeout=15))["sylkrtc"] != "session_event":
         assert message["event"] == "missed_session", message
     assert message["data"]["state"] == "terminated"
-    # One left for the dropped connection to end, one for stop.
+    steps.append("D1: register bob on a second connection, call, drop the connection")
     second = await Client.connect(url, ssl=ssl_context)
     await second.request(add_account_request("bob@example.com", ha1("bob")))
     await second.request({"sylkrtc": "register", "account": "bob@example.com"})
@@ -221,6 +226,7 @@ async def call_paths(url, ssl_context, registrar, phones):
     await call_until_established(second, dropped, "bob@example.com", phones["dropped"].uri(), "D1")
     await second.ws.close()
     await dropped.pc.close()
+    steps.append("S3: answered, left for stop to end")
     left = await answered_call("S3", phones["left"])
     return client, left
 
@@ -245,15 +251,24 @@ def test_calls_in_the_c_host_over_wss_end_clean(tmp_path, certificate):
             "rtp_port_range": "42000:42999", "unregister_timeout": 5}
         context = ssl.create_default_context(cafile=str(cert))
         with ServingHost(tmp_path, configuration) as host:
+            steps = []
+
             async def conversation():
                 client, browser = await call_paths(f"wss://127.0.0.1:{port}/webrtcgateway/ws", context, registrar,
-                                                   phones)
+                                                   phones, steps)
+                steps.append("stop the host")
                 code = await asyncio.get_running_loop().run_in_executor(None, host.stop)
                 await browser.pc.close()
                 await client.close()
                 return code
 
-            code = asyncio.run(conversation())
+            try:
+                code = asyncio.run(conversation())
+            except (AssertionError, asyncio.TimeoutError) as failure:
+                # The step last, where a shortened CI log still shows it.
+                phone_logs = "\n".join(f"--- {name}:\n{phone.errors()}" for name, phone in phones.items())
+                raise AssertionError(f"--- abi_host:\n{host.log()}\n{phone_logs}\n"
+                                     f"failed at step {steps[-1]!r}: {failure!r}") from failure
             log = host.log()
         assert code == 0, log
         for report in SANITIZER_REPORTS:
