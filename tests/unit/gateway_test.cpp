@@ -20,7 +20,7 @@ struct RecordingTransport : gateway::ClientTransport {
 };
 
 // Records what the gateway asks of the SIP side.
-struct RecordingRegistrar : gateway::AccountRegistrar {
+struct RecordingRegistrar : sip::AccountRegistrar {
     std::vector<sip::BindingSpec> registered;
     std::vector<sip::BindingId> unregistered, removed;
     void register_binding(sip::BindingSpec spec) override { registered.push_back(std::move(spec)); }
@@ -29,7 +29,7 @@ struct RecordingRegistrar : gateway::AccountRegistrar {
 };
 
 // Records what the gateway asks of the SIP side for calls.
-struct RecordingCalls : gateway::CallControl {
+struct RecordingCalls : sip::CallControl {
     std::vector<sip::OutgoingCallSpec> placed;
     std::vector<std::pair<sip::CallId, std::string>> answered;
     std::vector<std::pair<sip::CallId, std::uint16_t>> ended;
@@ -72,7 +72,7 @@ struct Fixture {
 
     config::Configuration configuration;
     log::Logger logger{nullptr};
-    gateway::Counters counters;
+    stats::Counters counters;
     RecordingTransport transport;
     RecordingRegistrar registrar;
     RecordingCalls calls;
@@ -472,7 +472,7 @@ BOOST_AUTO_TEST_CASE(max_calls_counts_every_connection_together) {
                    .at("sylkrtc").as_string() == "ack");
     BOOST_TEST(f.request(2, create_request("S2", fixture_sdp("chromium-156-offer-audio-video.sdp")))
                    .at("error").as_string() == "limit reached: max_calls (1)");
-    BOOST_TEST(f.counters.refusals[static_cast<std::size_t>(gateway::Refusal::max_calls)] == 1u);
+    BOOST_TEST(f.counters.refusals[static_cast<std::size_t>(stats::Refusal::max_calls)] == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_request_flood_is_refused_beyond_the_rate_and_answered_all_the_same) {

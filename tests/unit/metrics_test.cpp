@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(visits_add_up_to_the_sessions_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(renders_the_media_families) {
-    gateway::Counters counters;
+    stats::Counters counters;
     app::MediaGauges gauges = app::media_gauges(7, 9, some_counts(0));
     std::string text = app::prometheus_text(counters, gauges);
     BOOST_TEST(has_line(text, "sylk_webrtcgateway_rtp_port_pairs_free 7"));

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/configuration.hpp"
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "log/logger.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -53,7 +53,7 @@ private:
 
     config::Configuration configuration_;
     log::Logger logger_;
-    gateway::Counters counters_;
+    stats::Counters counters_;
     // Declared before the parts that use it, so that it is destroyed after them.
     std::unique_ptr<boost::asio::io_context> io_;
     std::unique_ptr<gateway::WebThreadRelay> relay_;  // SIP thread and media workers -> web thread

@@ -39,7 +39,7 @@ MediaGauges media_gauges(std::size_t free_pairs, std::size_t total_pairs, const 
     return gauges;
 }
 
-std::string prometheus_text(const gateway::Counters &counters, const MediaGauges &media) {
+std::string prometheus_text(const stats::Counters &counters, const MediaGauges &media) {
     Exposition out;
     out.family("connections", "gauge", "Open WebSocket connections.").sample(read(counters.connections));
     out.family("accounts", "gauge", "Accounts added on open connections.").sample(read(counters.accounts));
@@ -55,9 +55,9 @@ std::string prometheus_text(const gateway::Counters &counters, const MediaGauges
         .sample(read(counters.calls_incoming_answered), "direction=\"incoming\",result=\"answered\"")
         .sample(read(counters.calls_incoming_unanswered), "direction=\"incoming\",result=\"unanswered\"");
     auto &refusals = out.family("refusals_total", "counter", "Requests refused, by the limit or rule that refused them.");
-    for (std::size_t i = 0; i < static_cast<std::size_t>(gateway::Refusal::count_); ++i)
+    for (std::size_t i = 0; i < static_cast<std::size_t>(stats::Refusal::count_); ++i)
         refusals.sample(read(counters.refusals[i]),
-                        std::string("reason=\"") + gateway::refusal_name(static_cast<gateway::Refusal>(i)) + "\"");
+                        std::string("reason=\"") + stats::refusal_name(static_cast<stats::Refusal>(i)) + "\"");
     out.family("rtp_port_pairs_free", "gauge", "RTP/RTCP port pairs free in the configured range.")
         .sample(media.rtp_port_pairs_free);
     out.family("rtp_port_pairs", "gauge", "RTP/RTCP port pairs in the configured range.")

@@ -3,7 +3,7 @@
 // (a label per call would grow the series without bound); they go to the hang-up log line.
 #pragma once
 
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "media/media_counts.hpp"
 
 #include <cstddef>
@@ -27,6 +27,6 @@ struct MediaGauges {
 // The gauges from the engine's figures: its port pairs and its workers' summed counts.
 MediaGauges media_gauges(std::size_t free_pairs, std::size_t total_pairs, const media::MediaCounts &counts);
 
-std::string prometheus_text(const gateway::Counters &counters, const MediaGauges &media);
+std::string prometheus_text(const stats::Counters &counters, const MediaGauges &media);
 
 }  // namespace sylk::app

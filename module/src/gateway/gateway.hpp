@@ -6,11 +6,11 @@
 #include "access/address_policy.hpp"
 #include "access/token_bucket.hpp"
 #include "config/configuration.hpp"
-#include "gateway/account_registrar.hpp"
-#include "gateway/call_control.hpp"
+#include "sip/account_registrar.hpp"
+#include "sip/call_control.hpp"
 #include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "log/log_budget.hpp"
 #include "log/logger.hpp"
 #include "media/media_engine.hpp"
@@ -38,8 +38,8 @@ struct Account {
 class Gateway final : public ClientEvents {
 public:
     // `media` may be null: calls are then refused ("calls are not available yet").
-    Gateway(const config::Configuration &configuration, const log::Logger &logger, Counters &counters,
-            ClientTransport &transport, AccountRegistrar &registrar, CallControl &calls, media::MediaEngine *media);
+    Gateway(const config::Configuration &configuration, const log::Logger &logger, stats::Counters &counters,
+            ClientTransport &transport, sip::AccountRegistrar &registrar, sip::CallControl &calls, media::MediaEngine *media);
 
     void client_opened(ClientId client, std::string peer) override;
     void client_message(ClientId client, std::string_view text) override;
@@ -89,7 +89,7 @@ private:
 
     void send(ClientId client, const Client &state, std::string text);
     // "limit reached: NAME (VALUE)", counted.
-    std::string limit_reached(Refusal limit, std::size_t value) const;
+    std::string limit_reached(stats::Refusal limit, std::size_t value) const;
     // Why `client` may not start another call now (a limit), or nothing.
     std::optional<std::string> call_limit_problem(const Client &client) const;
     // Why the phone's media addresses may not be sent to, or nothing.
@@ -110,9 +110,9 @@ private:
     const config::Configuration &configuration_;
     const access::AddressPolicy address_policy_;  // where SIP targets and phones' media may be
     const log::Logger &logger_;
-    Counters &counters_;
+    stats::Counters &counters_;
     ClientTransport &transport_;
-    AccountRegistrar &registrar_;
+    sip::AccountRegistrar &registrar_;
     std::unordered_map<ClientId, Client> clients_;
     struct BindingOwner {
         ClientId client;
@@ -120,7 +120,7 @@ private:
     };
     std::unordered_map<sip::BindingId, BindingOwner> bindings_;
     sip::BindingId last_binding_ = 0;
-    CallControl &calls_;
+    sip::CallControl &calls_;
     media::MediaEngine *media_;
     std::unordered_map<sip::CallId, Session> sessions_;
     sip::CallId last_call_ = 0;

@@ -117,15 +117,15 @@ sdp::GatewayRtp Gateway::gateway_rtp(const Session &session) const {
 }
 
 std::optional<std::string> Gateway::call_limit_problem(const Client &client) const {
-    if (sessions_.size() >= configuration_.max_calls) return limit_reached(Refusal::max_calls, configuration_.max_calls);
+    if (sessions_.size() >= configuration_.max_calls) return limit_reached(stats::Refusal::max_calls, configuration_.max_calls);
     if (client.sessions.size() >= configuration_.max_calls_per_connection)
-        return limit_reached(Refusal::max_calls_per_connection, configuration_.max_calls_per_connection);
+        return limit_reached(stats::Refusal::max_calls_per_connection, configuration_.max_calls_per_connection);
     auto in_setup = std::count_if(client.sessions.begin(), client.sessions.end(), [this](const auto &entry) {
         const Session &session = sessions_.at(entry.second);
         return !session.answered && !session.ending;
     });
     if (static_cast<std::size_t>(in_setup) >= configuration_.max_call_setups_per_connection)
-        return limit_reached(Refusal::max_call_setups_per_connection, configuration_.max_call_setups_per_connection);
+        return limit_reached(stats::Refusal::max_call_setups_per_connection, configuration_.max_call_setups_per_connection);
     return std::nullopt;
 }
 
@@ -133,7 +133,7 @@ std::optional<std::string> Gateway::phone_address_problem(const std::vector<sdp:
     for (const auto &peer : peers)
         if (peer.port != 0 && !is_unspecified(peer.address))  // hold: no destination at all
             if (auto refusal = address_policy_.refusal(peer.address)) {
-                counters_.refused(Refusal::media_address);
+                counters_.refused(stats::Refusal::media_address);
                 return "media address not allowed: " + *refusal;
             }
     return std::nullopt;
@@ -146,13 +146,13 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     if (client.sessions.count(request.session)) return "session already exists: " + request.session;
     // The registrar's digest is the proof that the client knows the account's HA1.
     if (!account->second.registered && !configuration_.allow_unregistered_calls) {
-        counters_.refused(Refusal::unregistered_call);
+        counters_.refused(stats::Refusal::unregistered_call);
         return "account not registered: " + request.account + " (register it before calling)";
     }
     std::string host = protocol::call_target_host(request.uri);
     if (access::parse_address(host))
         if (auto refusal = address_policy_.refusal(host)) {
-            counters_.refused(Refusal::destination_address);
+            counters_.refused(stats::Refusal::destination_address);
             return "destination not allowed: " + *refusal;
         }
     if (auto limit = call_limit_problem(client)) return limit;
@@ -163,7 +163,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
     if (count_bridged(browser.lines) > configuration_.max_media_lines)
-        return limit_reached(Refusal::max_media_lines, configuration_.max_media_lines);
+        return limit_reached(stats::Refusal::max_media_lines, configuration_.max_media_lines);
     sip::CallId call = ++last_call_;
     auto ports = reserve_media(call, browser.lines);
     if (!ports) return std::string("no media ports available");
@@ -317,7 +317,7 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
     } else if (!phone || !media_) {
         refusal = phone ? "calls are not available yet" : std::get<std::string>(offer);
     } else if (count_bridged(phone->lines) > configuration_.max_media_lines) {
-        refusal = limit_reached(Refusal::max_media_lines, configuration_.max_media_lines);
+        refusal = limit_reached(stats::Refusal::max_media_lines, configuration_.max_media_lines);
     } else {
         refusal = phone_address_problem(phone->peers);
     }

@@ -18,7 +18,7 @@ std::uint16_t read_id(const struct mbuf &message) {
 
 }  // namespace
 
-DnsFilter::DnsFilter(const access::AddressPolicy &policy, const log::Logger &logger, gateway::Counters &counters)
+DnsFilter::DnsFilter(const access::AddressPolicy &policy, const log::Logger &logger, stats::Counters &counters)
     : policy_(policy), logger_(logger), counters_(counters) {}
 
 DnsFilter::~DnsFilter() {
@@ -86,7 +86,7 @@ void DnsFilter::answer(struct mbuf &message) {
         (void)udp_send(resolver_side_, &resolver, &message);
         return;
     }
-    counters_.refused(gateway::Refusal::destination_address);
+    counters_.refused(stats::Refusal::destination_address);
     if (std::string line = refusal_log_.admit("DNS answer refused: " + *verdict.refusal); !line.empty())
         logger_.info(line);
     struct mbuf *refused = mbuf_alloc(verdict.refused.size());

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "access/address_policy.hpp"
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "log/log_budget.hpp"
 #include "log/logger.hpp"
 
@@ -21,7 +21,7 @@ namespace sylk::sip {
 
 class DnsFilter {
 public:
-    DnsFilter(const access::AddressPolicy &policy, const log::Logger &logger, gateway::Counters &counters);
+    DnsFilter(const access::AddressPolicy &policy, const log::Logger &logger, stats::Counters &counters);
     ~DnsFilter();
     DnsFilter(const DnsFilter &) = delete;
     DnsFilter &operator=(const DnsFilter &) = delete;
@@ -39,7 +39,7 @@ private:
 
     const access::AddressPolicy &policy_;
     const log::Logger &logger_;
-    gateway::Counters &counters_;
+    stats::Counters &counters_;
     log::LogBudget refusal_log_;
     struct udp_sock *resolver_side_ = nullptr;  // 127.0.0.1: libre's resolver asks here
     struct udp_sock *server_side_v4_ = nullptr;

@@ -182,7 +182,7 @@ int Registration::send_handler(enum sip_transp transport, const struct sa *sourc
     char host[64];
     if (sa_ntop(destination, host, sizeof host) == 0)
         if (auto refusal = self->context_.address_policy.refusal(host)) {
-            self->context_.counters.refused(gateway::Refusal::destination_address);
+            self->context_.counters.refused(stats::Refusal::destination_address);
             self->context_.logger.info("binding " + std::to_string(self->spec_.id) +
                                        ": REGISTER not sent: " + *refusal);
             return EACCES;

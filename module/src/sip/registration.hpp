@@ -4,7 +4,7 @@
 #pragma once
 
 #include "access/address_policy.hpp"
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "log/logger.hpp"
 #include "sip/digest.hpp"
 #include "sip/deadline_queue.hpp"
@@ -41,7 +41,7 @@ struct RegistrationContext {
     DeadlineQueue &deadlines;
     const log::Logger &logger;
     const access::AddressPolicy &address_policy;  // where REGISTERs may go (DNS answers included)
-    gateway::Counters &counters;
+    stats::Counters &counters;
     // libre's TLS context when registrars' certificates are checked against the route's
     // name (tls_verification.hpp): each TLS request tells it which domain it is for.
     SSL_CTX *registrar_tls = nullptr;

@@ -81,7 +81,7 @@ void route_libre_output(const log::Logger *logger) {
 
 class SipAgent::Loop {
 public:
-    Loop(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
+    Loop(const config::Configuration &configuration, const log::Logger &logger, stats::Counters &counters,
          RegistrationListener &registrations, CallListener &calls)
         : configuration_(configuration), logger_(logger), counters_(counters), listener_(registrations),
           call_listener_(calls) {
@@ -309,7 +309,7 @@ private:
     // (CANCEL, or 480 for an incoming one) with a reason, and frees what it holds.
     void start_setup_timer(CallId id) {
         call_deadlines_->schedule(id, configuration_.call_setup_timeout * 1000ull, [this, id] {
-            counters_.refused(gateway::Refusal::call_setup_timeout);
+            counters_.refused(stats::Refusal::call_setup_timeout);
             if (auto it = calls_.find(id); it != calls_.end())
                 it->second->give_up("408 Request Timeout (not answered within " +
                                     std::to_string(configuration_.call_setup_timeout) + " s)");
@@ -367,7 +367,7 @@ private:
         if (!registrar || !sa_cmp(&*registrar, &message->src, SA_ADDR)) {
             char source[64] = "?";
             (void)sa_ntop(&message->src, source, sizeof source);
-            counters_.refused(gateway::Refusal::incoming_source);
+            counters_.refused(stats::Refusal::incoming_source);
             if (std::string line = refusal_log_.admit(std::string("refused an INVITE from ") + source +
                                                       ": not the binding's registrar");
                 !line.empty())
@@ -421,7 +421,7 @@ private:
 
     const config::Configuration &configuration_;
     const log::Logger &logger_;
-    gateway::Counters &counters_;
+    stats::Counters &counters_;
     RegistrationListener &listener_;
     CallListener &call_listener_;
     SendWindow window_{kRegistrationsInFlight};
@@ -450,7 +450,7 @@ private:
     bool shutting_down_ = false;
 };
 
-SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
+SipAgent::SipAgent(const config::Configuration &configuration, const log::Logger &logger, stats::Counters &counters,
                    RegistrationListener &registrations, CallListener &calls)
     : loop_(std::make_unique<Loop>(configuration, logger, counters, registrations, calls)) {}
 

@@ -6,9 +6,9 @@
 #pragma once
 
 #include "config/configuration.hpp"
-#include "gateway/account_registrar.hpp"
-#include "gateway/call_control.hpp"
-#include "gateway/counters.hpp"
+#include "sip/account_registrar.hpp"
+#include "sip/call_control.hpp"
+#include "stats/counters.hpp"
 #include "log/logger.hpp"
 #include "sip/call_types.hpp"
 #include "sip/registration_types.hpp"
@@ -18,9 +18,9 @@
 
 namespace sylk::sip {
 
-class SipAgent final : public gateway::AccountRegistrar, public gateway::CallControl {
+class SipAgent final : public sip::AccountRegistrar, public sip::CallControl {
 public:
-    SipAgent(const config::Configuration &configuration, const log::Logger &logger, gateway::Counters &counters,
+    SipAgent(const config::Configuration &configuration, const log::Logger &logger, stats::Counters &counters,
              RegistrationListener &registrations, CallListener &calls);
     ~SipAgent() override;  // stops the loop if still running; never throws
     SipAgent(const SipAgent &) = delete;

@@ -77,7 +77,7 @@ public:
     using ConnectionPtr = typename Server::connection_ptr;
 
     Endpoint(boost::asio::io_context &io, const config::Configuration &configuration,
-             const log::Logger &logger, gateway::Counters &counters)
+             const log::Logger &logger, stats::Counters &counters)
         : io_(io), configuration_(configuration), logger_(logger), counters_(counters), ping_timer_(io) {
         for (const auto &network : configuration.admin_networks)
             if (auto parsed = access::parse_network(network)) admin_networks_.push_back(*parsed);
@@ -155,7 +155,7 @@ public:
         // A client that does not read would otherwise grow this queue without end.
         if (it->second->get_buffered_amount() > configuration_.max_send_queue_bytes &&
             it->second->get_state() == ws::session::state::open) {
-            counters_.refused(gateway::Refusal::max_send_queue_bytes);
+            counters_.refused(stats::Refusal::max_send_queue_bytes);
             logger_.warning("closing connection from " + it->second->get_remote_endpoint() + ": " +
                             std::to_string(it->second->get_buffered_amount()) +
                             " bytes unread (max_send_queue_bytes)");
@@ -196,13 +196,13 @@ private:
         }
         // Connections' limits: everyone together, then each address (a NAT may hold many users).
         if (connections_.size() >= configuration_.max_connections) {
-            refuse_busy(connection, gateway::Refusal::max_connections, configuration_.max_connections);
+            refuse_busy(connection, stats::Refusal::max_connections, configuration_.max_connections);
             return false;
         }
         std::string address = remote_address(connection);
         if (auto count = connections_per_address_.find(address);
             count != connections_per_address_.end() && count->second >= configuration_.max_connections_per_ip) {
-            refuse_busy(connection, gateway::Refusal::max_connections_per_ip, configuration_.max_connections_per_ip);
+            refuse_busy(connection, stats::Refusal::max_connections_per_ip, configuration_.max_connections_per_ip);
             return false;
         }
         if (!configuration_.web_origins.any &&
@@ -218,16 +218,16 @@ private:
     }
 
     // 503 with Retry-After: the limit is the server's, not the client's fault.
-    void refuse_busy(const ConnectionPtr &connection, gateway::Refusal limit, std::size_t value) {
+    void refuse_busy(const ConnectionPtr &connection, stats::Refusal limit, std::size_t value) {
         counters_.refused(limit);
         if (std::string line = refusal_log_.admit("refused connection from " + connection->get_remote_endpoint() +
-                                                  ": limit reached: " + gateway::refusal_name(limit) + " (" +
+                                                  ": limit reached: " + stats::refusal_name(limit) + " (" +
                                                   std::to_string(value) + ")");
             !line.empty())
             logger_.warning(line);
         connection->set_status(ws::http::status_code::service_unavailable);
         connection->append_header("Retry-After", "30");
-        connection->set_body(std::string("limit reached: ") + gateway::refusal_name(limit) + "\n");
+        connection->set_body(std::string("limit reached: ") + stats::refusal_name(limit) + "\n");
     }
 
     static std::string remote_address(const ConnectionPtr &connection) {
@@ -391,7 +391,7 @@ private:
     boost::asio::io_context &io_;
     const config::Configuration &configuration_;
     const log::Logger &logger_;
-    gateway::Counters &counters_;
+    stats::Counters &counters_;
     std::vector<access::Network> admin_networks_;
     std::function<std::string()> render_metrics_;
     Server server_;
@@ -410,7 +410,7 @@ private:
 
 std::unique_ptr<WebEndpoint> WebEndpoint::create(boost::asio::io_context &io,
                                                  const config::Configuration &configuration,
-                                                 const log::Logger &logger, gateway::Counters &counters) {
+                                                 const log::Logger &logger, stats::Counters &counters) {
     if (configuration.uses_tls()) return std::make_unique<Endpoint<TlsConfig>>(io, configuration, logger, counters);
     return std::make_unique<Endpoint<PlainConfig>>(io, configuration, logger, counters);
 }

@@ -6,7 +6,7 @@
 #include "config/configuration.hpp"
 #include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
-#include "gateway/counters.hpp"
+#include "stats/counters.hpp"
 #include "log/logger.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -27,7 +27,7 @@ public:
     // ws or wss, as the configuration says.
     static std::unique_ptr<WebEndpoint> create(boost::asio::io_context &io,
                                                const config::Configuration &configuration,
-                                               const log::Logger &logger, gateway::Counters &counters);
+                                               const log::Logger &logger, stats::Counters &counters);
 
     // What receives client events (the gateway); set once before listen().
     virtual void attach(gateway::ClientEvents &events) = 0;

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace sylk::gateway {
+namespace sylk::stats {
 
 // Why something a client or a SIP peer asked for was refused: one counter each.
 enum class Refusal : std::size_t {
@@ -64,4 +64,4 @@ struct Counters {
     }
 };
 
-}  // namespace sylk::gateway
+}  // namespace sylk::stats

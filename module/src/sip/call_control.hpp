@@ -1,0 +1,23 @@
+// The SIP side's face for calls, as the gateway uses it. Implemented by SipAgent;
+// calls are posted to the SIP thread and return at once; what happens comes back as
+// CallUpdate through a CallListener (the gateway's WebThreadRelay).
+#pragma once
+
+#include "sip/call_types.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace sylk::sip {
+
+class CallControl {
+public:
+    virtual ~CallControl() = default;
+    virtual void place_call(OutgoingCallSpec spec) = 0;
+    virtual void answer_call(CallId call, std::string sdp) = 0;
+    // CANCEL an unanswered outgoing call, decline an unanswered incoming one with
+    // `decline_code`, or BYE an answered one.
+    virtual void end_call(CallId call, std::uint16_t decline_code) = 0;
+};
+
+}  // namespace sylk::sip
