@@ -1,9 +1,9 @@
 // Raw bytes from the network -> libre's sip_msg_decode -> what the SIP side reads of a
 // request: the binding an INVITE is for (sip::invite_contact_user), who calls
 // (sip::describe_incoming_invite, as SipCall reports an incoming call), whether its
-// offer can be bridged (sip::incoming_offer_refusal, the 488 check of incoming_call),
-// and the incoming_session event the browser then gets (protocol::encode_incoming_session,
-// UTF-8 repaired as the gateway sends it).
+// offer can be bridged (the reading call::CallSession::receive makes: sdp::parse and
+// sdp::read_phone_offer; 488 otherwise), and the incoming_session event the browser then
+// gets (protocol::encode_incoming_session, UTF-8 repaired as the gateway sends it).
 // CANCEL, BYE, ACK and re-INVITEs are decoded too (libre's sipsess takes them from there).
 #include "check.hpp"
 #include "libre_input.hpp"
@@ -36,26 +36,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     FUZZ_CHECK(caller.display_name.has_value() == pl_isset(&message->from.dname));
     FUZZ_CHECK(caller.sdp == message_body(message));
 
-    auto refusal = incoming_offer_refusal(caller.sdp);
-    if (!refusal) {
-        // Offered to a browser: an offer with a line to bridge, the event valid JSON
-        // whatever bytes the caller's name and address hold.
-        auto parsed = sylk::sdp::parse(caller.sdp);
-        FUZZ_CHECK(std::holds_alternative<sylk::sdp::SessionDescription>(parsed));
-        auto offer = sylk::sdp::read_phone_offer(std::get<sylk::sdp::SessionDescription>(parsed));
-        FUZZ_CHECK(std::holds_alternative<sylk::sdp::PhoneDescription>(offer));
-        // As the gateway sends it: UTF-8 repaired (gateway/gateway.cpp), since a caller's
-        // name or address may hold any bytes.
-        std::string event = sylk::text::utf8_repaired(sylk::protocol::encode_incoming_session(
-            "alice@example.com", "0123456789abcdef", caller.originator, caller.display_name, "v=0\r\n"));
-        boost::json::error_code error;
-        boost::json::value decoded = boost::json::parse(event, error);
-        FUZZ_CHECK(!error && decoded.is_object());
-        const auto &event_data = decoded.as_object().at("data").as_object();
-        FUZZ_CHECK(event_data.at("originator").is_string());
-        FUZZ_CHECK(event_data.contains("display_name") == caller.display_name.has_value());
-    } else {
-        FUZZ_CHECK(*refusal == (caller.sdp.empty() ? "no SDP offer" : "no media that can be bridged"));
-    }
+    auto parsed = sylk::sdp::parse(caller.sdp);
+    auto *description = std::get_if<sylk::sdp::SessionDescription>(&parsed);
+    if (!description || !std::holds_alternative<sylk::sdp::PhoneDescription>(sylk::sdp::read_phone_offer(*description)))
+        return 0;  // refused with 488
+    // Offered to a browser: the event valid JSON whatever bytes the caller's name and
+    // address hold. As the gateway sends it: UTF-8 repaired (gateway/gateway.cpp).
+    std::string event = sylk::text::utf8_repaired(sylk::protocol::encode_incoming_session(
+        "alice@example.com", "0123456789abcdef", caller.originator, caller.display_name, "v=0\r\n"));
+    boost::json::error_code error;
+    boost::json::value decoded = boost::json::parse(event, error);
+    FUZZ_CHECK(!error && decoded.is_object());
+    const auto &event_data = decoded.as_object().at("data").as_object();
+    FUZZ_CHECK(event_data.at("originator").is_string());
+    FUZZ_CHECK(event_data.contains("display_name") == caller.display_name.has_value());
     return 0;
 }

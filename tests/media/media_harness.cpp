@@ -9,6 +9,7 @@
 //   stdout: "EVENT established <id>" / "EVENT ended <id> <reason>" as the engine reports them
 //   stdin:  "CLOSE" (or end of input): the session is closed, the engine stopped, exit 0.
 // Anything that goes wrong: "ERROR <why>" and exit 1.
+#include "call/relay_plan.hpp"
 #include "config/configuration.hpp"
 #include "log/logger.hpp"
 #include "media/media_engine_impl.hpp"
@@ -19,7 +20,6 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
-#include <random>
 #include <string>
 
 namespace {
@@ -40,14 +40,6 @@ std::string read_block() {
     std::string text, line;
     while (std::getline(std::cin, line) && line != "END") text += line + "\n";
     return text;
-}
-
-std::string token(std::size_t length) {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    std::random_device random;
-    std::string out;
-    for (std::size_t i = 0; i < length; ++i) out += alphabet[random() % (sizeof alphabet - 1)];
-    return out;
 }
 
 sylk::sdp::SessionDescription parse(const std::string &text) {
@@ -71,26 +63,6 @@ public:
     }
 };
 
-std::vector<sylk::media::BridgedLine> bridged(const std::vector<sylk::sdp::MediaLine> &lines,
-                                              const std::vector<sylk::sdp::RtpPeer> &peers,
-                                              const sylk::media::PortReservation &ports) {
-    std::vector<sylk::media::BridgedLine> out;
-    for (std::size_t index = 0; index < lines.size(); ++index) {
-        if (!lines[index].bridged) continue;
-        sylk::media::BridgedLine line;
-        line.kind = lines[index].kind;
-        line.payload_types = lines[index].payload_types;
-        if (line.payload_types.empty())
-            for (const auto &codec : lines[index].codecs)
-                if (auto number = sylk::sdp::payload_type_number(codec.payload_type))
-                    line.payload_types.push_back({*number, *number, codec.clock_rate()});
-        line.phone_port = ports.phone_ports.at(out.size());
-        if (index < peers.size()) line.phone = peers[index];
-        out.push_back(std::move(line));
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -113,29 +85,25 @@ int main(int argc, char **argv) {
     auto offer = sylk::sdp::read_browser_offer(parse(read_block()));
     if (auto *reason = std::get_if<std::string>(&offer)) die("browser offer: " + *reason);
     auto &browser = std::get<sylk::sdp::BrowserDescription>(offer);
-    std::size_t bridged_count = 0;
-    for (const auto &line : browser.lines) bridged_count += line.bridged ? 1 : 0;
     sylk::media::MediaSessionSpec spec;
     spec.id = 1;
-    auto ports = engine->reserve_ports(spec.id, bridged_count);
+    auto ports = engine->reserve_ports(spec.id, sylk::call::count_bridged(browser.lines));
     if (!ports) die("no media ports available");
     spec.ports = *ports;
-    spec.local_ice_ufrag = token(8);
-    spec.local_ice_pwd = token(24);
-    spec.browser = browser.peer;
-    spec.lines = bridged(browser.lines, {}, spec.ports);
+    spec.local_ice_ufrag = sylk::call::random_ice_token(8);
+    spec.local_ice_pwd = sylk::call::random_ice_token(24);
+    spec.browser = sylk::call::browser_parameters(browser.peer);
+    spec.lines = sylk::call::bridged_lines(browser.lines, nullptr, {}, spec.ports);
     engine->open(spec);
 
-    sylk::sdp::GatewayRtp rtp{engine->media_address(), {}};
-    std::size_t next = 0;
-    for (const auto &line : browser.lines) rtp.ports.push_back(line.bridged ? spec.ports.phone_ports[next++] : 0);
+    auto rtp = sylk::call::gateway_rtp(engine->media_address(), browser.lines, spec.ports);
     say("PHONE-OFFER\n" + sylk::sdp::serialize(sylk::sdp::write_phone_offer(browser.lines, rtp, "1")) + "END");
 
     // The phone's answer: where it receives, which codecs; then the browser's answer.
     auto answer = sylk::sdp::read_phone_answer(parse(read_block()), browser.lines);
     if (auto *reason = std::get_if<std::string>(&answer)) die("phone answer: " + *reason);
     auto &phone = std::get<sylk::sdp::PhoneDescription>(answer);
-    spec.lines = bridged(phone.lines, phone.peers, spec.ports);
+    spec.lines = sylk::call::bridged_lines(browser.lines, &phone.lines, phone.peers, spec.ports);
     spec.negotiated = true;  // the browser answer goes out next
     engine->update(spec);
     sylk::sdp::GatewayWebRtc webrtc{engine->media_address(), spec.ports.browser_port, spec.local_ice_ufrag,

@@ -1,13 +1,16 @@
 #include "gateway/gateway.hpp"
+#include "recording_sides.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 using namespace sylk;
+using testing::call_update;
+using testing::fixture_sdp;
+using testing::RecordingCalls;
+using testing::RecordingMedia;
 
 namespace {
 
@@ -26,36 +29,6 @@ struct RecordingRegistrar : sip::AccountRegistrar {
     void register_binding(sip::BindingSpec spec) override { registered.push_back(std::move(spec)); }
     void unregister_binding(sip::BindingId binding) override { unregistered.push_back(binding); }
     void remove_binding(sip::BindingId binding) override { removed.push_back(binding); }
-};
-
-// Records what the gateway asks of the SIP side for calls.
-struct RecordingCalls : sip::CallControl {
-    std::vector<sip::OutgoingCallSpec> placed;
-    std::vector<std::pair<sip::CallId, std::string>> answered;
-    std::vector<std::pair<sip::CallId, std::uint16_t>> ended;
-    void place_call(sip::OutgoingCallSpec spec) override { placed.push_back(std::move(spec)); }
-    void answer_call(sip::CallId call, std::string sdp) override { answered.emplace_back(call, std::move(sdp)); }
-    void end_call(sip::CallId call, std::uint16_t code) override { ended.emplace_back(call, code); }
-};
-
-// Records what the gateway asks of the media side; hands out ports from 50000 up.
-struct RecordingMedia : media::MediaEngine {
-    std::vector<media::MediaSessionSpec> opened, updated;
-    std::vector<media::MediaSessionId> closed;
-    std::uint16_t next_port = 50000;
-    bool exhausted = false;
-    std::string fingerprint() const override { return "AA:BB"; }
-    std::string media_address() const override { return "127.0.0.1"; }
-    std::optional<media::PortReservation> reserve_ports(media::MediaSessionId, std::size_t lines) override {
-        if (exhausted) return std::nullopt;
-        media::PortReservation ports{next_port, {}};
-        next_port += 2;
-        for (std::size_t i = 0; i < lines; ++i, next_port += 2) ports.phone_ports.push_back(next_port);
-        return ports;
-    }
-    void open(media::MediaSessionSpec spec) override { opened.push_back(std::move(spec)); }
-    void update(media::MediaSessionSpec spec) override { updated.push_back(std::move(spec)); }
-    void close(media::MediaSessionId id) override { closed.push_back(id); }
 };
 
 struct Fixture {
@@ -90,27 +63,11 @@ std::string remove_request(const std::string &account) {
     return R"({"sylkrtc":"remove_account","transaction":"R","account":")" + account + "\"}";
 }
 
-std::string fixture_sdp(const std::string &name) {
-    std::ifstream file(std::string(SYLK_FIXTURES_DIR) + "/sdp/" + name);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
 std::string json_request(boost::json::object message) { return boost::json::serialize(message); }
 
 std::string create_request(const std::string &session, const std::string &sdp) {
     return json_request({{"sylkrtc", "session-create"}, {"transaction", "C"}, {"account", "alice@example.com"},
                          {"session", session}, {"uri", "bob@example.com"}, {"sdp", sdp}});
-}
-
-sip::CallUpdate call_update(sip::CallId id, sip::CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {}) {
-    sip::CallUpdate update;
-    update.id = id;
-    update.kind = kind;
-    update.sdp = std::move(sdp);
-    update.reason = std::move(reason);
-    return update;
 }
 
 sip::CallUpdate incoming_call(sip::CallId id, sip::BindingId binding, std::optional<std::string> display_name,

@@ -12,7 +12,10 @@ Gateway::Gateway(const config::Configuration &configuration, const log::Logger &
     : configuration_(configuration),
       address_policy_(access::gateway_policy(configuration.allowed_networks, configuration.own_addresses())),
       logger_(logger), counters_(counters), transport_(transport),
-      registrar_(registrar), calls_(calls), media_(media) {}
+      registrar_(registrar), calls_(calls), media_(media) {
+    if (media_) call_services_.emplace(call::CallServices{*media_, calls_, address_policy_, counters_, logger_,
+                                                          configuration_.max_media_lines});
+}
 
 void Gateway::client_opened(ClientId client, std::string peer) {
     double rate = configuration_.max_requests_per_second;
@@ -60,7 +63,8 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     counters_.requests.fetch_add(1, std::memory_order_relaxed);
     std::optional<std::string> refusal;
     if (!state.requests.take())
-        refusal = limit_reached(stats::Refusal::max_requests_per_second, configuration_.max_requests_per_second) +
+        refusal = counters_.limit_reached(stats::Refusal::max_requests_per_second,
+                                          configuration_.max_requests_per_second) +
                   "; slow down";
     else
         refusal = handle(state, decoded.request);
@@ -75,11 +79,6 @@ void Gateway::send(ClientId client, const Client &state, std::string text) {
     transport_.send_text(client, text::utf8_repaired(std::move(text)));
 }
 
-std::string Gateway::limit_reached(stats::Refusal limit, std::size_t value) const {
-    counters_.refused(limit);
-    return "limit reached: " + std::string(stats::refusal_name(limit)) + " (" + std::to_string(value) + ")";
-}
-
 std::optional<std::string> Gateway::handle(Client &client, const protocol::Request &request) {
     return std::visit([&](const auto &typed) { return handle(client, typed); }, request);
 }
@@ -89,7 +88,8 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
         return "domain not allowed: " + request.address.domain;
     if (client.accounts.count(request.account)) return "account already added: " + request.account;
     if (client.accounts.size() >= configuration_.max_accounts_per_connection)
-        return limit_reached(stats::Refusal::max_accounts_per_connection, configuration_.max_accounts_per_connection);
+        return counters_.limit_reached(stats::Refusal::max_accounts_per_connection,
+                                       configuration_.max_accounts_per_connection);
     sip::BindingId binding = ++last_binding_;
     client.accounts.emplace(request.account, Account{request.address.user, request.address.domain, request.ha1,
                                                      request.display_name, binding});

@@ -5,17 +5,17 @@
 
 #include "access/address_policy.hpp"
 #include "access/token_bucket.hpp"
+#include "call/call_session.hpp"
 #include "config/configuration.hpp"
-#include "sip/account_registrar.hpp"
-#include "sip/call_control.hpp"
 #include "gateway/client_events.hpp"
 #include "gateway/client_transport.hpp"
-#include "stats/counters.hpp"
 #include "log/log_budget.hpp"
 #include "log/logger.hpp"
 #include "media/media_engine.hpp"
 #include "protocol/requests.hpp"
-#include "sdp/media_plan.hpp"
+#include "sip/account_registrar.hpp"
+#include "sip/call_control.hpp"
+#include "stats/counters.hpp"
 
 #include <map>
 #include <optional>
@@ -60,20 +60,13 @@ private:
         access::TokenBucket requests;  // max_requests_per_second
     };
 
-    // One call of a client: its SIP call, its media, and what each side offered.
+    // One call of a client: the client's name for it, and the call itself.
     struct Session {
         ClientId client = 0;
-        std::string id;       // as the client knows it
-        std::string account;  // user@domain
-        bool incoming = false;
-        bool answered = false;
-        bool accepted_told = false;  // the client has had `accepted` (incoming: once the call is up)
-        bool ending = false;  // terminate asked; the SIP side's `ended` is awaited
-        std::string end_reason;  // when the gateway ended it (media), told instead of the SIP reason
-        std::string originator;           // incoming: user@domain of the caller
-        std::vector<sdp::MediaLine> offered;  // the offerer's lines (browser's or phone's)
-        std::vector<sdp::RtpPeer> phone_peers;  // incoming: from the phone's offer
-        media::MediaSessionSpec media;
+        std::string id;          // as the client knows it
+        std::string account;     // user@domain
+        std::string originator;  // incoming: user@domain of the caller
+        call::CallSession call;
     };
 
     // Returns the error text, or nothing when the request is accepted.
@@ -88,24 +81,14 @@ private:
     std::optional<std::string> handle(Client &client, const protocol::SessionTerminate &request);
 
     void send(ClientId client, const Client &state, std::string text);
-    // "limit reached: NAME (VALUE)", counted.
-    std::string limit_reached(stats::Refusal limit, std::size_t value) const;
     // Why `client` may not start another call now (a limit), or nothing.
     std::optional<std::string> call_limit_problem(const Client &client) const;
-    // Why the phone's media addresses may not be sent to, or nothing.
-    std::optional<std::string> phone_address_problem(const std::vector<sdp::RtpPeer> &peers) const;
     void forget_binding(const Account &account);
 
     // gateway_calls.cpp
     void incoming_call(const sip::CallUpdate &update);
-    void call_answered(Session &session, const std::string &phone_sdp);
-    void tell_accepted(Session &session);  // incoming calls: `accepted` once, before `established`
-    void end_session(sip::CallId call, const std::string &reason);  // tells the client, frees the media
+    void tell(const Session &session, const call::ClientNotices &notices);  // in sylkRTC-1 words
     void end_calls_of(Client &client);
-    void count_ended(const Session &session);  // the active count down, the ended totals up
-    std::optional<media::PortReservation> reserve_media(sip::CallId call, const std::vector<sdp::MediaLine> &lines);
-    sdp::GatewayWebRtc gateway_webrtc(const Session &session) const;
-    sdp::GatewayRtp gateway_rtp(const Session &session) const;
 
     const config::Configuration &configuration_;
     const access::AddressPolicy address_policy_;  // where SIP targets and phones' media may be
@@ -122,6 +105,7 @@ private:
     sip::BindingId last_binding_ = 0;
     sip::CallControl &calls_;
     media::MediaEngine *media_;
+    std::optional<call::CallServices> call_services_;  // with media only: no call starts without it
     std::unordered_map<sip::CallId, Session> sessions_;
     sip::CallId last_call_ = 0;
 };

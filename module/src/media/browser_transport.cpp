@@ -39,7 +39,7 @@ int BrowserTransport::attach() {
     return err;
 }
 
-void BrowserTransport::set_browser(const sdp::WebRtcParameters &browser) {
+void BrowserTransport::set_browser(const BrowserParameters &browser) {
     browser_ = browser;
     ice_.set_remote_ufrag(browser.ice_ufrag);
     secure();

@@ -9,11 +9,11 @@
 
 #include "media/browser_port.hpp"
 #include "media/ice_lite_responder.hpp"
+#include "media/media_engine.hpp"
 #include "media/re_ptr.hpp"
 #include "media/send_order.hpp"
 #include "media/srtcp_guard.hpp"
 #include "media/srtp_gcm.hpp"
-#include "sdp/media_plan.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -49,7 +49,7 @@ public:
     int attach();
     // The browser's ICE and DTLS parameters (from its SDP); checks the fingerprint at
     // once when DTLS is already up (a browser answering our offer may be that fast).
-    void set_browser(const sdp::WebRtcParameters &browser);
+    void set_browser(const BrowserParameters &browser);
 
     // Encrypt in place and send to the browser; dropped (and counted) until secured.
     // Whether it went.
@@ -96,7 +96,7 @@ private:
     BrowserPort &port_;
     std::string local_ufrag_;
     IceLiteResponder ice_;
-    std::optional<sdp::WebRtcParameters> browser_;
+    std::optional<BrowserParameters> browser_;
     bool attached_ = false;
     RePtr<struct tls_conn> connection_;
     RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys (SRTCP: the guard's own)

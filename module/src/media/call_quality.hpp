@@ -49,7 +49,7 @@ private:
     };
     struct Line {
         std::string kind;
-        std::vector<sdp::PayloadTypePair> payload_types;
+        std::vector<PayloadTypePair> payload_types;
         Direction browser_to_phone;
         Direction phone_to_browser;
     };

@@ -10,8 +10,6 @@
 // What a session has to say comes back through MediaListener, on its worker thread.
 #pragma once
 
-#include "sdp/media_plan.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +20,29 @@ namespace sylk::media {
 
 using MediaSessionId = std::uint64_t;
 
+// Where the phone receives one line's RTP (RTCP on port + 1), as its SDP said.
+struct RtpPeer {
+    std::string address;
+    std::uint16_t port = 0;  // 0: nowhere (refused line, or not known yet)
+};
+
+// One codec's payload type number on each side of a line (the relay rewrites them).
+struct PayloadTypePair {
+    std::uint8_t browser = 0;
+    std::uint8_t phone = 0;
+    std::uint32_t clock_rate = 0;  // RTP timestamp units per second, for jitter at hang-up
+};
+
+// What the browser's SDP says of its ICE and DTLS: whom to accept checks and a
+// handshake from.
+struct BrowserParameters {
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    std::string fingerprint_algorithm;  // "sha-256"
+    std::string fingerprint;            // "AB:CD:..."
+    std::string setup;                  // "actpass", "active", "passive"
+};
+
 // Ports held for one session until it is closed.
 struct PortReservation {
     std::uint16_t browser_port = 0;          // the ICE-lite candidate: the worker's, shared (RTP and RTCP, muxed)
@@ -31,9 +52,9 @@ struct PortReservation {
 // One m-line carried on both sides.
 struct BridgedLine {
     std::string kind;  // "audio" or "video"
-    std::vector<sdp::PayloadTypePair> payload_types;  // which browser type is which phone type
+    std::vector<PayloadTypePair> payload_types;  // which browser type is which phone type
     std::uint16_t phone_port = 0;  // ours, towards the phone (from the reservation)
-    sdp::RtpPeer phone;            // where the phone receives; port 0 until its SDP is known
+    RtpPeer phone;                 // where the phone receives; port 0 until its SDP is known
 };
 
 struct MediaSessionSpec {
@@ -41,7 +62,7 @@ struct MediaSessionSpec {
     PortReservation ports;
     std::string local_ice_ufrag;  // ours, as written in the browser-side SDP
     std::string local_ice_pwd;
-    std::optional<sdp::WebRtcParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
+    std::optional<BrowserParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
     std::vector<BridgedLine> lines;
     // The browser holds both SDPs (outgoing: our answer went out; incoming: its answer
     // came): it can finish ICE and DTLS now, and the deadline for them starts.

@@ -26,7 +26,7 @@ int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
     return rtcp_reader_.attach(socket, sa_af(&address));
 }
 
-int PhoneTransport::set_phone(const sdp::RtpPeer &phone) {
+int PhoneTransport::set_phone(const RtpPeer &phone) {
     if (phone.port == 0 || phone.address.empty()) {
         rtp_latch_.clear();
         rtcp_latch_.clear();

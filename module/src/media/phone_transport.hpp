@@ -8,11 +8,11 @@
 // Lives on one media worker thread; every callback comes on it.
 #pragma once
 
+#include "media/media_engine.hpp"
 #include "media/phone_ring.hpp"
 #include "media/re_ptr.hpp"
 #include "media/socket_reader.hpp"
 #include "media/source_latch.hpp"
-#include "sdp/media_plan.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +42,7 @@ public:
     // Where the phone receives (its SDP's address and port; RTCP on port + 1). A port
     // of 0 sends and takes nothing. Only a changed address or port learns the phone's
     // source again.
-    int set_phone(const sdp::RtpPeer &phone);
+    int set_phone(const RtpPeer &phone);
     bool has_phone() const { return rtp_latch_.expecting(); }
 
     // Datagrams dropped, by reason.

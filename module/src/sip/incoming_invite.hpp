@@ -1,12 +1,11 @@
 // What the SIP side reads from an INVITE that starts a call, as plain values: which
-// binding it is for, who calls, and whether its offer can be bridged. Pure: reads the
+// binding it is for, who calls, and its body (read by the call, not here). Pure: reads the
 // decoded message and nothing else, so it can be fuzzed from raw bytes
 // (fuzz/sip_request).
 #pragma once
 
 #include <optional>
 #include <string>
-#include <string_view>
 
 struct sip_msg;
 
@@ -22,9 +21,5 @@ struct IncomingCaller {
     std::string sdp;                          // the body
 };
 IncomingCaller describe_incoming_invite(const struct sip_msg &invite);
-
-// Why an INVITE with this body is answered 488 ("no SDP offer", "no media that can be
-// bridged"), or nothing when its offer has audio or video over RTP the gateway can carry.
-std::optional<std::string> incoming_offer_refusal(std::string_view body);
 
 }  // namespace sylk::sip

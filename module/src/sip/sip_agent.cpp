@@ -375,13 +375,8 @@ private:
             (void)sip_treply(nullptr, stack_, message, 403, "Forbidden");
             return;
         }
-        // Only what can be bridged is offered to a browser: an INVITE without SDP, or with
-        // no audio/video over RTP/AVP, gets 488 and leaves nothing behind.
-        if (auto refusal = incoming_offer_refusal(message_body(message))) {
-            logger_.info("refused a call for binding " + std::to_string(binding->first) + ": " + *refusal);
-            (void)sip_treply(nullptr, stack_, message, 488, "Not Acceptable Here");
-            return;
-        }
+        // Its body goes to the web side as it came: whether it can be bridged (else 488)
+        // is the call's decision (call::CallSession), and its SDP is read there once.
         CallId id = kIncomingCallBit | ++last_incoming_call_;
         calls_[id] = std::make_unique<SipCall>(*call_context_, id, binding->first, message, binding->second->contact_user());
         start_setup_timer(id);

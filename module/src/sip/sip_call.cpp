@@ -28,6 +28,7 @@ const char *reason_phrase(std::uint16_t code) {
     case 403: return "Forbidden";
     case 480: return "Temporarily Unavailable";
     case 486: return "Busy Here";
+    case 488: return "Not Acceptable Here";
     case 603: return "Decline";
     default: return "Declined";
     }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sylk::stats {
 
@@ -61,6 +62,11 @@ struct Counters {
 
     void refused(Refusal refusal) {
         refusals[static_cast<std::size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+    }
+    // Counts a refusal by a limit and gives the client's error: "limit reached: NAME (VALUE)".
+    std::string limit_reached(Refusal limit, std::size_t value) {
+        refused(limit);
+        return "limit reached: " + std::string(refusal_name(limit)) + " (" + std::to_string(value) + ")";
     }
 };
 

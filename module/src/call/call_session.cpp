@@ -1,0 +1,241 @@
+#include "call/call_session.hpp"
+
+#include "call/relay_plan.hpp"
+#include "sdp/browser_side.hpp"
+#include "sdp/phone_side.hpp"
+#include "sdp/session_description.hpp"
+
+namespace sylk::call {
+
+namespace {
+
+std::variant<sdp::SessionDescription, std::string> parse_sdp(const std::string &text) {
+    auto parsed = sdp::parse(text);
+    if (auto *error = std::get_if<sdp::ParseError>(&parsed)) return "invalid SDP: " + error->reason;
+    return std::get<sdp::SessionDescription>(std::move(parsed));
+}
+
+sdp::GatewayWebRtc gateway_webrtc(const media::MediaEngine &media, const media::MediaSessionSpec &spec) {
+    return {media.media_address(), spec.ports.browser_port, spec.local_ice_ufrag, spec.local_ice_pwd,
+            media.fingerprint()};
+}
+
+ClientNotice state_notice(std::string state, std::string sdp = {}, std::string reason = {}) {
+    return {ClientNotice::Kind::state, std::move(state), std::move(sdp), std::move(reason)};
+}
+
+// Why the phone's media addresses may not be sent to, or nothing.
+std::optional<std::string> phone_address_problem(CallServices &services, const std::vector<sdp::RtpPeer> &peers) {
+    for (const auto &peer : peers)
+        if (peer.port != 0 && !is_unspecified(peer.address))  // hold: no destination at all
+            if (auto refusal = services.address_policy.refusal(peer.address)) {
+                services.counters.refused(stats::Refusal::media_address);
+                return "media address not allowed: " + *refusal;
+            }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const char *state_name(CallState state) {
+    switch (state) {
+    case CallState::connecting: return "connecting";
+    case CallState::progress: return "progress";
+    case CallState::answering: return "answering";
+    case CallState::accepted: return "accepted";
+    case CallState::established: return "established";
+    case CallState::terminating: return "terminating";
+    case CallState::terminated: return "terminated";
+    }
+    return "?";
+}
+
+CallSession::CallSession(CallServices &services, sip::CallId id, bool incoming, std::string log_name)
+    : services_(&services), id_(id), incoming_(incoming), log_name_(std::move(log_name)) {
+    media_.id = id;
+    media_.local_ice_ufrag = random_ice_token(8);
+    media_.local_ice_pwd = random_ice_token(24);
+}
+
+std::variant<CallSession, std::string> CallSession::place(CallServices &services, sip::OutgoingCallSpec call,
+                                                          const std::string &browser_offer, std::string log_name) {
+    auto parsed = parse_sdp(browser_offer);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    auto offer = sdp::read_browser_offer(std::get<sdp::SessionDescription>(parsed));
+    if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
+    auto &browser = std::get<sdp::BrowserDescription>(offer);
+    if (count_bridged(browser.lines) > services.max_media_lines)
+        return services.counters.limit_reached(stats::Refusal::max_media_lines, services.max_media_lines);
+    auto ports = services.media.reserve_ports(call.id, count_bridged(browser.lines));
+    if (!ports) return std::string("no media ports available");
+
+    CallSession session(services, call.id, false, std::move(log_name));
+    session.offered_ = browser.lines;
+    session.media_.ports = *ports;
+    session.media_.browser = browser_parameters(browser.peer);
+    session.media_.lines = bridged_lines(session.offered_, nullptr, {}, session.media_.ports);
+    call.sdp = sdp::serialize(sdp::write_phone_offer(
+        session.offered_, gateway_rtp(services.media.media_address(), session.offered_, session.media_.ports),
+        std::to_string(call.id)));
+    services.media.open(session.media_);
+    services.sip.place_call(std::move(call));
+    services.counters.sessions.fetch_add(1, std::memory_order_relaxed);
+    return session;
+}
+
+std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &services, const sip::CallUpdate &incoming,
+                                                                std::string log_name) {
+    // The one reading of the phone's offer; refused before any port is taken.
+    if (incoming.sdp.empty()) return IncomingRefusal{488, "no SDP offer"};
+    auto parsed = parse_sdp(incoming.sdp);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return IncomingRefusal{488, *problem};
+    auto offer = sdp::read_phone_offer(std::get<sdp::SessionDescription>(parsed));
+    if (auto *reason = std::get_if<std::string>(&offer)) return IncomingRefusal{488, *reason};
+    auto &phone = std::get<sdp::PhoneDescription>(offer);
+    if (count_bridged(phone.lines) > services.max_media_lines)
+        return IncomingRefusal{488, services.counters.limit_reached(stats::Refusal::max_media_lines,
+                                                                    services.max_media_lines)};
+    if (auto problem = phone_address_problem(services, phone.peers)) return IncomingRefusal{488, *problem};
+    auto ports = services.media.reserve_ports(incoming.id, count_bridged(phone.lines));
+    if (!ports) return IncomingRefusal{488, "no media ports available"};
+
+    CallSession session(services, incoming.id, true, std::move(log_name));
+    session.offered_ = phone.lines;
+    session.phone_peers_ = phone.peers;
+    session.media_.ports = *ports;
+    session.media_.lines = bridged_lines(session.offered_, nullptr, session.phone_peers_, session.media_.ports);
+    // Media starts now: a browser's checks and DTLS hello may come before its answer.
+    services.media.open(session.media_);
+    session.browser_offer_ = sdp::serialize(sdp::write_browser_offer(
+        session.offered_, gateway_webrtc(services.media, session.media_), std::to_string(incoming.id)));
+    services.counters.sessions.fetch_add(1, std::memory_order_relaxed);
+    return session;
+}
+
+std::optional<std::string> CallSession::answer(const std::string &browser_answer) {
+    auto parsed = parse_sdp(browser_answer);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    auto answer = sdp::read_browser_answer(std::get<sdp::SessionDescription>(parsed), offered_);
+    if (auto *reason = std::get_if<std::string>(&answer)) return "invalid SDP: " + *reason;
+    auto &browser = std::get<sdp::BrowserDescription>(answer);
+    if (count_bridged(browser.lines) == 0) return std::string("invalid SDP: the answer accepts no media");
+
+    answered_ = true;
+    state_ = CallState::answering;
+    media_.browser = browser_parameters(browser.peer);
+    media_.lines = bridged_lines(offered_, &browser.lines, phone_peers_, media_.ports);
+    media_.negotiated = true;
+    services_->media.update(media_);
+    services_->sip.answer_call(
+        id_, sdp::serialize(sdp::write_phone_answer(
+                 offered_, browser.lines, gateway_rtp(services_->media.media_address(), offered_, media_.ports),
+                 std::to_string(id_))));
+    return std::nullopt;
+}
+
+void CallSession::terminate(std::uint16_t decline_code) {
+    state_ = CallState::terminating;
+    services_->sip.end_call(id_, decline_code);
+}
+
+void CallSession::end_by_gateway(std::string reason, std::uint16_t code) {
+    state_ = CallState::terminating;
+    end_reason_ = std::move(reason);
+    services_->sip.end_call(id_, code);
+}
+
+void CallSession::abandon(std::uint16_t decline_code) {
+    services_->media.close(id_);
+    if (can_terminate()) services_->sip.end_call(id_, decline_code);
+    state_ = CallState::terminated;
+    count_ended();
+}
+
+ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
+    if (state_ == CallState::terminated) return {};
+    switch (update.kind) {
+    case sip::CallUpdate::Kind::progress:
+        if (state_ == CallState::connecting) state_ = CallState::progress;
+        return {state_notice("progress")};
+    case sip::CallUpdate::Kind::answered:
+        return phone_answered(update.sdp);
+    case sip::CallUpdate::Kind::confirmed:
+        // The ACK for our 200 OK: an incoming call is up. `established` comes from the
+        // media side once ICE and DTLS are done.
+        return accepted_once_up();
+    case sip::CallUpdate::Kind::ended:
+        return ended(update.reason);
+    case sip::CallUpdate::Kind::incoming:
+        return {};
+    }
+    return {};
+}
+
+ClientNotices CallSession::phone_answered(const std::string &phone_answer) {
+    std::variant<sdp::PhoneDescription, std::string> answer = std::string();
+    auto parsed = parse_sdp(phone_answer);
+    if (auto *problem = std::get_if<std::string>(&parsed))
+        answer = *problem;
+    else
+        answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), offered_);
+    auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
+    auto address_problem = phone ? phone_address_problem(*services_, phone->peers) : std::nullopt;
+    if (!phone || count_bridged(phone->lines) == 0 || address_problem) {
+        std::string reason = !phone ? std::get<std::string>(answer) : address_problem ? *address_problem
+                                                                                       : "no media in common";
+        services_->logger.info(log_name_ + ": the phone's answer cannot be bridged: " + reason);
+        end_by_gateway("488 " + reason, 488);
+        return {};
+    }
+    answered_ = true;
+    state_ = CallState::accepted;
+    media_.lines = bridged_lines(offered_, &phone->lines, phone->peers, media_.ports);
+    media_.negotiated = true;
+    services_->media.update(media_);
+    std::string browser_answer = sdp::serialize(sdp::write_browser_answer(
+        offered_, phone->lines, gateway_webrtc(services_->media, media_), std::to_string(id_)));
+    return {state_notice("accepted", std::move(browser_answer))};
+}
+
+ClientNotices CallSession::accepted_once_up() {
+    if (!incoming_ || state_ != CallState::answering) return {};
+    state_ = CallState::accepted;
+    return {state_notice("accepted")};
+}
+
+ClientNotices CallSession::media_changed(const media::MediaEvent &event) {
+    if (state_ == CallState::terminated) return {};
+    if (event.kind == media::MediaEvent::Kind::established) {
+        ClientNotices notices = accepted_once_up();  // media may be up before the phone's ACK arrives
+        if (state_ == CallState::accepted) state_ = CallState::established;
+        notices.push_back(state_notice("established"));
+        return notices;
+    }
+    // The media ended on its own (RTP timeout, ICE consent, DTLS): the call ends too.
+    services_->logger.info(log_name_ + ": media ended: " + event.reason);
+    if (can_terminate()) end_by_gateway(event.reason, 488);
+    return {};
+}
+
+ClientNotices CallSession::ended(const std::string &sip_reason) {
+    ClientNotices notices;
+    // Missed: the caller gave up (or the call failed) before the browser answered; a
+    // call the browser declined itself is not missed.
+    if (incoming_ && !answered_ && state_ != CallState::terminating)
+        notices.push_back({ClientNotice::Kind::missed, {}, {}, {}});
+    services_->media.close(id_);
+    notices.push_back(state_notice("terminated", {}, end_reason_.empty() ? sip_reason : end_reason_));
+    state_ = CallState::terminated;
+    count_ended();
+    return notices;
+}
+
+void CallSession::count_ended() const {
+    auto &counters = services_->counters;
+    counters.sessions.fetch_sub(1, std::memory_order_relaxed);
+    auto &total = incoming_ ? (answered_ ? counters.calls_incoming_answered : counters.calls_incoming_unanswered)
+                            : (answered_ ? counters.calls_outgoing_answered : counters.calls_outgoing_unanswered);
+    total.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace sylk::call

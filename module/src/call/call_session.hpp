@@ -1,0 +1,119 @@
+// One call, from its first offer to its end: its state, its SDP plan (what each side
+// offered and answered), the media session that relays it and the SIP call that
+// signals it. Every SDP decision of a call is taken here; the SIP side only carries
+// bodies, the media side only relays. Lives on the web thread; tells its client
+// through the notices it returns (the gateway writes them in the client's protocol).
+#pragma once
+
+#include "access/address_policy.hpp"
+#include "log/logger.hpp"
+#include "media/media_engine.hpp"
+#include "sdp/media_plan.hpp"
+#include "sip/call_control.hpp"
+#include "sip/call_types.hpp"
+#include "stats/counters.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sylk::call {
+
+// Where a call is. Early media and the updating states come with their features.
+enum class CallState {
+    connecting,   // outgoing: our INVITE is out; incoming: offered to the browser, ringing
+    progress,     // outgoing: the phone sent a provisional answer (it rings)
+    answering,    // incoming: the browser answered, our 200 awaits its ACK
+    accepted,     // both answers are in: the client was told `accepted`
+    established,  // ICE and DTLS are done, media flows
+    terminating,  // the gateway ended it; the SIP side's `ended` is awaited
+    terminated,   // over: nothing more happens, nothing is told
+};
+const char *state_name(CallState state);
+
+// What the client is to be told about its session, in the gateway's words.
+struct ClientNotice {
+    enum class Kind { state, missed };
+    Kind kind = Kind::state;
+    std::string state;  // "progress", "accepted", "established", "terminated"
+    std::string sdp;    // `accepted` of an outgoing call: the gateway's answer
+    std::string reason;  // `terminated`
+};
+using ClientNotices = std::vector<ClientNotice>;
+
+// What every call of one gateway shares; owned by the gateway, outlives its calls.
+struct CallServices {
+    media::MediaEngine &media;
+    sip::CallControl &sip;
+    const access::AddressPolicy &address_policy;  // where phones' media may be sent
+    stats::Counters &counters;
+    const log::Logger &logger;
+    std::size_t max_media_lines;
+};
+
+// Why an incoming call is not taken, and the SIP answer that says so.
+struct IncomingRefusal {
+    std::uint16_t code = 488;
+    std::string reason;
+};
+
+class CallSession {
+public:
+    // An outgoing call: reads the browser's offer, holds ports, starts the media and
+    // places `call` (its id and sdp are filled here). Error text when it cannot start;
+    // nothing is held then.
+    static std::variant<CallSession, std::string> place(CallServices &services, sip::OutgoingCallSpec call,
+                                                        const std::string &browser_offer, std::string log_name);
+    // An incoming call (sip::CallUpdate::incoming): reads the phone's offer, holds ports
+    // and starts the media, so that the browser's checks may come before its answer.
+    // When it cannot be taken, the caller is to be answered with the refusal.
+    static std::variant<CallSession, IncomingRefusal> receive(CallServices &services, const sip::CallUpdate &incoming,
+                                                              std::string log_name);
+
+    sip::CallId id() const { return id_; }
+    CallState state() const { return state_; }
+    bool incoming() const { return incoming_; }
+    bool answered() const { return answered_; }
+    // Neither answered nor ending: what max_call_setups_per_connection counts.
+    bool in_setup() const { return !answered_ && state_ != CallState::terminating && state_ != CallState::terminated; }
+    // Incoming: the gateway's offer for the browser.
+    const std::string &browser_offer() const { return browser_offer_; }
+
+    // Incoming, ringing: the browser's answer. Error text when it is refused (the call
+    // then goes on ringing); nothing when the 200 went to the SIP side.
+    bool can_answer() const { return incoming_ && state_ == CallState::connecting; }
+    std::optional<std::string> answer(const std::string &browser_answer);
+    // The client asks to end it: CANCEL, decline with `decline_code`, or BYE.
+    bool can_terminate() const { return state_ != CallState::terminating && state_ != CallState::terminated; }
+    void terminate(std::uint16_t decline_code);
+    // Its client has gone: the media stops now, the SIP call is ended, nothing is told.
+    void abandon(std::uint16_t decline_code);
+
+    ClientNotices sip_changed(const sip::CallUpdate &update);
+    ClientNotices media_changed(const media::MediaEvent &event);
+
+private:
+    CallSession(CallServices &services, sip::CallId id, bool incoming, std::string log_name);
+    ClientNotices phone_answered(const std::string &phone_answer);
+    ClientNotices accepted_once_up();  // incoming: `accepted` once, before `established`
+    void end_by_gateway(std::string reason, std::uint16_t code);
+    ClientNotices ended(const std::string &sip_reason);
+    void count_ended() const;  // the active count down (place and receive counted it up), the ended totals up
+
+    CallServices *services_;  // the gateway's; a pointer so that sessions can move
+    sip::CallId id_;
+    bool incoming_;
+    std::string log_name_;  // "session <the client's id>"
+    CallState state_ = CallState::connecting;
+    bool answered_ = false;
+    std::string end_reason_;  // when the gateway ended it (media, an answer it refused), told instead of SIP's
+    std::vector<sdp::MediaLine> offered_;    // the offerer's lines (browser's or phone's)
+    std::vector<sdp::RtpPeer> phone_peers_;  // incoming: from the phone's offer
+    std::string browser_offer_;              // incoming: what the browser was offered
+    media::MediaSessionSpec media_;
+};
+
+}  // namespace sylk::call
