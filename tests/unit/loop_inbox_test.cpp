@@ -1,19 +1,23 @@
 // LoopInbox against a real libre loop on its own thread: nothing posted is lost,
 // whatever the volume, and a closed inbox refuses instead of dropping.
 #include "loop/loop_inbox.hpp"
+#include "loop/loop_thread.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <future>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <re.h>
 
 using sylk::loop::LoopInbox;
+using sylk::loop::LoopThread;
 using sylk::loop::PostResult;
 
 namespace {
@@ -23,37 +27,30 @@ struct Numbered {
     int sequence;
 };
 
-// A libre loop on a thread of its own, with an inbox that records what it drains.
-class LoopThread {
+// A libre loop on a thread of its own, with an inbox that records what it drains. It
+// ends its loop itself once every expected message is in: nothing asks it to stop.
+class CountingLoop {
 public:
-    explicit LoopThread(int expected) : expected_(expected) {
-        std::promise<void> opened;
-        auto ready = opened.get_future();
-        thread_ = std::thread([this, &opened] {
-            re_thread_init();
-            int err = inbox_.open([this](Numbered &message) {
-                received_.push_back(message);
-                if (static_cast<int>(received_.size()) == expected_) re_cancel();
-            });
-            opened.set_value();
-            if (!err) re_main(nullptr);
-            leftovers_ = inbox_.close().size();
-            re_thread_close();
-        });
-        ready.get();
+    explicit CountingLoop(int expected) : expected_(expected) {
+        thread_.start({}, {[this] { open(); }, [this] { leftovers_ = inbox_.close().size(); }, [] {}});
     }
-    ~LoopThread() {
-        if (thread_.joinable()) thread_.join();
-    }
-    void join() { thread_.join(); }
+    void join() { thread_.stop(); }
 
     LoopInbox<Numbered> inbox_;
     std::vector<Numbered> received_;
     std::size_t leftovers_ = 0;
 
 private:
+    void open() {
+        int err = inbox_.open([this](Numbered &message) {
+            received_.push_back(message);
+            if (static_cast<int>(received_.size()) == expected_) re_cancel();
+        });
+        if (err) throw std::runtime_error(std::string("cannot open the inbox: ") + std::strerror(err));
+    }
+
     int expected_;
-    std::thread thread_;
+    LoopThread thread_;  // last: joined before the inbox goes
 };
 
 }  // namespace
@@ -65,7 +62,7 @@ BOOST_AUTO_TEST_SUITE(loop_inbox)
 BOOST_AUTO_TEST_CASE(every_message_from_two_threads_arrives_in_order) {
     libre_init();
     constexpr int kPerProducer = 100000;
-    LoopThread loop(2 * kPerProducer);
+    CountingLoop loop(2 * kPerProducer);
     std::atomic<int> refused{0};  // Boost.Test's checks are not for other threads: count, check after
     auto produce = [&loop, &refused](int producer) {
         for (int i = 0; i < kPerProducer; ++i)
@@ -87,7 +84,7 @@ BOOST_AUTO_TEST_CASE(every_message_from_two_threads_arrives_in_order) {
 
 BOOST_AUTO_TEST_CASE(a_closed_inbox_refuses_and_returns_what_was_still_queued) {
     libre_init();
-    LoopThread loop(1);
+    CountingLoop loop(1);
     BOOST_TEST((loop.inbox_.post({0, 0}) == PostResult::delivered_later));
     loop.join();
     BOOST_TEST((loop.inbox_.post({0, 1}) == PostResult::closed));

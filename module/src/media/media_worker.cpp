@@ -1,12 +1,10 @@
 #include "media/media_worker.hpp"
 
 #include "loop/loop_inbox.hpp"
+#include "loop/loop_thread.hpp"
 #include "media/bucket_slices.hpp"
 
-#include <pthread.h>
-
 #include <cstring>
-#include <future>
 #include <stdexcept>
 #include <unordered_map>
 #include <variant>
@@ -50,24 +48,19 @@ public:
     Loop(unsigned index, const DtlsCertificate &certificate, WorkerSettings settings, RtpPortAllocator &ports,
          MediaListener &listener, const log::Logger &logger)
         : index_(index), certificate_(certificate), settings_(std::move(settings)), ports_(ports),
-          listener_(listener), logger_(logger) {
+          listener_(listener), logger_(logger), name_("media worker " + std::to_string(index)) {
         tmr_init(&tick_);
         tmr_init(&reap_);
     }
 
-    void run(std::promise<void> &started) {
-        // "sylk-media-N" in top -H, perf and /proc/PID/task (bench/call-bench.py finds it there).
-        pthread_setname_np(pthread_self(), ("sylk-media-" + std::to_string(index_)).c_str());
-        re_thread_init();
-        std::string problem = set_up();
-        if (problem.empty()) {
-            started.set_value();
-            re_main(nullptr);
-        } else {
-            started.set_exception(std::make_exception_ptr(std::runtime_error(problem)));
-        }
-        tear_down();
-        re_thread_close();
+    // "sylk-media-N" in top -H, perf and /proc/PID/task (bench/call-bench.py finds it there).
+    loop::LoopThreadSettings thread_settings() const {
+        return {"sylk-media-" + std::to_string(index_), settings_.max_descriptors, name_};
+    }
+
+    // What runs on the worker thread around its loop.
+    loop::LoopSteps steps() {
+        return {[this] { set_up(); }, [this] { tear_down(); }, [this] { post(StopWorker{}); }};
     }
 
     const PublishedMediaCounts &published() const { return published_; }
@@ -86,22 +79,23 @@ public:
     }
 
 private:
-    std::string set_up() {
-        name_ = "media worker " + std::to_string(index_);
-        int err = fd_setsize(settings_.max_descriptors);
-        if (err) return name_ + ": cannot allow " + std::to_string(settings_.max_descriptors) + " descriptors: " + std::strerror(err);
-        err = sa_set_str(&bind_, settings_.bind_address.c_str(), 0);
-        if (err) return name_ + ": '" + settings_.bind_address + "' is not an address to bind media sockets to";
+    // Throws std::runtime_error, which refuses the start.
+    void set_up() {
+        int err = sa_set_str(&bind_, settings_.bind_address.c_str(), 0);
+        if (err)
+            throw std::runtime_error(name_ + ": '" + settings_.bind_address + "' is not an address to bind media sockets to");
         struct tls *context = nullptr;
         err = certificate_.make_dtls_context(&context);
-        if (err) return name_ + ": cannot make the DTLS context: " + std::strerror(err);
+        if (err) throw std::runtime_error(name_ + ": cannot make the DTLS context: " + std::strerror(err));
         dtls_.reset(context);
         struct sa browser_address = bind_;
         sa_set_port(&browser_address, settings_.browser_port);
         round_end_ = std::make_unique<RoundEnd>();
         browser_port_ = std::make_unique<BrowserPort>(*round_end_);
         err = browser_port_->listen(browser_address);
-        if (err) return name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) + ": " + std::strerror(err);
+        if (err)
+            throw std::runtime_error(name_ + ": cannot bind the browser port " + std::to_string(settings_.browser_port) +
+                                     ": " + std::strerror(err));
         if (settings_.phone_io_uring) {
             phone_ring_ = std::make_unique<PhoneRing>(*round_end_);
             if (int ring_err = phone_ring_->open()) {
@@ -111,9 +105,8 @@ private:
             }
         }
         err = inbox_.open([this](WorkerCommand &command) { handle(command); });
-        if (err) return name_ + ": cannot create the command inbox: " + std::strerror(err);
+        if (err) throw std::runtime_error(name_ + ": cannot create the command inbox: " + std::strerror(err));
         tmr_start(&tick_, kTickMs / kTickSlices, &Loop::on_tick, this);
-        return {};
     }
 
     void tear_down() {
@@ -294,23 +287,9 @@ MediaWorker::~MediaWorker() {
     }
 }
 
-void MediaWorker::start() {
-    std::promise<void> started;
-    auto outcome = started.get_future();
-    thread_ = std::thread([this, &started] { loop_->run(started); });
-    try {
-        outcome.get();
-    } catch (...) {
-        thread_.join();
-        throw;
-    }
-}
+void MediaWorker::start() { thread_.start(loop_->thread_settings(), loop_->steps()); }
 
-void MediaWorker::stop() {
-    if (!thread_.joinable()) return;
-    loop_->post(StopWorker{});
-    thread_.join();
-}
+void MediaWorker::stop() { thread_.stop(); }
 
 void MediaWorker::open(MediaSessionSpec spec) { loop_->post(OpenSession{std::move(spec)}); }
 void MediaWorker::update(MediaSessionSpec spec) { loop_->post(UpdateSession{std::move(spec)}); }

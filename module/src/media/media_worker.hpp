@@ -6,6 +6,7 @@
 #pragma once
 
 #include "log/logger.hpp"
+#include "loop/loop_thread.hpp"
 #include "media/browser_port.hpp"
 #include "media/dtls_certificate.hpp"
 #include "media/media_engine.hpp"
@@ -14,7 +15,6 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace sylk::media {
 
@@ -49,7 +49,7 @@ public:
 private:
     class Loop;  // everything that lives on the worker thread
     std::unique_ptr<Loop> loop_;
-    std::thread thread_;
+    loop::LoopThread thread_;  // after loop_: stopped and joined before loop_ goes
 };
 
 }  // namespace sylk::media

@@ -2,6 +2,7 @@
 
 #include "log/log_budget.hpp"
 #include "loop/loop_inbox.hpp"
+#include "loop/loop_thread.hpp"
 #include "sip/deadline_queue.hpp"
 #include "sip/dns_filter.hpp"
 #include "sip/registration.hpp"
@@ -13,7 +14,6 @@
 #include "sip/tls_verification.hpp"
 
 #include <openssl/ssl.h>
-#include <pthread.h>
 #include <re.h>
 // re_dbg.h expects these from the file including it.
 #define DEBUG_MODULE "sylk"
@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -88,21 +87,10 @@ public:
         tmr_init(&shutdown_timer_);
     }
 
-    // Runs on the SIP thread from start to end. `started` receives the set-up's
-    // outcome: nothing, or the config::SettingError that stops the start.
-    void run(std::promise<void> &started) {
-        re_thread_init();
-        bool ok = false;
-        try {
-            set_up();
-            ok = true;
-            started.set_value();
-        } catch (...) {
-            started.set_exception(std::current_exception());
-        }
-        if (ok) re_main(nullptr);
-        tear_down();
-        re_thread_close();
+    // What runs on the SIP thread around its loop. set_up throws the config::SettingError
+    // that stops the start; the stop ends every call and unregisters before the loop ends.
+    loop::LoopSteps steps() {
+        return {[this] { set_up(); }, [this] { tear_down(); }, [this] { post(StopAgent{}); }};
     }
 
     const log::Logger &logger() const { return logger_; }
@@ -470,26 +458,17 @@ SipAgent::~SipAgent() {
 void SipAgent::start() {
     initialise_libre_once();
     route_libre_output(&loop_->logger());
-    std::promise<void> started;
-    auto result = started.get_future();
-    thread_ = std::thread([this, &started] {
-        pthread_setname_np(pthread_self(), "sylk-sip");  // in top -H, perf and /proc/PID/task
-        loop_->run(started);
-    });
     try {
-        result.get();  // rethrows the set-up's config::SettingError
+        // "sylk-sip" in top -H, perf and /proc/PID/task; libre's own descriptor limit.
+        thread_.start({"sylk-sip", std::nullopt, {}}, loop_->steps());  // rethrows the set-up's config::SettingError
     } catch (...) {
-        thread_.join();
         route_libre_output(nullptr);
         throw;
     }
 }
 
 void SipAgent::stop() {
-    if (!thread_.joinable()) return;
-    loop_->post(StopAgent{});
-    thread_.join();
-    route_libre_output(nullptr);
+    if (thread_.stop()) route_libre_output(nullptr);
 }
 
 void SipAgent::register_binding(BindingSpec spec) { loop_->post(RegisterBinding{std::move(spec)}); }

@@ -10,11 +10,11 @@
 #include "sip/call_control.hpp"
 #include "stats/counters.hpp"
 #include "log/logger.hpp"
+#include "loop/loop_thread.hpp"
 #include "sip/call_types.hpp"
 #include "sip/registration_types.hpp"
 
 #include <memory>
-#include <thread>
 
 namespace sylk::sip {
 
@@ -43,7 +43,7 @@ public:
 private:
     class Loop;  // everything that lives on the libre thread
     std::unique_ptr<Loop> loop_;
-    std::thread thread_;
+    loop::LoopThread thread_;  // after loop_: stopped and joined before loop_ goes
 };
 
 }  // namespace sylk::sip
