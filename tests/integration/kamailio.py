@@ -17,7 +17,8 @@ from conftest import free_port, free_sip_port, stop_process
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "kamailio.cfg.in"
 
 
-REQUEST_LINE = re.compile(r"sylk-test request: (\S+) (\S+) call-id=(\S+) cseq=(\d+) credentials=(\d+)")
+REQUEST_LINE = re.compile(r"sylk-test request: (\S+) (\S+) call-id=(\S+) cseq=(\d+) credentials=(\d+) "
+                          r"proxy-credentials=(\d+) from-tag=(\S*)")
 
 
 class RegistrarError(AssertionError):
@@ -45,7 +46,7 @@ def _live_members(group):
 class Kamailio:
     def __init__(self, directory, accounts, domain="example.com", min_expires=60, nonce_expire=300,
                  certificate=None, check_nonce_count=True, shared_memory_mb=64, htable_size=None,
-                 log_requests=True):
+                 log_requests=True, nonce_bound_to_call_id=False):
         """accounts: {"alice@example.com": ha1}; certificate: a PEM with certificate and key, for TLS.
         shared_memory_mb: Kamailio's -m (the location table, transactions and the HA1 table live
         there; 256 holds 10,000 accounts and contacts with room to spare). htable_size: the HA1
@@ -68,6 +69,7 @@ class Kamailio:
         values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port,
                   "CTL_SOCKET": self.ctl, "MIN_EXPIRES": min_expires, "NONCE_EXPIRE": nonce_expire,
                   "NONCE_COUNT": 1 if check_nonce_count else 0,
+                  "AUTH_CHECKS_NO_DLG": 2 if nonce_bound_to_call_id else 0,
                   "DB_DIR": database,
                   "LOG_REQUESTS": "#!define LOG_REQUESTS" if log_requests else "",
                   "HTABLE_SIZE": htable_size if htable_size is not None else htable_size_for(len(accounts))}
@@ -184,15 +186,15 @@ class Kamailio:
 
     def requests(self, aor=None):
         """Every request that reached Kamailio (for aor, "alice@example.com", when given), in
-        order: {"method", "aor", "call_id", "cseq", "credentials"} (credentials: it carried an
-        Authorization header)."""
+        order: {"method", "aor", "call_id", "cseq", "credentials", "from_tag"} (credentials: it
+        carried an Authorization or a Proxy-Authorization header)."""
         assert self.log_requests, "requests() needs Kamailio(log_requests=True)"
         found = []
         for match in REQUEST_LINE.finditer(self.log_path.read_text(errors="replace")):
-            method, to, call_id, cseq, credentials = match.groups()
+            method, to, call_id, cseq, credentials, proxy_credentials, from_tag = match.groups()
             if aor is None or to == aor:
                 found.append({"method": method, "aor": to, "call_id": call_id, "cseq": int(cseq),
-                              "credentials": credentials != "0"})
+                              "credentials": credentials != "0" or proxy_credentials != "0", "from_tag": from_tag})
         return found
 
     def from_headers(self, method="REGISTER"):

@@ -127,12 +127,17 @@ private:
         if (!decode_route(*context_))
             throw config::SettingError("outbound_sip_proxy", "'" + *settings.route + "' is not a SIP URI");
         set_up_transports();
-        err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
+        // Outgoing calls' dialogs first: sipsess's listeners claim every in-dialog request
+        // and every 2xx to an INVITE, theirs or not.
+        err = sip_listen(&outgoing_requests_, stack_, true, outgoing_request_handler, this);
+        if (!err) err = sip_listen(&outgoing_responses_, stack_, false, outgoing_response_handler, this);
+        if (!err) err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
         if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
         call_context_.emplace(CallContext{stack_, sessions_, settings.route,
                                           [this](const CallUpdate &update) { call_reported(update); },
                                           [this](CallId call) { post(ForgetCall{call}); },
-                                          [this](CallId call) { invite_window_.release(call); }, logger_});
+                                          [this](CallId call) { invite_window_.release(call); }, logger_,
+                                          outgoing_dialogs_});
     }
 
     void set_up_dns() {
@@ -221,6 +226,8 @@ private:
         call_deadlines_.reset();
         call_context_.reset();
         sessions_ = static_cast<struct sipsess_sock *>(mem_deref(sessions_));
+        outgoing_requests_ = static_cast<struct sip_lsnr *>(mem_deref(outgoing_requests_));
+        outgoing_responses_ = static_cast<struct sip_lsnr *>(mem_deref(outgoing_responses_));
         binding_by_contact_.clear();
         registrations_.clear();
         context_.reset();
@@ -338,6 +345,18 @@ private:
     void handle(const ForgetCall &command) { calls_.erase(command.call); }
 
     // An INVITE outside any dialog: a call for the binding whose Contact it names.
+    static bool outgoing_request_handler(const struct sip_msg *message, void *arg) {
+        auto *self = static_cast<Loop *>(arg);
+        auto dialog = self->outgoing_dialogs_.find(pl_text(message->callid));
+        return dialog != self->outgoing_dialogs_.end() && dialog->second->take_request(*message);
+    }
+
+    static bool outgoing_response_handler(const struct sip_msg *message, void *arg) {
+        auto *self = static_cast<Loop *>(arg);
+        auto dialog = self->outgoing_dialogs_.find(pl_text(message->callid));
+        return dialog != self->outgoing_dialogs_.end() && dialog->second->take_response(*message);
+    }
+
     static void incoming_call_handler(const struct sip_msg *message, void *arg) {
         static_cast<Loop *>(arg)->incoming_call(message);
     }
@@ -426,7 +445,10 @@ private:
     std::unordered_map<BindingId, std::unique_ptr<Registration>> registrations_;
     std::unordered_map<std::string, BindingId> binding_by_contact_;  // Contact user -> binding, for INVITEs
     std::unordered_set<BindingId> removing_;  // unregistering, to be forgotten
-    struct sipsess_sock *sessions_ = nullptr;
+    struct sipsess_sock *sessions_ = nullptr;  // incoming calls
+    struct sip_lsnr *outgoing_requests_ = nullptr;   // requests in outgoing calls' dialogs
+    struct sip_lsnr *outgoing_responses_ = nullptr;  // their INVITEs' retransmitted 2xx
+    OutgoingDialogs outgoing_dialogs_;
     std::optional<CallContext> call_context_;
     std::unordered_map<CallId, std::unique_ptr<SipCall>> calls_;
     CallId last_incoming_call_ = 0;

@@ -19,8 +19,8 @@ struct mbuf *sdp_buffer(const std::string &sdp) {
     return buffer;
 }
 
-// libre answers a challenge only from a plain password; refusing here hands the 401/407
-// to the close handler, where the answer is computed from the HA1.
+// sipsess answers a challenge only from a plain password, and an incoming call's session
+// has none to give (its own requests, a BYE, are not challenged by the proxy that sent the call).
 int refuse_plain_password(char **, char **, const char *, void *) { return EAUTH; }
 
 const char *reason_phrase(std::uint16_t code) {
@@ -38,7 +38,7 @@ const char *reason_phrase(std::uint16_t code) {
 
 SipCall::SipCall(const CallContext &context, OutgoingCallSpec spec, std::string contact_user)
     : context_(context), id_(spec.id), outgoing_(true), spec_(std::move(spec)), contact_user_(std::move(contact_user)) {
-    connect("");
+    connect();
 }
 
 SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const struct sip_msg *invite,
@@ -65,30 +65,42 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
 }
 
 SipCall::~SipCall() {
-    // A session still open here belongs to a call ended by the agent's shutdown:
-    // dereferencing it sends the CANCEL, BYE or 486 that ends it at the far end.
+    // What is still open here belongs to a call ended by the agent's shutdown: letting
+    // go of it sends the CANCEL, BYE or 486 that ends it at the far end.
+    drop_invite();
     mem_deref(session_);
     mem_deref(retired_);
 }
 
-void SipCall::connect(const std::string &credentials) {
+void SipCall::connect() {
     const OutgoingCallSpec &spec = *spec_;
-    struct mbuf *offer = sdp_buffer(spec.sdp);
-    std::string from = "sip:" + spec.user + "@" + spec.domain;
+    OutgoingInvite::Spec invite{spec.target, "sip:" + spec.user + "@" + spec.domain, std::nullopt, contact_user_,
+                                context_.route, spec.sdp};
     // libre writes the quotes around the display name itself.
-    std::optional<std::string> display_name;
-    if (spec.display_name) display_name = quoted_string_content(*spec.display_name);
-    const char *routes[1] = {context_.route ? context_.route->c_str() : nullptr};
-    int err = offer ? sipsess_connect(&session_, context_.sessions, spec.target.c_str(),
-                                      display_name ? display_name->c_str() : nullptr, from.c_str(),
-                                      contact_user_.c_str(), context_.route ? routes : nullptr,
-                                      context_.route ? 1 : 0, "application/sdp", offer, refuse_plain_password,
-                                      nullptr, false, offer_handler, answer_handler, progress_handler,
-                                      established_handler, nullptr, nullptr, close_handler, this, "%s",
-                                      credentials.c_str())
-                    : ENOMEM;
-    mem_deref(offer);
-    if (err) finish(local_failure_reason(err, "500 cannot place the call: "));
+    if (spec.display_name) invite.from_display_name = quoted_string_content(*spec.display_name);
+    OutgoingInvite::Events events;
+    events.provisional = [this](const struct sip_msg &message) {
+        context_.provisional(id_);
+        if (message.scode > 100) report(CallUpdate::Kind::progress, message_body(&message));
+    };
+    events.answered = [this](const struct sip_msg &message) {
+        answered_ = true;
+        report(CallUpdate::Kind::answered, message_body(&message));
+    };
+    events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
+    events.ended = [this](int err, const struct sip_msg *message) { outgoing_ended(err, message); };
+    invite_ = std::make_unique<OutgoingInvite>(context_.stack, std::move(invite), std::move(events));
+    if (int err = invite_->start()) {
+        invite_.reset();
+        return finish(local_failure_reason(err, "500 cannot place the call: "));
+    }
+    context_.outgoing[invite_->call_id()] = invite_.get();
+}
+
+void SipCall::drop_invite() {
+    if (!invite_) return;
+    context_.outgoing.erase(invite_->call_id());
+    invite_.reset();
 }
 
 // RFC 3263 4.3 and RFC 3261 8.1.3.1: a destination that does not resolve, or a
@@ -121,30 +133,35 @@ std::string SipCall::local_failure_reason(int err, const char *otherwise) const 
     }
 }
 
-// A new INVITE with the credentials. RFC 3261 wants the same Call-ID with CSeq + 1;
-// libre's sipsess cannot resend with our header, so the retry is a new dialog
-// (registrars and proxies such as Kamailio check the nonce, not the Call-ID).
-bool SipCall::answer_challenge(const struct sip_msg *message) {
-    if (!outgoing_ || !message) return false;
-    auto read = read_invite_challenge(*message, *spec_);
-    if (!read) return false;
+// The INVITE goes again in the same dialog with these credentials (OutgoingInvite).
+std::optional<std::string> SipCall::answer_challenge(const struct sip_msg &message) {
+    auto read = read_invite_challenge(message, *spec_);
+    if (!read) return std::nullopt;
     // A hostile callee or hop could ask for a response to crack offline: only the
     // account's own realms are answered.
     if (!read->realm_is_accounts) {
         context_.logger.info("call " + std::to_string(id_) + ": challenge for realm '" + read->challenge.realm +
                              "' not answered (not the account's)");
-        return false;
+        return std::nullopt;
     }
     // A second challenge means wrong credentials, unless it says our nonce was stale
     // (RFC 2617 3.2.1): that one is answered once more with the fresh nonce.
-    if (challenge_answered_ && !(read->challenge.stale && !stale_answered_)) return false;
+    if (challenge_answered_ && !(read->challenge.stale && !stale_answered_)) return std::nullopt;
     if (challenge_answered_) stale_answered_ = true;
     challenge_answered_ = true;
     DigestInput input{spec_->user, spec_->ha1, "INVITE", spec_->target, 1, random_hex()};
-    std::string credentials = credentials_header(*read, input);
-    retire_session();  // terminated already; freed with the call, not inside its own handler
-    connect(credentials);
-    return true;
+    return credentials_header(*read, input);
+}
+
+void SipCall::outgoing_ended(int err, const struct sip_msg *message) {
+    std::string reason;
+    if (message && message->req)
+        reason = "200 Call completed";  // the far end's BYE
+    else if (message)
+        reason = std::to_string(message->scode) + " " + pl_text(message->reason);
+    else
+        reason = local_failure_reason(err, "500 ");
+    finish(reason);  // the invite is freed with the call, not inside its own handler
 }
 
 void SipCall::answer(const std::string &sdp) {
@@ -161,13 +178,14 @@ void SipCall::end(std::uint16_t decline_code) {
     if (finished_) return;
     std::string reason;
     if (answered_) {
-        reason = "200 Call completed";  // the BYE goes out as the session is freed
+        reason = "200 Call completed";  // the BYE goes out as the session or the invite is freed
     } else if (outgoing_) {
-        reason = "487 Request Terminated";  // freeing an unanswered session sends CANCEL
+        reason = "487 Request Terminated";  // freeing an unanswered invite sends CANCEL
     } else {
         if (session_) (void)sipsess_reject(session_, decline_code, reason_phrase(decline_code), "");
         reason = std::to_string(decline_code) + " " + reason_phrase(decline_code);
     }
+    drop_invite();
     session_ = static_cast<struct sipsess *>(mem_deref(session_));
     finish(reason);
 }
@@ -175,7 +193,8 @@ void SipCall::end(std::uint16_t decline_code) {
 void SipCall::give_up(const std::string &reason) {
     if (finished_ || answered_) return;
     if (!outgoing_ && session_) (void)sipsess_reject(session_, 480, "Temporarily Unavailable", "");
-    session_ = static_cast<struct sipsess *>(mem_deref(session_));  // unanswered outgoing: CANCEL
+    drop_invite();  // unanswered outgoing: CANCEL
+    session_ = static_cast<struct sipsess *>(mem_deref(session_));
     finish(reason);
 }
 
@@ -199,36 +218,18 @@ void SipCall::finish(std::string reason) {
 int SipCall::offer_handler(struct mbuf **descp, const struct sip_msg *, void *arg) {
     // A re-INVITE with a new offer: media changes are not negotiated yet, so the
     // answer repeats what this side already said.
-    auto *self = static_cast<SipCall *>(arg);
-    const std::string &sdp = self->outgoing_ ? self->spec_->sdp : self->local_sdp_;
-    *descp = sdp_buffer(sdp);
+    *descp = sdp_buffer(static_cast<SipCall *>(arg)->local_sdp_);
     return *descp ? 0 : ENOMEM;
 }
 
-int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
-    static_cast<SipCall *>(arg)->remote_sdp_ = message_body(message);
-    return 0;
-}
-
-void SipCall::progress_handler(const struct sip_msg *message, void *arg) {
-    auto *self = static_cast<SipCall *>(arg);
-    if (message->scode < 200) self->context_.provisional(self->id_);
-    if (message->scode > 100 && message->scode < 200) self->report(CallUpdate::Kind::progress, message_body(message));
-}
+int SipCall::answer_handler(const struct sip_msg *, void *) { return 0; }
 
 void SipCall::established_handler(const struct sip_msg *, void *arg) {
-    auto *self = static_cast<SipCall *>(arg);
-    if (self->outgoing_) {
-        self->answered_ = true;
-        self->report(CallUpdate::Kind::answered, self->remote_sdp_);
-    } else {
-        self->report(CallUpdate::Kind::confirmed);
-    }
+    static_cast<SipCall *>(arg)->report(CallUpdate::Kind::confirmed);
 }
 
 void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {
     auto *self = static_cast<SipCall *>(arg);
-    if (!err && self->answer_challenge(message)) return;
     std::string reason;
     if (message && message->req) {
         // The far end ended it: a BYE after the answer, a CANCEL before it.

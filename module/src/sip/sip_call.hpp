@@ -1,18 +1,27 @@
-// One call's SIP dialog on libre's sipsess: an INVITE we send (its 401/407 answered
-// from the HA1) or one we receive, its answer, and its end (CANCEL, BYE, a decline).
+// One call's SIP side: an INVITE we send (OutgoingInvite: its 401/407 answered from the
+// HA1 in the same dialog) or one we receive (libre's sipsess), its answer, and its end
+// (CANCEL, BYE, a decline). Carries bodies; decides nothing about them.
 // Lives on the libre thread only; reports through CallContext::sink.
 #pragma once
 
 #include "log/logger.hpp"
 #include "sip/call_types.hpp"
+#include "sip/outgoing_invite.hpp"
 
 #include <re.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace sylk::sip {
+
+class SipCall;
+// Outgoing calls by Call-ID: where the agent's listeners find the dialog that a request
+// or a retransmitted 2xx belongs to (sipsess finds its own).
+using OutgoingDialogs = std::unordered_map<std::string, OutgoingInvite *>;
 
 // What every call of one agent shares; owned by the agent.
 struct CallContext {
@@ -25,6 +34,7 @@ struct CallContext {
     // the agent's window frees (a call left ringing must not hold it: F3 of the review).
     std::function<void(CallId)> provisional;
     const log::Logger &logger;
+    OutgoingDialogs &outgoing;
 };
 
 class SipCall {
@@ -48,18 +58,22 @@ public:
     void give_up(const std::string &reason);
 
 private:
-    void connect(const std::string &credentials);
+    void connect();
     void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {});
     void finish(std::string reason);
-    bool answer_challenge(const struct sip_msg *message);
+    // The credentials header for a 401/407 to our INVITE, or nothing to give up.
+    std::optional<std::string> answer_challenge(const struct sip_msg &message);
+    void outgoing_ended(int err, const struct sip_msg *message);
     void retire_session();
     // The reason for a call that our side ended without an answer (libre's errno
     // value); errors that are not the network's get `otherwise` and the error's text.
     std::string local_failure_reason(int err, const char *otherwise) const;
 
+    void drop_invite();  // forgets the outgoing dialog (sending CANCEL or BYE as it goes)
+
+    // sipsess's handlers, for incoming calls.
     static int offer_handler(struct mbuf **descp, const struct sip_msg *message, void *arg);
     static int answer_handler(const struct sip_msg *message, void *arg);
-    static void progress_handler(const struct sip_msg *message, void *arg);
     static void established_handler(const struct sip_msg *message, void *arg);
     static void close_handler(int err, const struct sip_msg *message, void *arg);
 
@@ -68,10 +82,10 @@ private:
     bool outgoing_;
     std::optional<OutgoingCallSpec> spec_;  // outgoing only
     std::string contact_user_;
-    struct sipsess *session_ = nullptr;
-    struct sipsess *retired_ = nullptr;  // a challenged attempt, freed with the call
-    std::string remote_sdp_;             // from the 200 OK (outgoing)
-    std::string local_sdp_;              // our answer (incoming)
+    std::unique_ptr<OutgoingInvite> invite_;  // outgoing
+    struct sipsess *session_ = nullptr;       // incoming
+    struct sipsess *retired_ = nullptr;       // an incoming session that closed, freed with the call
+    std::string local_sdp_;                   // our answer (incoming)
     bool answered_ = false;
     bool challenge_answered_ = false;
     bool stale_answered_ = false;

@@ -1,0 +1,159 @@
+#include "sip/outgoing_invite.hpp"
+
+#include "sip/sip_text.hpp"
+
+namespace sylk::sip {
+
+namespace {
+
+const char *const kNoBody = "Content-Length: 0\r\n\r\n";
+
+bool is_method(const struct pl &method, const char *name) { return pl_strcmp(&method, name) == 0; }
+
+}  // namespace
+
+OutgoingInvite::OutgoingInvite(struct ::sip *stack, Spec spec, Events events)
+    : stack_(stack), spec_(std::move(spec)), events_(std::move(events)) {}
+
+OutgoingInvite::~OutgoingInvite() {
+    if (!ended_ && answered_ && dialog_) {
+        // Stateful with no handlers: libre keeps the BYE's transaction until it is done.
+        (void)sip_drequestf(nullptr, stack_, true, "BYE", dialog_, 0, nullptr, nullptr, nullptr, nullptr, "%s",
+                            kNoBody);
+    }
+    // A request still waiting for its final answer is CANCELled by libre as it goes
+    // (at once, or when its first provisional answer comes), with no handler left.
+    mem_deref(invite_);
+    mem_deref(dialog_);
+    mem_deref(ack_);
+}
+
+int OutgoingInvite::start() {
+    const char *routes[1] = {spec_.route ? spec_.route->c_str() : nullptr};
+    int err = sip_dialog_alloc(&dialog_, spec_.target.c_str(), spec_.target.c_str(),
+                               spec_.from_display_name ? spec_.from_display_name->c_str() : nullptr,
+                               spec_.from.c_str(), spec_.route ? routes : nullptr, spec_.route ? 1 : 0);
+    return err ? err : send_invite("");
+}
+
+const char *OutgoingInvite::call_id() const { return dialog_ ? sip_dialog_callid(dialog_) : ""; }
+
+// The dialog's next CSeq goes on each INVITE: the first, one after a challenge, one after
+// a redirect.
+int OutgoingInvite::send_invite(const std::string &credentials) {
+    return sip_drequestf(&invite_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler, response_handler,
+                         this, "%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                         credentials.c_str(), spec_.sdp.size(), spec_.sdp.c_str());
+}
+
+int OutgoingInvite::contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *,
+                                    struct mbuf *message, void *arg) {
+    auto *self = static_cast<OutgoingInvite *>(arg);
+    struct sip_contact contact;
+    sip_contact_set(&contact, self->spec_.contact_user.c_str(), source, transport);
+    return mbuf_printf(message, "%H", sip_contact_print, &contact);
+}
+
+void OutgoingInvite::response_handler(int error, const struct sip_msg *answer, void *arg) {
+    static_cast<OutgoingInvite *>(arg)->invite_answered(error, answer);
+}
+
+void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
+    if (error || !answer) return end(error ? error : EPROTO, nullptr);
+    if (answer->scode < 200) {
+        if (events_.provisional) events_.provisional(*answer);
+        return;
+    }
+    // A final answer: libre has let go of the request (invite_ is null again).
+    if (sip_request_loops(&loop_state_, answer->scode)) return end(0, answer);
+    if (answer->scode < 300) {
+        if (int err = sip_dialog_create(dialog_, answer)) return end(err, nullptr);
+        send_ack(answer->cseq.num);
+        answered_ = true;
+        if (events_.answered) events_.answered(*answer);
+        return;
+    }
+    if (answer->scode < 400) {  // a redirect: the same dialog, to its first Contact
+        if (sip_dialog_update(dialog_, answer) == 0 && send_invite("") == 0) return;
+        return end(0, answer);
+    }
+    if (answer->scode == 401 || answer->scode == 407) {
+        auto credentials = events_.challenged ? events_.challenged(*answer) : std::nullopt;
+        if (credentials && send_invite(*credentials) == 0) return;
+    }
+    end(0, answer);
+}
+
+void OutgoingInvite::send_ack(std::uint32_t cseq) {
+    ack_cseq_ = cseq;
+    ack_ = static_cast<struct mbuf *>(mem_deref(ack_));
+    // Stateless (an ACK to a 2xx is its own transaction); ack_sent keeps the bytes.
+    (void)sip_drequestf(nullptr, stack_, false, "ACK", dialog_, cseq, nullptr, ack_sent, nullptr, this, "%s",
+                        kNoBody);
+}
+
+int OutgoingInvite::ack_sent(enum sip_transp transport, const struct sa *, const struct sa *destination,
+                             struct mbuf *message, void *arg) {
+    auto *self = static_cast<OutgoingInvite *>(arg);
+    mem_deref(self->ack_);
+    self->ack_ = static_cast<struct mbuf *>(mem_ref(message));
+    self->ack_destination_ = *destination;
+    self->ack_transport_ = transport;
+    return 0;
+}
+
+bool OutgoingInvite::take_response(const struct sip_msg &response) {
+    if (!is_method(response.cseq.met, "INVITE") || response.scode < 200 || response.scode >= 300) return false;
+    if (!answered_ || !dialog_) return true;  // ours, but nothing to do with it
+    if (sip_dialog_cmp(dialog_, &response)) {
+        // The 2xx again: our ACK was lost.
+        if (response.cseq.num == ack_cseq_ && ack_)
+            (void)sip_send(stack_, nullptr, ack_transport_, &ack_destination_, ack_);
+        return true;
+    }
+    // A 2xx from another fork (RFC 3261 13.2.2.4): acknowledged, then ended.
+    struct sip_dialog *fork = nullptr;
+    if (sip_dialog_fork(&fork, dialog_, &response) == 0) {
+        (void)sip_drequestf(nullptr, stack_, false, "ACK", fork, response.cseq.num, nullptr, nullptr, nullptr,
+                            nullptr, "%s", kNoBody);
+        (void)sip_drequestf(nullptr, stack_, true, "BYE", fork, 0, nullptr, nullptr, nullptr, nullptr, "%s", kNoBody);
+    }
+    mem_deref(fork);
+    return true;
+}
+
+bool OutgoingInvite::take_request(const struct sip_msg &request) {
+    if (!answered_ || ended_ || !dialog_ || !sip_dialog_cmp(dialog_, &request)) return false;
+    if (is_method(request.met, "ACK")) return true;  // for our 200 to a re-INVITE
+    if (is_method(request.met, "CANCEL")) return false;
+    if (!sip_dialog_rseq_valid(dialog_, &request)) {
+        (void)sip_reply(stack_, &request, 500, "Server Internal Error");
+        return true;
+    }
+    if (is_method(request.met, "BYE")) {
+        (void)sip_reply(stack_, &request, 200, "OK");
+        end(0, &request);
+        return true;
+    }
+    if (is_method(request.met, "INVITE")) {
+        // A re-INVITE (a session refresh, hold, a new address): media changes are not
+        // negotiated yet, so the answer repeats our offer. The Contact is the target from now on.
+        (void)sip_dialog_update(dialog_, &request);
+        struct sip_contact contact;
+        sip_contact_set(&contact, spec_.contact_user.c_str(), &request.dst, request.tp);
+        (void)sip_treplyf(nullptr, nullptr, stack_, &request, true, 200, "OK",
+                          "%HContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", sip_contact_print,
+                          &contact, spec_.sdp.size(), spec_.sdp.c_str());
+        return true;
+    }
+    (void)sip_reply(stack_, &request, 501, "Not Implemented");
+    return true;
+}
+
+void OutgoingInvite::end(int error, const struct sip_msg *answer) {
+    if (ended_) return;
+    ended_ = true;
+    if (events_.ended) events_.ended(error, answer);
+}
+
+}  // namespace sylk::sip

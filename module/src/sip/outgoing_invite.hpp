@@ -1,0 +1,85 @@
+// The INVITE client of one outgoing call, on libre's sip_dialog and sip_drequestf
+// rather than sipsess: a challenged INVITE is sent again in the same dialog (same
+// Call-ID and From tag, CSeq + 1, RFC 3261 8.1.3.5 and 22.2) with credentials computed
+// from the HA1, which libre's sipsess cannot do (it answers challenges only from a plain
+// password, and a retry in a new dialog is refused by proxies that bind nonces to the
+// Call-ID). It sends the INVITE, ACKs the 2xx (again for each retransmission), CANCELs
+// or BYEs, and answers the requests the far end sends in the dialog.
+// Libre thread only; reports through OutgoingInvite::Events.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <re.h>
+
+namespace sylk::sip {
+
+class OutgoingInvite {
+public:
+    struct Spec {
+        std::string target;  // request URI and To, "sip:bob@example.com"
+        std::string from;    // "sip:alice@example.com"
+        std::optional<std::string> from_display_name;  // already a quoted-string's content
+        std::string contact_user;
+        std::optional<std::string> route;  // outbound proxy URI (loose route)
+        std::string sdp;                   // the offer
+    };
+    struct Events {
+        std::function<void(const struct sip_msg &)> provisional;  // every 1xx, 100 included
+        std::function<void(const struct sip_msg &)> answered;     // the 2xx, ACKed: the dialog is up
+        // A 401/407: the credentials header line(s) to send the INVITE again with, or
+        // nothing to give up (the call then ends with that answer).
+        std::function<std::optional<std::string>(const struct sip_msg &)> challenged;
+        // The call is over: a final answer other than 2xx ("486 Busy Here"), the far end's
+        // BYE ("200 Call completed"), or our side's failure (`error`, libre's errno value).
+        std::function<void(int error, const struct sip_msg *answer)> ended;
+    };
+
+    OutgoingInvite(struct ::sip *stack, Spec spec, Events events);
+    // Unanswered: CANCEL (libre sends it once a provisional answer has come); answered:
+    // BYE. No event follows.
+    ~OutgoingInvite();
+    OutgoingInvite(const OutgoingInvite &) = delete;
+    OutgoingInvite &operator=(const OutgoingInvite &) = delete;
+
+    // Sends the first INVITE. Returns 0 or libre's errno value.
+    int start();
+    const char *call_id() const;
+    bool answered() const { return answered_; }
+
+    // A request or a response that the agent's listeners found under this call's
+    // Call-ID: true when it was this dialog's (handled), false to let others try.
+    bool take_request(const struct sip_msg &request);
+    bool take_response(const struct sip_msg &response);
+
+private:
+    int send_invite(const std::string &credentials);
+    void invite_answered(int error, const struct sip_msg *answer);
+    void send_ack(std::uint32_t cseq);
+    void end(int error, const struct sip_msg *answer);
+
+    static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
+                               struct mbuf *message, void *arg);
+    static int ack_sent(enum sip_transp transport, const struct sa *source, const struct sa *destination,
+                        struct mbuf *message, void *arg);
+    static void response_handler(int error, const struct sip_msg *answer, void *arg);
+
+    struct ::sip *stack_;
+    Spec spec_;
+    Events events_;
+    struct sip_dialog *dialog_ = nullptr;
+    struct sip_request *invite_ = nullptr;  // while the INVITE waits for its final answer
+    struct sip_loopstate loop_state_{};
+    bool answered_ = false;
+    bool ended_ = false;
+    // The ACK as sent, to send again for each retransmission of the 2xx.
+    std::uint32_t ack_cseq_ = 0;
+    struct mbuf *ack_ = nullptr;
+    struct sa ack_destination_{};
+    enum sip_transp ack_transport_ = SIP_TRANSP_NONE;
+};
+
+}  // namespace sylk::sip

@@ -1,0 +1,139 @@
+"""Calls as real SIP networks make them (docs/protocol.md, docs/architecture.md): what strict
+proxies, PBXs and carriers do that our plain test peers do not. Kamailio as the proxy, sipp
+as the phone, aiortc as the browser; loopback only."""
+
+import asyncio
+import hashlib
+import re
+import socket
+import uuid
+
+from conftest import Client, add_account_request, free_sip_port
+from kamailio import Kamailio
+from phones import SippPhone
+from test_registration import registration_events
+from webrtc_peer import Browser, call_until_established, events_until, until_audible
+
+ALICE = "alice@example.com"
+ALICE_HA1 = hashlib.md5(b"alice:example.com:wild secret").hexdigest()
+
+
+def md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def invite_through(registrar, call_id, cseq, target, proxy_authorization=None):
+    """One INVITE from alice straight to Kamailio, as a plain UDP client; returns the first
+    answer's status code and the answer's text."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+        port = sock.getsockname()[1]
+        lines = [f"INVITE {target} SIP/2.0",
+                 f"Via: SIP/2.0/UDP 127.0.0.1:{port};rport;branch=z9hG4bK{uuid.uuid4().hex}",
+                 "Max-Forwards: 70", f"From: <sip:{ALICE}>;tag=probe", f"To: <{target}>", f"Call-ID: {call_id}",
+                 f"CSeq: {cseq} INVITE", f"Contact: <sip:alice@127.0.0.1:{port}>"]
+        if proxy_authorization:
+            lines.append(f"Proxy-Authorization: {proxy_authorization}")
+        sock.sendto(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.1", registrar.udp_port))
+        answer = sock.recv(65535).decode(errors="replace")
+    return int(answer.split(" ", 2)[1]), answer
+
+
+def digest_answer(challenge, target, ha1):
+    """Proxy-Authorization for a 407's challenge (qop=auth), from the HA1."""
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+    cnonce, count = uuid.uuid4().hex[:16], "00000001"
+    response = md5(f"{ha1}:{nonce}:{count}:{cnonce}:auth:{md5(f'INVITE:{target}')}")
+    return (f'Digest username="alice", realm="example.com", nonce="{nonce}", uri="{target}", '
+            f'response="{response}", algorithm=MD5, qop=auth, nc={count}, cnonce="{cnonce}"')
+
+
+def test_the_proxy_of_these_tests_refuses_a_challenge_answered_in_a_new_dialog(tmp_path):
+    """The control for the test below: with nonces bound to the Call-ID, Kamailio challenges
+    again an answer sent under another Call-ID, and lets the same answer through under the
+    Call-ID its nonce was issued for (what a retry in a new dialog, as libre's sipsess
+    makes it, runs into at a strict proxy)."""
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False,
+                         nonce_bound_to_call_id=True).start()
+    try:
+        target = f"sip:nobody@127.0.0.1:{free_sip_port()}"  # nothing answers there: Kamailio says 100 first
+        first_call_id = uuid.uuid4().hex
+        code, challenge = invite_through(registrar, first_call_id, 1, target)
+        assert code == 407, challenge
+        credentials = digest_answer(challenge, target, ALICE_HA1)
+        code, answer = invite_through(registrar, uuid.uuid4().hex, 1, target, credentials)
+        assert code == 407, answer  # another Call-ID: the nonce is not good for it
+        code, challenge = invite_through(registrar, first_call_id, 1, target)
+        credentials = digest_answer(challenge, target, ALICE_HA1)
+        code, answer = invite_through(registrar, first_call_id, 2, target, credentials)
+        assert code == 100, answer  # the same Call-ID: authenticated and relayed
+    finally:
+        registrar.stop()
+
+
+def strict_proxy(tmp_path):
+    return Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False,
+                    nonce_bound_to_call_id=True).start()
+
+
+async def registered_client(gateway):
+    client = await Client.connect(gateway.url)
+    await client.request(add_account_request(ALICE, ALICE_HA1))
+    await client.request({"sylkrtc": "register", "account": ALICE})
+    await registration_events(client, ALICE, {"registered"})
+    return client
+
+
+def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(tmp_path, start_gateway):
+    registrar = strict_proxy(tmp_path)
+    phone = SippPhone(tmp_path / "phone", "uas").start()
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
+            await until_audible(browser, frames=25)
+            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # it saw its INVITE, ACK and BYE
+        invites = [r for r in registrar.requests() if r["method"] == "INVITE"]
+        assert [r["credentials"] for r in invites] == [False, True], invites
+        first, retry = invites
+        # RFC 3261 8.1.3.5 and 22.2: the same Call-ID and From tag, CSeq + 1.
+        assert retry["call_id"] == first["call_id"] and retry["from_tag"] == first["from_tag"], invites
+        assert retry["cseq"] == first["cseq"] + 1, invites
+    finally:
+        phone.stop()
+        registrar.stop()
+
+
+def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(tmp_path, start_gateway):
+    """A phone that copies Record-Route: our ACK and its BYE go through the proxy, in the
+    dialog the challenged INVITE began."""
+    registrar = strict_proxy(tmp_path)
+    phone = SippPhone(tmp_path / "phone", "uas_answer_then_hang_up.xml").start()
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # its BYE got its 200
+        call_id = next(r["call_id"] for r in registrar.requests() if r["method"] == "INVITE")
+        in_dialog = [r["method"] for r in registrar.requests() if r["call_id"] == call_id]
+        # Two INVITEs (one challenged), the ACK of the 2xx and the phone's BYE: one dialog.
+        assert sorted(in_dialog) == ["ACK", "BYE", "INVITE", "INVITE"], in_dialog
+    finally:
+        phone.stop()
+        registrar.stop()
