@@ -137,3 +137,41 @@ def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(tm
     finally:
         phone.stop()
         registrar.stop()
+
+
+def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_the_browser(tmp_path, start_gateway):
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
+    phone = SippPhone(tmp_path / "phone", "uas_early_media.xml").start()
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                        "uri": phone.uri(), "sdp": await browser.offer()})
+            assert ack["sylkrtc"] == "ack", ack
+            progress = (await events_until(client, "progress"))[-1]
+            assert "a=setup:passive" in progress.get("sdp", ""), progress  # the 183's answer, for the browser
+            await browser.accept(progress["sdp"])
+            await until_audible(browser, frames=25, timeout=5)  # the phone's early media (its echo of our tone)
+            try:  # ... heard while the phone has not answered (it waits 6 s)
+                early = await client.receive(timeout=0.2)
+            except asyncio.TimeoutError:
+                early = None
+            assert early is None, f"the answer came before the early media was heard: {early}"
+            states = await events_until(client, "established")
+            assert [s["state"] for s in states] == ["accepted", "established"], states
+            # The same codecs in the 200: the same answer, which a client that took the early one ignores.
+            assert states[0]["sdp"] == progress["sdp"], states
+            heard = browser.audible_frames
+            await until_audible(browser, frames=heard + 25, timeout=5)  # still flowing once answered
+            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()
+    finally:
+        phone.stop()
+        registrar.stop()

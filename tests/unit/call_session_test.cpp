@@ -182,4 +182,78 @@ BOOST_AUTO_TEST_CASE(an_incoming_call_that_ends_unanswered_is_missed_unless_the_
     BOOST_TEST(sides.counters.calls_incoming_unanswered.load() == 2u);
 }
 
+// The phone's answer to our offer of PCMU, from `address`:`port`.
+std::string phone_answer(const std::string &address, int port) {
+    return "v=0\r\no=phone 1 1 IN IP4 " + address + "\r\ns=-\r\nc=IN IP4 " + address + "\r\nt=0 0\r\nm=audio " +
+           std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+}
+
+sip::CallUpdate from_dialog(sip::CallUpdate update, std::string tag) {
+    update.dialog_tag = std::move(tag);
+    return update;
+}
+
+BOOST_AUTO_TEST_CASE(early_media_answers_the_browser_at_the_183_and_the_200_repoints_the_relay) {
+    Sides sides;
+    CallSession call = sides.place();
+    auto early = call.sip_changed(
+        from_dialog(call_update(1, sip::CallUpdate::Kind::progress, phone_answer("127.0.0.1", 7000)), "a"));
+    BOOST_TEST(call.state() == CallState::early_media);
+    BOOST_TEST_REQUIRE(early.size() == 1u);
+    BOOST_TEST(early[0].state == "progress");
+    BOOST_TEST(early[0].sdp.find("a=setup:passive") != std::string::npos);  // the browser's answer, now
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 7000);  // ringback flows at once
+    BOOST_TEST(sides.media.updated.back().negotiated);
+    BOOST_TEST(call.in_setup());  // not answered yet
+
+    // Media is up before the 200: `established` waits for `accepted`.
+    BOOST_TEST(call.media_changed({1, media::MediaEvent::Kind::established, {}}).empty());
+
+    auto accepted = call.sip_changed(
+        from_dialog(call_update(1, sip::CallUpdate::Kind::answered, phone_answer("127.0.0.1", 7002)), "a"));
+    BOOST_TEST_REQUIRE(accepted.size() == 2u);
+    BOOST_TEST(accepted[0].state == "accepted");
+    BOOST_TEST(accepted[0].sdp == early[0].sdp);  // the same codecs: the same answer for a client that waited
+    BOOST_TEST(accepted[1].state == "established");
+    BOOST_TEST(call.state() == CallState::established);
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 7002);  // re-pointed, no renegotiation
+}
+
+BOOST_AUTO_TEST_CASE(forked_early_answers_each_keep_their_target_until_a_2xx_without_sdp_picks_one) {
+    Sides sides;
+    CallSession call = sides.place();
+    auto first = call.sip_changed(
+        from_dialog(call_update(1, sip::CallUpdate::Kind::progress, phone_answer("127.0.0.1", 7000)), "a"));
+    BOOST_TEST_REQUIRE(first.size() == 1u);
+    auto second = call.sip_changed(
+        from_dialog(call_update(1, sip::CallUpdate::Kind::progress, phone_answer("127.0.0.1", 8000)), "b"));
+    BOOST_TEST_REQUIRE(second.size() == 1u);
+    BOOST_TEST(second[0].sdp.empty());  // the browser has its answer already
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 8000);  // the latest early media is heard
+
+    // The 2xx of fork "a", without SDP (its answer came early): back to a's target.
+    auto accepted = call.sip_changed(from_dialog(call_update(1, sip::CallUpdate::Kind::answered), "a"));
+    BOOST_TEST_REQUIRE(accepted.size() == 1u);
+    BOOST_TEST(accepted[0].state == "accepted");
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 7000);
+
+    // A 2xx without SDP from a dialog that gave none is refused (488).
+    CallSession other = sides.place(2);
+    BOOST_TEST(other.sip_changed(from_dialog(call_update(2, sip::CallUpdate::Kind::answered), "c")).empty());
+    BOOST_TEST(other.state() == CallState::terminating);
+    BOOST_TEST(sides.sip.ended.back().second == 488);
+}
+
+BOOST_AUTO_TEST_CASE(an_early_answer_that_cannot_be_bridged_is_only_ringing) {
+    Sides sides;
+    CallSession call = sides.place();
+    auto notices = call.sip_changed(
+        from_dialog(call_update(1, sip::CallUpdate::Kind::progress, phone_answer("10.9.8.7", 7000)), "a"));
+    BOOST_TEST_REQUIRE(notices.size() == 1u);
+    BOOST_TEST(notices[0].sdp.empty());  // an inside address: not taken
+    BOOST_TEST(call.state() == CallState::progress);
+    BOOST_TEST(sides.media.updated.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -41,6 +41,7 @@ const char *state_name(CallState state) {
     switch (state) {
     case CallState::connecting: return "connecting";
     case CallState::progress: return "progress";
+    case CallState::early_media: return "early media";
     case CallState::answering: return "answering";
     case CallState::accepted: return "accepted";
     case CallState::established: return "established";
@@ -155,10 +156,9 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
     if (state_ == CallState::terminated) return {};
     switch (update.kind) {
     case sip::CallUpdate::Kind::progress:
-        if (state_ == CallState::connecting) state_ = CallState::progress;
-        return {state_notice("progress")};
+        return phone_progress(update);
     case sip::CallUpdate::Kind::answered:
-        return phone_answered(update.sdp);
+        return phone_answered(update);
     case sip::CallUpdate::Kind::confirmed:
         // The ACK for our 200 OK: an incoming call is up. `established` comes from the
         // media side once ICE and DTLS are done.
@@ -171,30 +171,78 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
     return {};
 }
 
-ClientNotices CallSession::phone_answered(const std::string &phone_answer) {
-    std::variant<sdp::PhoneDescription, std::string> answer = std::string();
-    auto parsed = parse_sdp(phone_answer);
-    if (auto *problem = std::get_if<std::string>(&parsed))
-        answer = *problem;
-    else
-        answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), offered_);
+std::variant<sdp::PhoneDescription, std::string> CallSession::read_phone_answer(const std::string &text) const {
+    auto parsed = parse_sdp(text);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    auto answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), offered_);
     auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
-    auto address_problem = phone ? phone_address_problem(*services_, phone->peers) : std::nullopt;
-    if (!phone || count_bridged(phone->lines) == 0 || address_problem) {
-        std::string reason = !phone ? std::get<std::string>(answer) : address_problem ? *address_problem
-                                                                                       : "no media in common";
-        services_->logger.info(log_name_ + ": the phone's answer cannot be bridged: " + reason);
-        end_by_gateway("488 " + reason, 488);
-        return {};
-    }
-    answered_ = true;
-    state_ = CallState::accepted;
-    media_.lines = bridged_lines(offered_, &phone->lines, phone->peers, media_.ports);
+    if (!phone) return answer;
+    if (count_bridged(phone->lines) == 0) return std::string("no media in common");
+    if (auto problem = phone_address_problem(*services_, phone->peers)) return *problem;
+    return answer;
+}
+
+void CallSession::point_relay_at(const sdp::PhoneDescription &phone) {
+    media_.lines = bridged_lines(offered_, &phone.lines, phone.peers, media_.ports);
     media_.negotiated = true;
     services_->media.update(media_);
-    std::string browser_answer = sdp::serialize(sdp::write_browser_answer(
-        offered_, phone->lines, gateway_webrtc(services_->media, media_), std::to_string(id_)));
-    return {state_notice("accepted", std::move(browser_answer))};
+}
+
+std::string CallSession::browser_answer_for(const sdp::PhoneDescription &phone) const {
+    return sdp::serialize(
+        sdp::write_browser_answer(offered_, phone.lines, gateway_webrtc(services_->media, media_), std::to_string(id_)));
+}
+
+// A 1xx. With SDP (183 or 180: early media), the browser gets its answer now and the
+// phone's ringback or announcement flows at once; later ones (another fork, a new 183)
+// only move the relay.
+ClientNotices CallSession::phone_progress(const sip::CallUpdate &update) {
+    if (state_ == CallState::connecting) state_ = CallState::progress;
+    if (update.sdp.empty() || state_ == CallState::terminating) return {state_notice("progress")};
+    auto answer = read_phone_answer(update.sdp);
+    if (auto *problem = std::get_if<std::string>(&answer)) {
+        services_->logger.info(log_name_ + ": early media not taken: " + *problem);
+        return {state_notice("progress")};
+    }
+    auto &phone = std::get<sdp::PhoneDescription>(answer);
+    point_relay_at(phone);
+    early_answers_[update.dialog_tag] = phone;
+    if (!browser_answer_.empty()) return {state_notice("progress")};
+    state_ = CallState::early_media;
+    browser_answer_ = browser_answer_for(phone);
+    return {state_notice("progress", browser_answer_)};
+}
+
+// The 2xx: its SDP, or the early answer of its dialog when it has none, is where the
+// relay points from now on.
+ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
+    std::variant<sdp::PhoneDescription, std::string> answer = std::string("no SDP in the answer");
+    if (!update.sdp.empty())
+        answer = read_phone_answer(update.sdp);
+    else if (auto early = early_answers_.find(update.dialog_tag); early != early_answers_.end())
+        answer = early->second;
+    if (auto *problem = std::get_if<std::string>(&answer)) {
+        services_->logger.info(log_name_ + ": the phone's answer cannot be bridged: " + *problem);
+        end_by_gateway("488 " + *problem, 488);
+        return {};
+    }
+    auto &phone = std::get<sdp::PhoneDescription>(answer);
+    answered_ = true;
+    state_ = CallState::accepted;
+    early_answers_.clear();
+    point_relay_at(phone);
+    std::string browser_answer = browser_answer_for(phone);
+    // A client that took the early answer keeps it (sylkRTC-1 has no second answer);
+    // one that waited for `accepted` takes this one.
+    if (!browser_answer_.empty() && browser_answer != browser_answer_)
+        services_->logger.info(log_name_ + ": the phone's final answer chose other codecs than its early one");
+    browser_answer_ = browser_answer;
+    ClientNotices notices{state_notice("accepted", browser_answer)};
+    if (media_up_early_) {  // told in order: accepted, then established
+        state_ = CallState::established;
+        notices.push_back(state_notice("established"));
+    }
+    return notices;
 }
 
 ClientNotices CallSession::accepted_once_up() {
@@ -206,6 +254,10 @@ ClientNotices CallSession::accepted_once_up() {
 ClientNotices CallSession::media_changed(const media::MediaEvent &event) {
     if (state_ == CallState::terminated) return {};
     if (event.kind == media::MediaEvent::Kind::established) {
+        if (state_ == CallState::early_media) {  // `established` waits for `accepted`
+            media_up_early_ = true;
+            return {};
+        }
         ClientNotices notices = accepted_once_up();  // media may be up before the phone's ACK arrives
         if (state_ == CallState::accepted) state_ = CallState::established;
         notices.push_back(state_notice("established"));

@@ -9,12 +9,14 @@
 #include "log/logger.hpp"
 #include "media/media_engine.hpp"
 #include "sdp/media_plan.hpp"
+#include "sdp/phone_side.hpp"
 #include "sip/call_control.hpp"
 #include "sip/call_types.hpp"
 #include "stats/counters.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -22,10 +24,11 @@
 
 namespace sylk::call {
 
-// Where a call is. Early media and the updating states come with their features.
+// Where a call is. The updating states come with re-INVITEs.
 enum class CallState {
     connecting,   // outgoing: our INVITE is out; incoming: offered to the browser, ringing
     progress,     // outgoing: the phone sent a provisional answer (it rings)
+    early_media,  // outgoing: a provisional answer with SDP: the browser has its answer, media flows
     answering,    // incoming: the browser answered, our 200 awaits its ACK
     accepted,     // both answers are in: the client was told `accepted`
     established,  // ICE and DTLS are done, media flows
@@ -39,7 +42,8 @@ struct ClientNotice {
     enum class Kind { state, missed };
     Kind kind = Kind::state;
     std::string state;  // "progress", "accepted", "established", "terminated"
-    std::string sdp;    // `accepted` of an outgoing call: the gateway's answer
+    std::string sdp;    // the gateway's answer to an outgoing call: on `accepted`, and on the
+                        // `progress` that starts early media
     std::string reason;  // `terminated`
 };
 using ClientNotices = std::vector<ClientNotice>;
@@ -97,7 +101,13 @@ public:
 
 private:
     CallSession(CallServices &services, sip::CallId id, bool incoming, std::string log_name);
-    ClientNotices phone_answered(const std::string &phone_answer);
+    ClientNotices phone_progress(const sip::CallUpdate &update);
+    ClientNotices phone_answered(const sip::CallUpdate &update);
+    // The phone's answer read against our offer, its media addresses checked: the
+    // description, or why it cannot be bridged.
+    std::variant<sdp::PhoneDescription, std::string> read_phone_answer(const std::string &text) const;
+    void point_relay_at(const sdp::PhoneDescription &phone);
+    std::string browser_answer_for(const sdp::PhoneDescription &phone) const;
     ClientNotices accepted_once_up();  // incoming: `accepted` once, before `established`
     void end_by_gateway(std::string reason, std::uint16_t code);
     ClientNotices ended(const std::string &sip_reason);
@@ -113,6 +123,11 @@ private:
     std::vector<sdp::MediaLine> offered_;    // the offerer's lines (browser's or phone's)
     std::vector<sdp::RtpPeer> phone_peers_;  // incoming: from the phone's offer
     std::string browser_offer_;              // incoming: what the browser was offered
+    // Outgoing: the early answers by To tag (each fork keeps its own until a 2xx picks
+    // one), what the browser was answered, and whether media was up before the 2xx.
+    std::map<std::string, sdp::PhoneDescription> early_answers_;
+    std::string browser_answer_;
+    bool media_up_early_ = false;
     media::MediaSessionSpec media_;
 };
 

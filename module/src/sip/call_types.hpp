@@ -35,8 +35,8 @@ struct OutgoingCallSpec {
 struct CallUpdate {
     enum class Kind {
         incoming,  // a new call for `binding`; `sdp` is the phone's offer
-        progress,  // a 1xx other than 100 (`sdp`: early media answer, if any)
-        answered,  // 200 OK to our INVITE; `sdp` is the phone's answer
+        progress,  // a 1xx other than 100 (`sdp`: an early media answer, if any)
+        answered,  // 2xx to our INVITE; `sdp`: the phone's answer (empty when it came early)
         confirmed, // the ACK for our 200 OK to an incoming call arrived
         ended,     // `reason` is "CODE Reason"
     };
@@ -46,6 +46,8 @@ struct CallUpdate {
     std::string originator;       // incoming only: user@domain of the caller
     std::optional<std::string> display_name;  // incoming only
     std::string sdp;
+    // progress and answered: the To tag, which names the early dialog (a fork) it came in.
+    std::string dialog_tag;
     std::string reason;
     bool was_answered = false;    // ended only: whether the call had been answered
 };

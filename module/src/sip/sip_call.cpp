@@ -81,11 +81,11 @@ void SipCall::connect() {
     OutgoingInvite::Events events;
     events.provisional = [this](const struct sip_msg &message) {
         context_.provisional(id_);
-        if (message.scode > 100) report(CallUpdate::Kind::progress, message_body(&message));
+        if (message.scode > 100) report(CallUpdate::Kind::progress, message_body(&message), {}, pl_text(message.to.tag));
     };
     events.answered = [this](const struct sip_msg &message) {
         answered_ = true;
-        report(CallUpdate::Kind::answered, message_body(&message));
+        report(CallUpdate::Kind::answered, message_body(&message), {}, pl_text(message.to.tag));
     };
     events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
     events.ended = [this](int err, const struct sip_msg *message) { outgoing_ended(err, message); };
@@ -198,11 +198,12 @@ void SipCall::give_up(const std::string &reason) {
     finish(reason);
 }
 
-void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason) {
+void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason, std::string dialog_tag) {
     CallUpdate update;
     update.id = id_;
     update.kind = kind;
     update.sdp = std::move(sdp);
+    update.dialog_tag = std::move(dialog_tag);
     update.reason = std::move(reason);
     update.was_answered = answered_;
     context_.sink(update);

@@ -59,7 +59,7 @@ public:
 
 private:
     void connect();
-    void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {});
+    void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {}, std::string dialog_tag = {});
     void finish(std::string reason);
     // The credentials header for a 401/407 to our INVITE, or nothing to give up.
     std::optional<std::string> answer_challenge(const struct sip_msg &message);
