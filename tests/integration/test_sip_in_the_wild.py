@@ -175,3 +175,31 @@ def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_t
     finally:
         phone.stop()
         registrar.stop()
+
+
+def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(tmp_path, start_gateway):
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
+    phone = SippPhone(tmp_path / "phone", "uas_dtmf_info.xml").start()
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            ringing = await client.request({"sylkrtc": "session-dtmf-info", "session": "S0", "digit": "5"})
+            assert ringing["sylkrtc"] == "error", ringing  # no such session
+            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
+            sent = await client.request({"sylkrtc": "session-dtmf-info", "session": "S1", "digit": "5"})
+            assert sent["sylkrtc"] == "ack", sent
+            while (event := await client.receive(timeout=10))["event"] != "dtmf":
+                pass
+            assert event["session"] == "S1" and event["data"] == {"digit": "9", "duration": 120}, event
+            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # its INFO carried Signal=5 as dtmf-relay
+    finally:
+        phone.stop()
+        registrar.stop()

@@ -21,6 +21,8 @@ struct RecordingCalls : sip::CallControl {
     void place_call(sip::OutgoingCallSpec spec) override { placed.push_back(std::move(spec)); }
     void answer_call(sip::CallId call, std::string sdp) override { answered.emplace_back(call, std::move(sdp)); }
     void end_call(sip::CallId call, std::uint16_t code) override { ended.emplace_back(call, code); }
+    std::vector<std::pair<sip::CallId, char>> digits;
+    void send_dtmf(sip::CallId call, char digit, unsigned) override { digits.emplace_back(call, digit); }
 };
 
 // Records what is asked of the media side; hands out ports from 50000 up.

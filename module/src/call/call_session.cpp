@@ -134,6 +134,13 @@ std::optional<std::string> CallSession::answer(const std::string &browser_answer
     return std::nullopt;
 }
 
+std::optional<std::string> CallSession::send_dtmf(char digit, unsigned duration_ms) {
+    if (state_ != CallState::accepted && state_ != CallState::established)
+        return std::string("not answered (") + state_name(state_) + ")";
+    services_->sip.send_dtmf(id_, digit, duration_ms);
+    return std::nullopt;
+}
+
 void CallSession::terminate(std::uint16_t decline_code) {
     state_ = CallState::terminating;
     services_->sip.end_call(id_, decline_code);
@@ -165,6 +172,13 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
         return accepted_once_up();
     case sip::CallUpdate::Kind::ended:
         return ended(update.reason);
+    case sip::CallUpdate::Kind::dtmf: {
+        ClientNotice notice;
+        notice.kind = ClientNotice::Kind::dtmf;
+        notice.dtmf_digit = update.dtmf_digit;
+        notice.dtmf_duration_ms = update.dtmf_duration_ms;
+        return {notice};
+    }
     case sip::CallUpdate::Kind::incoming:
         return {};
     }

@@ -39,12 +39,14 @@ const char *state_name(CallState state);
 
 // What the client is to be told about its session, in the gateway's words.
 struct ClientNotice {
-    enum class Kind { state, missed };
+    enum class Kind { state, missed, dtmf };
     Kind kind = Kind::state;
     std::string state;  // "progress", "accepted", "established", "terminated"
     std::string sdp;    // the gateway's answer to an outgoing call: on `accepted`, and on the
                         // `progress` that starts early media
     std::string reason;  // `terminated`
+    char dtmf_digit = '0';  // dtmf: what the phone sent
+    unsigned dtmf_duration_ms = 0;
 };
 using ClientNotices = std::vector<ClientNotice>;
 
@@ -93,6 +95,8 @@ public:
     // The client asks to end it: CANCEL, decline with `decline_code`, or BYE.
     bool can_terminate() const { return state_ != CallState::terminating && state_ != CallState::terminated; }
     void terminate(std::uint16_t decline_code);
+    // Once answered: a DTMF digit to the phone (SIP INFO). Error text in other states.
+    std::optional<std::string> send_dtmf(char digit, unsigned duration_ms);
     // Its client has gone: the media stops now, the SIP call is ended, nothing is told.
     void abandon(std::uint16_t decline_code);
 

@@ -103,6 +103,14 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     return std::nullopt;
 }
 
+std::optional<std::string> Gateway::handle(Client &client, const protocol::SessionDtmf &request) {
+    auto known = client.sessions.find(request.session);
+    if (known == client.sessions.end()) return "unknown session: " + request.session;
+    if (auto problem = sessions_.at(known->second).call.send_dtmf(request.digit, request.duration_ms))
+        return "session cannot send DTMF now: " + request.session + ": " + *problem;
+    return std::nullopt;
+}
+
 void Gateway::call_changed(const sip::CallUpdate &update) {
     if (update.kind == sip::CallUpdate::Kind::incoming) return incoming_call(update);
     auto found = sessions_.find(update.id);
@@ -123,11 +131,22 @@ void Gateway::media_changed(const media::MediaEvent &event) {
 void Gateway::tell(const Session &session, const call::ClientNotices &notices) {
     auto client = clients_.find(session.client);
     if (client == clients_.end()) return;
-    for (const auto &notice : notices)
-        send(client->first, client->second,
-             notice.kind == call::ClientNotice::Kind::missed
-                 ? protocol::encode_missed_session(session.account, session.id, session.originator)
-                 : protocol::encode_session_state(session.id, notice.state, notice.sdp, notice.reason));
+    for (const auto &notice : notices) {
+        switch (notice.kind) {
+        case call::ClientNotice::Kind::state:
+            send(client->first, client->second,
+                 protocol::encode_session_state(session.id, notice.state, notice.sdp, notice.reason));
+            break;
+        case call::ClientNotice::Kind::missed:
+            send(client->first, client->second,
+                 protocol::encode_missed_session(session.account, session.id, session.originator));
+            break;
+        case call::ClientNotice::Kind::dtmf:
+            send(client->first, client->second,
+                 protocol::encode_session_dtmf(session.id, notice.dtmf_digit, notice.dtmf_duration_ms));
+            break;
+        }
+    }
 }
 
 void Gateway::incoming_call(const sip::CallUpdate &update) {

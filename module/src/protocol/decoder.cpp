@@ -119,6 +119,20 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
     static const RequestDecoder session_terminate = [](const Fields &f) -> Request {
         return SessionTerminate{f.required_nonempty("session")};
     };
+    static const RequestDecoder session_dtmf = [](const Fields &f) -> Request {
+        SessionDtmf request{f.required_nonempty("session"), '0', 0};
+        std::string digit = f.required_string("digit");
+        static const std::string_view digits = "0123456789*#ABCDabcd";
+        if (digit.size() != 1 || digits.find(digit[0]) == std::string_view::npos)
+            throw FieldProblem{"invalid field: digit must be one of 0-9 * # A-D"};
+        request.digit = static_cast<char>(digit[0] >= 'a' ? digit[0] - 'a' + 'A' : digit[0]);
+        if (const json::value *duration = f.object().if_contains("duration"); duration && !duration->is_null()) {
+            if (!duration->is_int64() || duration->get_int64() < 40 || duration->get_int64() > 5000)
+                throw FieldProblem{"invalid field: duration must be milliseconds from 40 to 5000"};
+            request.duration_ms = static_cast<unsigned>(duration->get_int64());
+        }
+        return request;
+    };
     static const std::unordered_map<std::string_view, RequestDecoder> table = {
         {"add_account", add_account},         {"account-add", add_account},
         {"account_add", add_account},         {"remove_account", remove_account},
@@ -130,6 +144,7 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
         {"session-answer", session_answer},   {"session_answer", session_answer},
         {"session-trickle", session_trickle}, {"session_trickle", session_trickle},
         {"session-terminate", session_terminate}, {"session_terminate", session_terminate},
+        {"session-dtmf-info", session_dtmf},  {"session_dtmf_info", session_dtmf},
     };
     return table;
 }

@@ -81,6 +81,18 @@ std::string encode_incoming_session(std::string_view account, std::string_view s
     return account_session_event(account, session, "incoming_session", std::move(data));
 }
 
+std::string encode_session_dtmf(std::string_view session, char digit, unsigned duration_ms) {
+    json::object data;
+    data["digit"] = std::string(1, digit);
+    data["duration"] = duration_ms;
+    json::object message;
+    message["sylkrtc"] = "session_event";
+    message["session"] = view(session);
+    message["event"] = "dtmf";
+    message["data"] = std::move(data);
+    return json::serialize(message);
+}
+
 std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator) {
     json::object data;
     data["originator"] = view(originator);

@@ -20,6 +20,9 @@ std::string encode_session_state(std::string_view session, std::string_view stat
                                  std::string_view reason = {});
 std::string encode_incoming_session(std::string_view account, std::string_view session, std::string_view originator,
                                     const std::optional<std::string> &display_name, std::string_view sdp);
+// {"sylkrtc":"session_event","session":...,"event":"dtmf","data":{"digit":"5","duration":160}}:
+// a digit the phone sent (SIP INFO).
+std::string encode_session_dtmf(std::string_view session, char digit, unsigned duration_ms);
 std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator);
 
 }  // namespace sylk::protocol

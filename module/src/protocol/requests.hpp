@@ -47,8 +47,14 @@ struct SessionTrickle {
 struct SessionTerminate {
     std::string session;
 };
+// A DTMF digit sent as SIP INFO (sylkRTC-2's session-dtmf-info, taken in sylkRTC-1 too).
+struct SessionDtmf {
+    std::string session;
+    char digit = '0';           // 0-9 * # A-D
+    unsigned duration_ms = 0;   // 0: the gateway's default
+};
 
 using Request = std::variant<AddAccount, RemoveAccount, RegisterAccount, UnregisterAccount,
-                             SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate>;
+                             SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate, SessionDtmf>;
 
 }  // namespace sylk::protocol

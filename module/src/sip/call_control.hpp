@@ -18,6 +18,8 @@ public:
     // CANCEL an unanswered outgoing call, decline an unanswered incoming one with
     // `decline_code`, or BYE an answered one.
     virtual void end_call(CallId call, std::uint16_t decline_code) = 0;
+    // A DTMF digit to the phone, as SIP INFO (application/dtmf-relay).
+    virtual void send_dtmf(CallId call, char digit, unsigned duration_ms) = 0;
 };
 
 }  // namespace sylk::sip

@@ -38,6 +38,7 @@ struct CallUpdate {
         progress,  // a 1xx other than 100 (`sdp`: an early media answer, if any)
         answered,  // 2xx to our INVITE; `sdp`: the phone's answer (empty when it came early)
         confirmed, // the ACK for our 200 OK to an incoming call arrived
+        dtmf,      // the phone sent a digit (SIP INFO): `dtmf_digit`, `dtmf_duration_ms`
         ended,     // `reason` is "CODE Reason"
     };
     CallId id = 0;
@@ -49,6 +50,8 @@ struct CallUpdate {
     // progress and answered: the To tag, which names the early dialog (a fork) it came in.
     std::string dialog_tag;
     std::string reason;
+    char dtmf_digit = '0';
+    unsigned dtmf_duration_ms = 0;
     bool was_answered = false;    // ended only: whether the call had been answered
 };
 

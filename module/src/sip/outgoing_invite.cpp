@@ -146,8 +146,21 @@ bool OutgoingInvite::take_request(const struct sip_msg &request) {
                           &contact, spec_.sdp.size(), spec_.sdp.c_str());
         return true;
     }
+    if (is_method(request.met, "INFO")) {
+        std::uint16_t code = events_.info ? events_.info(request) : 501;
+        (void)sip_reply(stack_, &request, code, code == 200 ? "OK" : code == 415 ? "Unsupported Media Type" : "Not Implemented");
+        return true;
+    }
     (void)sip_reply(stack_, &request, 501, "Not Implemented");
     return true;
+}
+
+int OutgoingInvite::send_info(const char *content_type, const std::string &body) {
+    if (!answered_ || ended_ || !dialog_) return EINVAL;
+    // Stateful with no handlers: its answer changes nothing here.
+    return sip_drequestf(nullptr, stack_, true, "INFO", dialog_, 0, nullptr, nullptr, nullptr, nullptr,
+                         "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", content_type, body.size(),
+                         body.c_str());
 }
 
 void OutgoingInvite::end(int error, const struct sip_msg *answer) {

@@ -36,6 +36,8 @@ public:
         // The call is over: a final answer other than 2xx ("486 Busy Here"), the far end's
         // BYE ("200 Call completed"), or our side's failure (`error`, libre's errno value).
         std::function<void(int error, const struct sip_msg *answer)> ended;
+        // An INFO in the dialog: the status code to answer it with.
+        std::function<std::uint16_t(const struct sip_msg &)> info;
     };
 
     OutgoingInvite(struct ::sip *stack, Spec spec, Events events);
@@ -48,6 +50,8 @@ public:
     // Sends the first INVITE. Returns 0 or libre's errno value.
     int start();
     const char *call_id() const;
+    // An INFO in the dialog (answered only): 0 or libre's errno value.
+    int send_info(const char *content_type, const std::string &body);
     bool answered() const { return answered_; }
 
     // A request or a response that the agent's listeners found under this call's

@@ -45,7 +45,8 @@ constexpr std::uint32_t kClientTransactionBuckets = 8192;
 
 const char *command_name(const SipCommand &command) {
     static const char *const names[] = {"register", "unregister", "remove", "place call", "answer call",
-                                        "end call", "stop", "forget", "forget call"};
+                                        "end call", "send DTMF", "stop", "forget", "forget call"};
+    static_assert(sizeof names / sizeof names[0] == std::variant_size_v<SipCommand>);
     return names[command.index()];
 }
 
@@ -342,6 +343,10 @@ private:
         if (auto it = calls_.find(command.call); it != calls_.end()) it->second->end(command.decline_code);
     }
 
+    void handle(const SendDtmf &command) {
+        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->send_dtmf(command.digit, command.duration_ms);
+    }
+
     void handle(const ForgetCall &command) { calls_.erase(command.call); }
 
     // An INVITE outside any dialog: a call for the binding whose Contact it names.
@@ -504,5 +509,8 @@ void SipAgent::place_call(OutgoingCallSpec spec) { loop_->post(PlaceCall{std::mo
 void SipAgent::answer_call(CallId call, std::string sdp) { loop_->post(AnswerCall{call, std::move(sdp)}); }
 
 void SipAgent::end_call(CallId call, std::uint16_t decline_code) { loop_->post(EndCall{call, decline_code}); }
+void SipAgent::send_dtmf(CallId call, char digit, unsigned duration_ms) {
+    loop_->post(SendDtmf{call, digit, duration_ms});
+}
 
 }  // namespace sylk::sip

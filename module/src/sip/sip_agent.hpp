@@ -39,6 +39,7 @@ public:
     void place_call(OutgoingCallSpec spec) override;
     void answer_call(CallId call, std::string sdp) override;
     void end_call(CallId call, std::uint16_t decline_code) override;
+    void send_dtmf(CallId call, char digit, unsigned duration_ms) override;
 
 private:
     class Loop;  // everything that lives on the libre thread

@@ -1,6 +1,7 @@
 #include "sip/sip_call.hpp"
 
 #include "sip/digest.hpp"
+#include "sip/dtmf_relay.hpp"
 #include "sip/incoming_invite.hpp"
 #include "sip/invite_challenge.hpp"
 #include "sip/sip_text.hpp"
@@ -46,7 +47,7 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
     : context_(context), id_(id), outgoing_(false), contact_user_(std::move(contact_user)) {
     int err = sipsess_accept(&session_, context_.sessions, invite, 180, "Ringing", contact_user_.c_str(),
                              "application/sdp", nullptr, refuse_plain_password, nullptr, false, offer_handler,
-                             answer_handler, established_handler, nullptr, nullptr, close_handler, this, "");
+                             answer_handler, established_handler, info_handler, nullptr, close_handler, this, "");
     if (err) {
         (void)sip_treplyf(nullptr, nullptr, context_.stack, invite, false, 500, "Server Internal Error",
                           "Content-Length: 0\r\n\r\n");
@@ -89,6 +90,7 @@ void SipCall::connect() {
     };
     events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
     events.ended = [this](int err, const struct sip_msg *message) { outgoing_ended(err, message); };
+    events.info = [this](const struct sip_msg &message) { return info_received(message); };
     invite_ = std::make_unique<OutgoingInvite>(context_.stack, std::move(invite), std::move(events));
     if (int err = invite_->start()) {
         invite_.reset();
@@ -196,6 +198,38 @@ void SipCall::give_up(const std::string &reason) {
     drop_invite();  // unanswered outgoing: CANCEL
     session_ = static_cast<struct sipsess *>(mem_deref(session_));
     finish(reason);
+}
+
+void SipCall::send_dtmf(char digit, unsigned duration_ms) {
+    if (finished_ || !answered_ || !is_dtmf_digit(digit)) return;
+    std::string body = dtmf_relay_body({digit, duration_ms ? duration_ms : DtmfDigit{}.duration_ms});
+    int err = 0;
+    if (invite_) {
+        err = invite_->send_info(kDtmfRelayType, body);
+    } else if (session_) {
+        struct mbuf *buffer = sdp_buffer(body);
+        err = buffer ? sipsess_info(session_, kDtmfRelayType, buffer, nullptr, nullptr) : ENOMEM;
+        mem_deref(buffer);
+    }
+    if (err) context_.logger.info("call " + std::to_string(id_) + ": DTMF not sent: " + std::strerror(err));
+}
+
+std::uint16_t SipCall::info_received(const struct sip_msg &info) {
+    if (!msg_ctype_cmp(&info.ctyp, "application", "dtmf-relay")) return 415;
+    auto digit = read_dtmf_relay(message_body(&info));
+    if (!digit) return 200;  // a dtmf-relay body without a digit: nothing to tell
+    CallUpdate update;
+    update.id = id_;
+    update.kind = CallUpdate::Kind::dtmf;
+    update.dtmf_digit = digit->digit;
+    update.dtmf_duration_ms = digit->duration_ms;
+    context_.sink(update);
+    return 200;
+}
+
+void SipCall::info_handler(struct ::sip *stack, const struct sip_msg *info, void *arg) {
+    std::uint16_t code = static_cast<SipCall *>(arg)->info_received(*info);
+    (void)sip_reply(stack, info, code, code == 200 ? "OK" : "Unsupported Media Type");
 }
 
 void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason, std::string dialog_tag) {

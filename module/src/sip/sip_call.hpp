@@ -56,6 +56,8 @@ public:
     // Ends an unanswered call that rang too long (CANCEL, or 480 for an incoming one),
     // reporting `reason`; an answered call is left alone.
     void give_up(const std::string &reason);
+    // Answered: a DTMF digit as SIP INFO (application/dtmf-relay).
+    void send_dtmf(char digit, unsigned duration_ms);
 
 private:
     void connect();
@@ -70,6 +72,9 @@ private:
     std::string local_failure_reason(int err, const char *otherwise) const;
 
     void drop_invite();  // forgets the outgoing dialog (sending CANCEL or BYE as it goes)
+    // An INFO from the phone: a DTMF digit is reported; the status code to answer with.
+    std::uint16_t info_received(const struct sip_msg &info);
+    static void info_handler(struct ::sip *stack, const struct sip_msg *info, void *arg);
 
     // sipsess's handlers, for incoming calls.
     static int offer_handler(struct mbuf **descp, const struct sip_msg *message, void *arg);

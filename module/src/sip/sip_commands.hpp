@@ -29,6 +29,11 @@ struct EndCall {
     CallId call = 0;
     std::uint16_t decline_code = 486;
 };
+struct SendDtmf {
+    CallId call = 0;
+    char digit = '0';
+    unsigned duration_ms = 0;
+};
 struct StopAgent {};  // unregister everything (bounded by unregister_timeout), then end the loop
 
 // Posted by the SIP thread to itself: a Registration or a call is never destroyed
@@ -41,6 +46,6 @@ struct ForgetCall {
 };
 
 using SipCommand = std::variant<RegisterBinding, UnregisterBinding, RemoveBinding, PlaceCall, AnswerCall, EndCall,
-                                StopAgent, ForgetBinding, ForgetCall>;
+                                SendDtmf, StopAgent, ForgetBinding, ForgetCall>;
 
 }  // namespace sylk::sip
