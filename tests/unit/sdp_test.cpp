@@ -182,6 +182,25 @@ BOOST_AUTO_TEST_CASE(a_phone_may_renumber_a_dynamic_codec_and_the_pair_is_kept) 
     BOOST_TEST(contains(browser, "a=group:BUNDLE 0 1"));
 }
 
+// RFC 4733: a phone's telephone-event (101 at 8 kHz, as phones have it) pairs with the
+// browser's 8 kHz one (Chromium offers 126 at 8 kHz and 110 at 48 kHz), never across clocks.
+BOOST_AUTO_TEST_CASE(telephone_events_pair_by_clock_rate_and_are_renumbered) {
+    auto offer = must_read(read_browser_offer(parsed(fixture("chromium-156-offer-audio-video.sdp"))));
+    std::string answer_text =
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+        "a=fmtp:101 0-16\r\nm=video 0 RTP/AVP 100\r\n";
+    auto answer = must_read(read_phone_answer(parsed(answer_text), offer.lines));
+    const auto &pairs = answer.lines[0].payload_types;
+    BOOST_TEST_REQUIRE(pairs.size() == 2u);
+    BOOST_TEST(pairs[1].browser == 126);
+    BOOST_TEST(pairs[1].phone == 101);
+    BOOST_TEST(pairs[1].clock_rate == 8000u);
+    auto browser = lines_of(serialize(write_browser_answer(offer.lines, answer.lines, kGatewayWebRtc, "7")));
+    BOOST_TEST(contains(browser, "a=rtpmap:126 telephone-event/8000"));
+    BOOST_TEST(!contains(browser, "a=rtpmap:110 telephone-event/48000"));
+}
+
 BOOST_AUTO_TEST_CASE(incoming_call_phone_offer_to_browser_and_browser_answer_back) {
     auto offer = must_read(read_phone_offer(parsed(fixture("sipp-3.6.1-uac-offer.sdp"))));
     BOOST_TEST_REQUIRE(offer.lines.size() == 1u);
