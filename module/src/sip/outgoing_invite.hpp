@@ -64,6 +64,11 @@ private:
     void invite_answered(int error, const struct sip_msg *answer);
     void send_ack(std::uint32_t cseq);
     void end(int error, const struct sip_msg *answer);
+    // Our 200 to a re-INVITE goes again until its ACK (RFC 3261 13.3.1.4): libre's server
+    // transaction absorbs the retransmitted re-INVITE without answering it.
+    void answer_reinvite(const struct sip_msg &request);
+    void stop_repeating_answer();
+    static void repeat_answer(void *arg);
 
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
@@ -84,6 +89,13 @@ private:
     struct mbuf *ack_ = nullptr;
     struct sa ack_destination_{};
     enum sip_transp ack_transport_ = SIP_TRANSP_NONE;
+    // The 200 to the last re-INVITE, while its ACK is awaited (UDP only).
+    struct mbuf *answer_ = nullptr;
+    struct sa answer_destination_{};
+    std::uint32_t answer_cseq_ = 0;
+    std::uint32_t answer_interval_ms_ = 0;
+    std::uint32_t answer_waited_ms_ = 0;
+    struct tmr answer_timer_{};
 };
 
 }  // namespace sylk::sip
