@@ -8,6 +8,8 @@ import re
 import socket
 import uuid
 
+from aiortc import RTCSessionDescription
+
 from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
 from phones import SippPhone
@@ -200,6 +202,65 @@ def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_brow
 
         asyncio.run(call())
         assert phone.wait() == 0, phone.errors()  # its INFO carried Signal=5 as dtmf-relay
+    finally:
+        phone.stop()
+        registrar.stop()
+
+
+async def answer_incoming(client, browser):
+    """Waits for incoming_session and answers it from the browser; returns the session id."""
+    incoming = await client.receive(timeout=15)
+    assert incoming["event"] == "incoming_session", incoming
+    await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["data"]["sdp"], type="offer"))
+    await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+    answer = await client.request({"sylkrtc": "session-answer", "session": incoming["session"],
+                                   "sdp": browser.pc.localDescription.sdp})
+    assert answer["sylkrtc"] == "ack", answer
+    return incoming["session"]
+
+
+def test_an_offerless_invite_offers_the_browsers_choice_and_takes_the_phones_answer_from_its_ack(
+        tmp_path, start_gateway):
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
+    phone = SippPhone(tmp_path / "phone", "uac_offerless.xml", extra=("-s", "alice"))
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            phone.start(f"127.0.0.1:{registrar.udp_port}")
+            await answer_incoming(client, browser)
+            await events_until(client, "established")
+            await until_audible(browser, frames=25)  # our tone, echoed by the phone at its ACK's address
+            # The caller hangs up after 4 s.
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # our 200 offered PCMU, its BYE was answered
+    finally:
+        phone.stop()
+        registrar.stop()
+
+
+def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(tmp_path, start_gateway):
+    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
+    phone = SippPhone(tmp_path / "phone", "uac_offerless_no_answer.xml", echo_rtp=False, extra=("-s", "alice"))
+    try:
+        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+        async def call():
+            client, browser = await registered_client(gateway), Browser()
+            phone.start(f"127.0.0.1:{registrar.udp_port}")
+            await answer_incoming(client, browser)
+            end = await events_until(client, "terminated")
+            assert end[-1]["reason"] == "488 no SDP answer in the ACK", end
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # it got the gateway's BYE
     finally:
         phone.stop()
         registrar.stop()

@@ -118,12 +118,8 @@ BOOST_AUTO_TEST_CASE(a_phone_answer_that_cannot_be_bridged_ends_the_call_with_48
     BOOST_TEST(sides.counters.calls_outgoing_unanswered.load() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(an_incoming_offer_is_read_once_and_refused_before_any_port_is_held) {
+BOOST_AUTO_TEST_CASE(an_incoming_offer_that_cannot_be_bridged_is_refused_before_any_port_is_held) {
     Sides sides;
-    auto no_offer = sides.receive("");
-    BOOST_TEST_REQUIRE(std::holds_alternative<call::IncomingRefusal>(no_offer));
-    BOOST_TEST(std::get<call::IncomingRefusal>(no_offer).code == 488);
-    BOOST_TEST(std::get<call::IncomingRefusal>(no_offer).reason == "no SDP offer");
     auto fax = sides.receive("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                              "m=image 6000 udptl t38\r\n");
     BOOST_TEST_REQUIRE(std::holds_alternative<call::IncomingRefusal>(fax));
@@ -254,6 +250,40 @@ BOOST_AUTO_TEST_CASE(an_early_answer_that_cannot_be_bridged_is_only_ringing) {
     BOOST_TEST(notices[0].sdp.empty());  // an inside address: not taken
     BOOST_TEST(call.state() == CallState::progress);
     BOOST_TEST(sides.media.updated.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_offerless_invite_gets_the_browsers_choice_as_offer_and_its_answer_from_the_ack) {
+    Sides sides;
+    auto received = sides.receive("");
+    BOOST_TEST_REQUIRE(std::holds_alternative<CallSession>(received));
+    CallSession call = std::get<CallSession>(std::move(received));
+    // The browser is offered what the gateway carries.
+    BOOST_TEST(call.browser_offer().find("a=rtpmap:111 opus/48000/2") != std::string::npos);
+    BOOST_TEST(call.browser_offer().find("a=rtpmap:0 PCMU/8000") != std::string::npos);
+    BOOST_TEST(call.browser_offer().find("a=setup:actpass") != std::string::npos);
+    BOOST_TEST_REQUIRE(!call.answer(kBrowserAnswer).has_value());  // it takes PCMU
+    BOOST_TEST_REQUIRE(sides.sip.answered.size() == 1u);
+    const std::string &offer = sides.sip.answered[0].second;  // our 200's SDP: an offer of what it took
+    BOOST_TEST(offer.find("m=audio 50002 RTP/AVP 0") != std::string::npos);
+    BOOST_TEST(offer.find("opus") == std::string::npos);
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 0);  // nowhere to send yet
+
+    auto up = call.sip_changed(call_update(call.id(), sip::CallUpdate::Kind::confirmed,
+                                           "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                                           "m=audio 7010 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"));
+    BOOST_TEST_REQUIRE(up.size() == 1u);
+    BOOST_TEST(up[0].state == "accepted");
+    BOOST_TEST(sides.media.updated.back().lines[0].phone.port == 7010);  // the ACK's answer
+
+    // An ACK without an answer ends the call, with the reason.
+    CallSession silent = std::get<CallSession>(sides.receive("", sip::kIncomingCallBit | 2));
+    BOOST_TEST_REQUIRE(!silent.answer(kBrowserAnswer).has_value());
+    BOOST_TEST(silent.sip_changed(call_update(silent.id(), sip::CallUpdate::Kind::confirmed)).empty());
+    BOOST_TEST(silent.state() == CallState::terminating);
+    BOOST_TEST(sides.sip.ended.back().second == 488);
+    auto ended = silent.sip_changed(call_update(silent.id(), sip::CallUpdate::Kind::ended, {}, "200 Call completed"));
+    BOOST_TEST_REQUIRE(ended.size() == 1u);
+    BOOST_TEST(ended[0].reason == "488 no SDP answer in the ACK");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,6 +20,16 @@ sdp::GatewayWebRtc gateway_webrtc(const media::MediaEngine &media, const media::
             media.fingerprint()};
 }
 
+// What the gateway offers a browser for an offerless INVITE, written as a phone's offer
+// (read by sdp::read_phone_offer like any other): G.711 first, the codec every SIP peer
+// carries, since the browser's answer is fixed before the phone chooses (in its ACK) and
+// the browser sends its first codec; then G.722, Opus and telephone-events at 8 kHz.
+const char *const kGatewayCapabilities =
+    "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+    "m=audio 9 RTP/AVP 0 8 9 111 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:9 G722/8000\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:101 telephone-event/8000\r\n"
+    "a=fmtp:101 0-16\r\na=sendrecv\r\n";
+
 ClientNotice state_notice(std::string state, std::string sdp = {}, std::string reason = {}) {
     return {ClientNotice::Kind::state, std::move(state), std::move(sdp), std::move(reason)};
 }
@@ -86,9 +96,12 @@ std::variant<CallSession, std::string> CallSession::place(CallServices &services
 
 std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &services, const sip::CallUpdate &incoming,
                                                                 std::string log_name) {
-    // The one reading of the phone's offer; refused before any port is taken.
-    if (incoming.sdp.empty()) return IncomingRefusal{488, "no SDP offer"};
-    auto parsed = parse_sdp(incoming.sdp);
+    // The one reading of the phone's offer; refused before any port is taken. An INVITE
+    // without one (Cisco UCM, some carriers) gets the gateway's own: the browser is
+    // offered what the gateway carries, its answer becomes the offer in our 200, and the
+    // phone's answer comes in the ACK.
+    bool offerless = incoming.sdp.empty();
+    auto parsed = parse_sdp(offerless ? kGatewayCapabilities : incoming.sdp);
     if (auto *problem = std::get_if<std::string>(&parsed)) return IncomingRefusal{488, *problem};
     auto offer = sdp::read_phone_offer(std::get<sdp::SessionDescription>(parsed));
     if (auto *reason = std::get_if<std::string>(&offer)) return IncomingRefusal{488, *reason};
@@ -96,11 +109,13 @@ std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &se
     if (count_bridged(phone.lines) > services.max_media_lines)
         return IncomingRefusal{488, services.counters.limit_reached(stats::Refusal::max_media_lines,
                                                                     services.max_media_lines)};
+    if (offerless) phone.peers.assign(phone.lines.size(), {});  // where the phone receives: in its ACK
     if (auto problem = phone_address_problem(services, phone.peers)) return IncomingRefusal{488, *problem};
     auto ports = services.media.reserve_ports(incoming.id, count_bridged(phone.lines));
     if (!ports) return IncomingRefusal{488, "no media ports available"};
 
     CallSession session(services, incoming.id, true, std::move(log_name));
+    session.offerless_ = offerless;
     session.offered_ = phone.lines;
     session.phone_peers_ = phone.peers;
     session.media_.ports = *ports;
@@ -127,10 +142,16 @@ std::optional<std::string> CallSession::answer(const std::string &browser_answer
     media_.lines = bridged_lines(offered_, &browser.lines, phone_peers_, media_.ports);
     media_.negotiated = true;
     services_->media.update(media_);
-    services_->sip.answer_call(
-        id_, sdp::serialize(sdp::write_phone_answer(
-                 offered_, browser.lines, gateway_rtp(services_->media.media_address(), offered_, media_.ports),
-                 std::to_string(id_))));
+    auto rtp = gateway_rtp(services_->media.media_address(), offered_, media_.ports);
+    if (offerless_) {  // what the browser took is what the phone is offered
+        phone_offer_lines_ = browser.lines;
+        awaiting_answer_in_ack_ = true;
+        services_->sip.answer_call(
+            id_, sdp::serialize(sdp::write_phone_offer(phone_offer_lines_, rtp, std::to_string(id_))));
+    } else {
+        services_->sip.answer_call(
+            id_, sdp::serialize(sdp::write_phone_answer(offered_, browser.lines, rtp, std::to_string(id_))));
+    }
     return std::nullopt;
 }
 
@@ -169,6 +190,7 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
     case sip::CallUpdate::Kind::confirmed:
         // The ACK for our 200 OK: an incoming call is up. `established` comes from the
         // media side once ICE and DTLS are done.
+        if (awaiting_answer_in_ack_ && !phone_answered_in_ack(update.sdp)) return {};
         return accepted_once_up();
     case sip::CallUpdate::Kind::ended:
         return ended(update.reason);
@@ -257,6 +279,36 @@ ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
         notices.push_back(state_notice("established"));
     }
     return notices;
+}
+
+// An offerless INVITE's answer, in the ACK: where the phone receives, and its codecs.
+bool CallSession::phone_answered_in_ack(const std::string &phone_answer) {
+    awaiting_answer_in_ack_ = false;
+    if (phone_answer.empty()) {
+        services_->logger.info(log_name_ + ": the phone's ACK carried no answer to our offer");
+        end_by_gateway("488 no SDP answer in the ACK", 488);
+        return false;
+    }
+    auto parsed = parse_sdp(phone_answer);
+    std::variant<sdp::PhoneDescription, std::string> answer = std::string();
+    if (auto *problem = std::get_if<std::string>(&parsed))
+        answer = *problem;
+    else
+        answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), phone_offer_lines_);
+    auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
+    auto problem = !phone ? std::optional<std::string>(std::get<std::string>(answer))
+                   : count_bridged(phone->lines) == 0 ? std::optional<std::string>("no media in common")
+                                                      : phone_address_problem(*services_, phone->peers);
+    if (problem) {
+        services_->logger.info(log_name_ + ": the phone's answer in the ACK cannot be bridged: " + *problem);
+        end_by_gateway("488 " + *problem, 488);
+        return false;
+    }
+    // Indexed like offered_ (phone_offer_lines_ has one line per offered line), so the
+    // pairs and the phone's addresses land on the right relay lines.
+    media_.lines = bridged_lines(offered_, &phone->lines, phone->peers, media_.ports);
+    services_->media.update(media_);
+    return true;
 }
 
 ClientNotices CallSession::accepted_once_up() {

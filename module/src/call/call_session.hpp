@@ -113,6 +113,9 @@ private:
     void point_relay_at(const sdp::PhoneDescription &phone);
     std::string browser_answer_for(const sdp::PhoneDescription &phone) const;
     ClientNotices accepted_once_up();  // incoming: `accepted` once, before `established`
+    // Offerless: reads the phone's answer from its ACK and points the relay; false when the
+    // call ends instead.
+    bool phone_answered_in_ack(const std::string &phone_answer);
     void end_by_gateway(std::string reason, std::uint16_t code);
     ClientNotices ended(const std::string &sip_reason);
     void count_ended() const;  // the active count down (place and receive counted it up), the ended totals up
@@ -127,6 +130,11 @@ private:
     std::vector<sdp::MediaLine> offered_;    // the offerer's lines (browser's or phone's)
     std::vector<sdp::RtpPeer> phone_peers_;  // incoming: from the phone's offer
     std::string browser_offer_;              // incoming: what the browser was offered
+    // Incoming without an offer: the browser was offered the gateway's capabilities, and
+    // the phone the lines the browser took (its answer comes in the ACK).
+    bool offerless_ = false;
+    bool awaiting_answer_in_ack_ = false;
+    std::vector<sdp::MediaLine> phone_offer_lines_;
     // Outgoing: the early answers by To tag (each fork keeps its own until a 2xx picks
     // one), what the browser was answered, and whether media was up before the 2xx.
     std::map<std::string, sdp::PhoneDescription> early_answers_;

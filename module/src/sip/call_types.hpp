@@ -34,10 +34,10 @@ struct OutgoingCallSpec {
 // What a call reports; every call ends with exactly one `ended`.
 struct CallUpdate {
     enum class Kind {
-        incoming,  // a new call for `binding`; `sdp` is the phone's offer
+        incoming,  // a new call for `binding`; `sdp` is the phone's offer (empty: none)
         progress,  // a 1xx other than 100 (`sdp`: an early media answer, if any)
         answered,  // 2xx to our INVITE; `sdp`: the phone's answer (empty when it came early)
-        confirmed, // the ACK for our 200 OK to an incoming call arrived
+        confirmed, // the ACK for our 200 OK to an incoming call arrived (`sdp`: its answer, if any)
         dtmf,      // the phone sent a digit (SIP INFO): `dtmf_digit`, `dtmf_duration_ms`
         ended,     // `reason` is "CODE Reason"
     };

@@ -257,10 +257,15 @@ int SipCall::offer_handler(struct mbuf **descp, const struct sip_msg *, void *ar
     return *descp ? 0 : ENOMEM;
 }
 
-int SipCall::answer_handler(const struct sip_msg *, void *) { return 0; }
+// The answer in the ACK, when the INVITE came without an offer (our 200 carried one).
+int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
+    static_cast<SipCall *>(arg)->ack_sdp_ = message_body(message);
+    return 0;
+}
 
 void SipCall::established_handler(const struct sip_msg *, void *arg) {
-    static_cast<SipCall *>(arg)->report(CallUpdate::Kind::confirmed);
+    auto *self = static_cast<SipCall *>(arg);
+    self->report(CallUpdate::Kind::confirmed, std::move(self->ack_sdp_));
 }
 
 void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {

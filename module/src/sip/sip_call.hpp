@@ -90,7 +90,8 @@ private:
     std::unique_ptr<OutgoingInvite> invite_;  // outgoing
     struct sipsess *session_ = nullptr;       // incoming
     struct sipsess *retired_ = nullptr;       // an incoming session that closed, freed with the call
-    std::string local_sdp_;                   // our answer (incoming)
+    std::string local_sdp_;                   // our answer (incoming), or our offer to an offerless INVITE
+    std::string ack_sdp_;                     // incoming, offerless: the phone's answer, from its ACK
     bool answered_ = false;
     bool challenge_answered_ = false;
     bool stale_answered_ = false;
