@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     auto parsed = sylk::sdp::parse(caller.sdp);
     auto *description = std::get_if<sylk::sdp::SessionDescription>(&parsed);
     if (!description || !std::holds_alternative<sylk::sdp::PhoneDescription>(sylk::sdp::read_phone_offer(*description)))
-        return 0;  // refused with 488
+        return 0;  // refused with 488, or offerless (empty: the gateway offers its own codecs)
     // Offered to a browser: the event valid JSON whatever bytes the caller's name and
     // address hold. As the gateway sends it: UTF-8 repaired (gateway/gateway.cpp).
     std::string event = sylk::text::utf8_repaired(sylk::protocol::encode_incoming_session(
