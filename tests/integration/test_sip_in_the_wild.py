@@ -264,3 +264,33 @@ def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(tmp
     finally:
         phone.stop()
         registrar.stop()
+
+
+def test_a_reliable_183_with_early_media_is_pracked_and_heard(tmp_path, start_gateway):
+    """A phone that requires 100rel, reached directly (an unregistered account, as the
+    original server allows: sipp is no registrar)."""
+    phone = SippPhone(tmp_path / "phone", "uas_reliable_183.xml").start()
+    try:
+        gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
+
+        async def call():
+            client, browser = await Client.connect(gateway.url), Browser()
+            await client.request(add_account_request(ALICE, ALICE_HA1))
+            ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                        "uri": phone.uri(), "sdp": await browser.offer()})
+            assert ack["sylkrtc"] == "ack", ack
+            states = await events_until(client, "progress")
+            assert "sdp" in states[-1], states  # the reliable 183's early media
+            await browser.accept(states[-1]["sdp"])
+            states = await events_until(client, "established")
+            assert [s["state"] for s in states] == ["accepted", "established"], states
+            await until_audible(browser, frames=25)
+            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
+            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+            await browser.pc.close()
+            await client.close()
+
+        asyncio.run(call())
+        assert phone.wait() == 0, phone.errors()  # Supported: 100rel, then the PRACK with the right RAck
+    finally:
+        phone.stop()

@@ -44,8 +44,10 @@ const char *OutgoingInvite::call_id() const { return dialog_ ? sip_dialog_callid
 // The dialog's next CSeq goes on each INVITE: the first, one after a challenge, one after
 // a redirect.
 int OutgoingInvite::send_invite(const std::string &credentials) {
+    // 100rel: a phone that requires reliable provisional answers (a 183 with early media
+    // that must not be lost) gets its PRACK (RFC 3262).
     return sip_drequestf(&invite_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler, response_handler,
-                         this, "%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                         this, "%sSupported: 100rel\r\nContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
                          credentials.c_str(), spec_.sdp.size(), spec_.sdp.c_str());
 }
 
@@ -64,13 +66,20 @@ void OutgoingInvite::response_handler(int error, const struct sip_msg *answer, v
 void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
     if (error || !answer) return end(error ? error : EPROTO, nullptr);
     if (answer->scode < 200) {
+        if (!acknowledge_reliable(*answer)) return;  // a retransmission of a reliable one
         if (events_.provisional) events_.provisional(*answer);
         return;
     }
     // A final answer: libre has let go of the request (invite_ is null again).
     if (sip_request_loops(&loop_state_, answer->scode)) return end(0, answer);
     if (answer->scode < 300) {
-        if (int err = sip_dialog_create(dialog_, answer)) return end(err, nullptr);
+        if (!early_dialog_tag_.empty()) {
+            // The dialog began at a reliable provisional answer: its 2xx must be from it.
+            if (pl_strcmp(&answer->to.tag, early_dialog_tag_.c_str()) != 0) return end(EPROTO, nullptr);
+            (void)sip_dialog_update(dialog_, answer);
+        } else if (int err = sip_dialog_create(dialog_, answer)) {
+            return end(err, nullptr);
+        }
         send_ack(answer->cseq.num);
         answered_ = true;
         if (events_.answered) events_.answered(*answer);
@@ -85,6 +94,30 @@ void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
         if (credentials && send_invite(*credentials) == 0) return;
     }
     end(0, answer);
+}
+
+// RFC 3262: a provisional answer that requires 100rel carries an RSeq and is sent again
+// until our PRACK. The first one makes the dialog (early), each new RSeq is PRACKed in it,
+// and a retransmission is not reported again. Provisional answers of other forks than the
+// first reliable one are reported but not PRACKed (one dialog per call). Returns whether
+// the answer is new.
+bool OutgoingInvite::acknowledge_reliable(const struct sip_msg &answer) {
+    if (!sip_msg_hdr_has_value(&answer, SIP_HDR_REQUIRE, "100rel")) return true;
+    const struct sip_hdr *rseq_header = sip_msg_hdr(&answer, SIP_HDR_RSEQ);
+    if (!rseq_header || !pl_isset(&answer.to.tag)) return true;
+    std::uint32_t rseq = pl_u32(&rseq_header->val);
+    if (early_dialog_tag_.empty()) {
+        if (sip_dialog_create(dialog_, &answer) != 0) return true;
+        early_dialog_tag_ = pl_text(answer.to.tag);
+    } else if (pl_strcmp(&answer.to.tag, early_dialog_tag_.c_str()) != 0) {
+        return true;
+    } else if (rseq <= last_rseq_) {
+        return false;
+    }
+    last_rseq_ = rseq;
+    (void)sip_drequestf(nullptr, stack_, true, "PRACK", dialog_, 0, nullptr, nullptr, nullptr, nullptr,
+                        "RAck: %u %u INVITE\r\nContent-Length: 0\r\n\r\n", rseq, answer.cseq.num);
+    return true;
 }
 
 void OutgoingInvite::send_ack(std::uint32_t cseq) {

@@ -4,7 +4,8 @@
 // from the HA1, which libre's sipsess cannot do (it answers challenges only from a plain
 // password, and a retry in a new dialog is refused by proxies that bind nonces to the
 // Call-ID). It sends the INVITE, ACKs the 2xx (again for each retransmission), CANCELs
-// or BYEs, and answers the requests the far end sends in the dialog.
+// or BYEs, PRACKs reliable provisional answers (100rel), and answers the requests the
+// far end sends in the dialog.
 // Libre thread only; reports through OutgoingInvite::Events.
 #pragma once
 
@@ -62,6 +63,7 @@ public:
 private:
     int send_invite(const std::string &credentials);
     void invite_answered(int error, const struct sip_msg *answer);
+    bool acknowledge_reliable(const struct sip_msg &answer);
     void send_ack(std::uint32_t cseq);
     void end(int error, const struct sip_msg *answer);
     // Our 200 to a re-INVITE goes again until its ACK (RFC 3261 13.3.1.4): libre's server
@@ -82,6 +84,8 @@ private:
     struct sip_dialog *dialog_ = nullptr;
     struct sip_request *invite_ = nullptr;  // while the INVITE waits for its final answer
     struct sip_loopstate loop_state_{};
+    std::string early_dialog_tag_;  // To tag of the first reliable provisional answer (RFC 3262)
+    std::uint32_t last_rseq_ = 0;
     bool answered_ = false;
     bool ended_ = false;
     // The ACK as sent, to send again for each retransmission of the 2xx.
