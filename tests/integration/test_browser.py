@@ -1,11 +1,14 @@
 """The demo page the gateway serves under /webrtcgateway/, in headless Chromium with fake
 camera and microphone: log in (the page computes the HA1), register through Kamailio,
-call an echoing SIP phone with audio and video, answer a phone's call, hang up. What the
+call an echoing SIP phone with audio and video, answer a phone's call, hang up; as a
+softphone: early media heard before the answer, the call's state and running duration,
+the dial pad (DTMF by SIP INFO both ways), mute, a caller's name shown as text. What the
 browser itself measures (getStats) proves the media: packets received on every media
-line, over SRTP."""
+line, over SRTP. Every message the page sent and received is checked against schema/."""
 
 import asyncio
 import hashlib
+import json
 import os
 import pathlib
 import urllib.error
@@ -16,6 +19,7 @@ import pytest
 from chromium import Chromium
 from kamailio import Kamailio
 from phones import SippPhone
+from schema_check import assert_client_message, assert_server_message
 
 PASSWORD = "browser secret"
 ALICE = "alice@example.com"
@@ -48,6 +52,36 @@ async def logged_in(browser, gateway):
     return browser
 
 
+def state_is(state):
+    return f"document.getElementById('call-state').textContent === {json.dumps(state)}"
+
+
+async def call_phone(browser, phone, video=False):
+    await browser.evaluate(f"document.getElementById('with-video').checked = {json.dumps(video)}")
+    await browser.fill("target", phone.uri())
+    await browser.click("call")
+
+
+async def hang_up(browser):
+    await browser.click("hangup")
+    await browser.wait_for(state_is("terminated"))
+    assert await browser.evaluate("demo.lastReason") == "200 Call completed"
+
+
+async def assert_messages_follow_the_schema(browser):
+    """What the page sent and what it received, against schema/ (the page keeps the last 200)."""
+    trace = await browser.evaluate("demo.trace")
+    assert trace
+    for entry in trace:
+        check = assert_client_message if entry["direction"] == "sent" else assert_server_message
+        check(entry["message"])
+    return trace
+
+
+def trace_sent(trace, request):
+    return next(m["message"] for m in trace if m["direction"] == "sent" and m["message"]["sylkrtc"] == request)
+
+
 async def until_media(browser, kinds, packets=50, timeout=20):
     """getStats() until every kind in `kinds` has received `packets`; returns the last stats."""
     for _ in range(int(timeout / 0.2)):
@@ -78,15 +112,14 @@ def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway,
             await logged_in(browser, gateway)
             await browser.fill("target", phone.uri())
             await browser.click("call")
-            await browser.wait_for("document.getElementById('call-state').textContent === 'established'")
+            await browser.wait_for(state_is("established"))
             stats = await until_media(browser, ["audio", "video"])
             assert stats["srtpCipher"] == "SRTP_AEAD_AES_128_GCM", stats  # the gateway prefers GCM; Chromium offers it
             assert stats["dtlsState"] == "connected", stats
             shot = os.environ.get("SYLK_SCREENSHOT")  # README's picture: SYLK_SCREENSHOT=path pytest ...
             await browser.screenshot(shot or tmp_path / "in-call.png")
-            await browser.click("hangup")
-            await browser.wait_for("document.getElementById('call-state').textContent === 'terminated'")
-            assert await browser.evaluate("demo.lastReason") == "200 Call completed"
+            await hang_up(browser)
+            await assert_messages_follow_the_schema(browser)
         finally:
             await browser.stop()
 
@@ -106,16 +139,111 @@ def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
         try:
             await logged_in(browser, gateway)
             phone.start(f"127.0.0.1:{registrar.udp_port}")
-            await browser.wait_for("document.getElementById('incoming').style.display === 'block'")
+            await browser.wait_for("!document.getElementById('incoming').hidden")
             assert "sipp@127.0.0.1" in await browser.text("incoming-from")
             await browser.click("answer")
-            await browser.wait_for("document.getElementById('call-state').textContent === 'established'")
+            await browser.wait_for(state_is("established"))
             stats = await until_media(browser, ["audio"])
             assert stats["srtpCipher"] == "SRTP_AEAD_AES_128_GCM", stats  # the gateway prefers GCM; Chromium offers it
             # The phone hangs up when its pcap has played (about 8 s).
-            await browser.wait_for("document.getElementById('call-state').textContent === 'terminated'", timeout=30)
+            await browser.wait_for(state_is("terminated"), timeout=30)
+            await assert_messages_follow_the_schema(browser)
         finally:
             await browser.stop()
 
     asyncio.run(scenario())
     assert phone.wait() == 0, phone.errors()
+
+
+def test_the_page_plays_early_media_then_shows_the_answered_call_and_its_duration(tmp_path, gateway):
+    # 183 with SDP, 6 s of early media (sipp echoes the browser's audio), then the 200.
+    phone = SippPhone(tmp_path / "phone", "uas_early_media.xml").start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for(state_is("early media"))
+            assert await browser.evaluate("document.getElementById('dialpad').hidden")  # no DTMF before the answer
+            stats = await until_media(browser, ["audio"], timeout=5)  # the early answer applied: audio flows ...
+            assert await browser.text("call-state") == "early media", stats  # ... before the 200
+            assert await browser.text("call-duration") == ""
+            await browser.wait_for(state_is("established"), timeout=15)
+            # accepted carried the same answer again; the page kept the one it had (no second setRemoteDescription).
+            trace = await assert_messages_follow_the_schema(browser)
+            states = [m["message"]["data"] for m in trace if m["message"].get("event") == "state"]
+            assert [(s["state"], "sdp" in s) for s in states] == [
+                ("progress", True), ("accepted", True), ("established", False)], states
+            assert "answer:" not in await browser.text("log")
+            assert await browser.evaluate("demo.call.pc.signalingState") == "stable"
+            assert not await browser.evaluate("document.getElementById('dialpad').hidden")
+            await browser.wait_for("document.getElementById('call-duration').textContent === '00:02'", timeout=5)
+            await until_media(browser, ["audio"], packets=stats["audio"] + 50, timeout=5)  # still heard once answered
+            await hang_up(browser)
+            duration = await browser.text("call-duration")
+            assert duration >= "00:02", duration
+            await asyncio.sleep(1.2)
+            assert await browser.text("call-duration") == duration  # stopped with the call
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()
+
+
+def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone(tmp_path, gateway):
+    # The phone expects an INFO with Signal=5, then sends its own with Signal=9.
+    phone = SippPhone(tmp_path / "phone", "uas_dtmf_info.xml").start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for("!document.getElementById('dialpad').hidden")  # answered
+            # Mute: the track the connection sends is switched off, then on again.
+            sending = "demo.call.pc.getSenders().find(s => s.track && s.track.kind === 'audio').track.enabled"
+            assert await browser.evaluate(sending) is True and await browser.text("mute") == "Mute"
+            await browser.click("mute")
+            assert await browser.evaluate(sending) is False and await browser.text("mute") == "Unmute"
+            assert await browser.evaluate("document.getElementById('mute').getAttribute('aria-pressed')") == "true"
+            await browser.click("mute")
+            assert await browser.evaluate(sending) is True and await browser.text("mute") == "Mute"
+            await browser.click("dtmf-5")
+            await browser.wait_for("document.getElementById('dtmf-received').textContent === '9'", timeout=10)
+            assert await browser.text("dtmf-sent") == "5"
+            trace = await assert_messages_follow_the_schema(browser)
+            assert trace_sent(trace, "session-dtmf-info")["digit"] == "5"
+            await hang_up(browser)
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()  # its INFO came with Signal=5 as application/dtmf-relay
+
+
+def test_an_incoming_callers_name_is_shown_as_text_and_the_call_can_be_declined(tmp_path, gateway, registrar):
+    phone = SippPhone(tmp_path / "phone", "uac_markup_name_declined.xml", echo_rtp=False, extra=("-s", "alice"))
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            phone.start(f"127.0.0.1:{registrar.udp_port}")
+            await browser.wait_for("!document.getElementById('incoming').hidden")
+            assert await browser.text("incoming-name") == "<b>Carol</b> &amp; Co"  # the text itself ...
+            assert await browser.evaluate("document.getElementById('incoming-name').childElementCount") == 0  # no <b>
+            assert await browser.text("incoming-from") == "carol@127.0.0.1"
+            assert await browser.text("call-state") == "incoming"
+            await browser.click("decline")
+            await browser.wait_for(state_is("terminated"))
+            assert await browser.evaluate("demo.lastReason") == "486 Busy Here"
+            assert await browser.evaluate("document.getElementById('incoming').hidden")
+            await assert_messages_follow_the_schema(browser)
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()  # it got the 486
+
