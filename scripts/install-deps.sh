@@ -12,6 +12,7 @@ test_packages=(
   python3-pytest python3-websockets python3-jsonschema openssl procps
   debhelper dh-python lintian   # the Debian package test
   kamailio sip-tester socat python3-dnslib   # real SIP peers: registrar, scripted peers, TLS front, DNS
+  iproute2 iptables   # tests/integration/netns.py: a NAT of network namespaces (test_nat.py, as root)
   clang libfuzzer-14-dev libclang-rt-14-dev   # the fuzz targets (fuzz/)
   python3-aiortc   # the browser in tests/media (ICE, DTLS-SRTP, audio codecs; brings python3-aioice, python3-av)
   baresip-core chromium   # a second SIP phone; a real browser for the demo page (tests/integration/test_browser.py)

@@ -46,15 +46,17 @@ def _live_members(group):
 class Kamailio:
     def __init__(self, directory, accounts, domain="example.com", min_expires=60, nonce_expire=300,
                  certificate=None, check_nonce_count=True, shared_memory_mb=64, htable_size=None,
-                 log_requests=True, nonce_bound_to_call_id=False):
+                 log_requests=True, nonce_bound_to_call_id=False, address="127.0.0.1"):
         """accounts: {"alice@example.com": ha1}; certificate: a PEM with certificate and key, for TLS.
         shared_memory_mb: Kamailio's -m (the location table, transactions and the HA1 table live
         there; 256 holds 10,000 accounts and contacts with room to spare). htable_size: the HA1
         table has 2^htable_size buckets (by default about one per account). log_requests: one
-        log line per request received, for requests(); a benchmark may turn it off."""
+        log line per request received, for requests(); a benchmark may turn it off. address: the
+        one IPv4 address it listens on (the NAT test's "public" address instead of loopback)."""
         self.directory = pathlib.Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.domain = domain
+        self.address = address
         self.udp_port = free_sip_port()
         self.tcp_port = self.udp_port  # SIP's convention: one number for UDP and TCP
         self.tls_port = free_port()  # served by the socat TLS front, not by Kamailio
@@ -66,7 +68,7 @@ class Kamailio:
         (database / "ha1").write_text(
             "id(int,auto) key_name(str) key_type(int) value_type(int) key_value(str) expires(int)\n"
             + "".join(f"{row}:{account}:0:0:{ha1}:0\n" for row, (account, ha1) in enumerate(accounts.items(), 1)))
-        values = {"DOMAIN": domain, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port,
+        values = {"DOMAIN": domain, "ADDRESS": address, "UDP_PORT": self.udp_port, "TCP_PORT": self.tcp_port,
                   "CTL_SOCKET": self.ctl, "MIN_EXPIRES": min_expires, "NONCE_EXPIRE": nonce_expire,
                   "NONCE_COUNT": 1 if check_nonce_count else 0,
                   "AUTH_CHECKS_NO_DLG": 2 if nonce_bound_to_call_id else 0,
@@ -101,11 +103,11 @@ class Kamailio:
             time.sleep(0.1)
         if self.certificate:
             self.tls_front = subprocess.Popen(
-                ["socat", f"OPENSSL-LISTEN:{self.tls_port},bind=127.0.0.1,reuseaddr,fork,cert={self.certificate},verify=0",
-                 f"TCP:127.0.0.1:{self.tcp_port}"], stdout=self._log, stderr=subprocess.STDOUT)
+                ["socat", f"OPENSSL-LISTEN:{self.tls_port},bind={self.address},reuseaddr,fork,cert={self.certificate},"
+                 "verify=0", f"TCP:{self.address}:{self.tcp_port}"], stdout=self._log, stderr=subprocess.STDOUT)
         while self.certificate:
             with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.tls_port)) == 0:
+                if probe.connect_ex((self.address, self.tls_port)) == 0:
                     break
             assert time.monotonic() < deadline, self.log_path.read_text()
             time.sleep(0.1)
@@ -216,4 +218,4 @@ class Kamailio:
 
     def proxy(self, transport="udp"):
         port = {"udp": self.udp_port, "tcp": self.tcp_port, "tls": self.tls_port}[transport]
-        return f"127.0.0.1:{port};transport={transport}"
+        return f"{self.address}:{port};transport={transport}"

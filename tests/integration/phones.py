@@ -1,5 +1,6 @@
 """SIP phones for call tests, on loopback: sipp (Debian's sip-tester) running a built-in or
-scripted scenario, and baresip (Debian's baresip-core) driven over its ctrl_tcp socket."""
+scripted scenario (or on another address, in a network namespace, when told), and baresip
+(Debian's baresip-core) driven over its ctrl_tcp socket."""
 
 import json
 import math
@@ -19,12 +20,17 @@ class SippPhone:
     """One sipp process. `scenario` is a built-in name ("uas", "uac_pcap") or a file in
     tests/fixtures/sipp/calls. Exit code 0 means every step of it happened as written."""
 
-    def __init__(self, directory, scenario, calls=1, echo_rtp=True, extra=()):
+    def __init__(self, directory, scenario, calls=1, echo_rtp=True, extra=(), address="127.0.0.1", wrapper=None):
+        """address: where it listens for SIP and media (and what its SDP shows); wrapper: a
+        function that turns the command into the one to run (NatNetwork.in_phone: inside a
+        network namespace)."""
         self.directory = pathlib.Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.address = address
         self.port, self.media_port = free_sip_port(), free_sip_port()
         source = ["-sn", scenario] if not scenario.endswith(".xml") else ["-sf", str(CALL_SCENARIOS / scenario)]
-        self.command = ["sipp", *source, "-i", "127.0.0.1", "-p", str(self.port), "-mi", "127.0.0.1",
+        self.wrapper = wrapper or (lambda command: command)
+        self.command = ["sipp", *source, "-i", address, "-p", str(self.port), "-mi", address,
                         "-mp", str(self.media_port), "-m", str(calls), "-nostdin", "-timeout", "60s",
                         "-trace_err", *(["-rtp_echo"] if echo_rtp else []), *extra]
         self.process = None
@@ -32,12 +38,12 @@ class SippPhone:
     def start(self, target=None):
         """Starts it; a calling scenario sends its INVITE to `target` ("host:port")."""
         self._log = open(self.directory / "sipp.log", "w")
-        self.process = subprocess.Popen(self.command + ([target] if target else []), cwd=self.directory,
+        self.process = subprocess.Popen(self.wrapper(self.command + ([target] if target else [])), cwd=self.directory,
                                         stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         return self
 
     def uri(self, user="service"):
-        return f"{user}@127.0.0.1:{self.port}"
+        return f"{user}@{self.address}:{self.port}"
 
     def wait(self, timeout=30):
         """The exit code, with sipp's own account of what went wrong when it is not 0."""
