@@ -134,6 +134,18 @@ BOOST_AUTO_TEST_CASE(behind_nat_the_first_source_is_learnt_then_locked_after_fiv
     BOOST_TEST(same(latch.destination(), phone));
 }
 
+BOOST_AUTO_TEST_CASE(an_sdp_address_that_may_not_be_sent_to_is_only_learnt_from) {
+    SourceLatch latch;
+    const auto sdp = socket_address("192.168.1.20", 4000), nat = socket_address("203.0.113.9", 61000);
+    latch.expect(sdp, false);
+    BOOST_TEST(latch.expecting());
+    BOOST_TEST(latch.destination() == nullptr);  // nothing goes to the private address
+    BOOST_TEST(latch.take(nat, 0));
+    BOOST_TEST(same(latch.destination(), nat));
+    latch.expect(socket_address("192.168.1.20", 4002), false);  // a new SDP: learning again, still not there
+    BOOST_TEST(latch.destination() == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(the_sdp_address_with_another_port_beats_any_other_while_learning) {
     SourceLatch latch;
     const auto sdp = socket_address("192.0.2.10", 4000), nat_port = socket_address("192.0.2.10", 61000);

@@ -34,17 +34,6 @@ ClientNotice state_notice(std::string state, std::string sdp = {}, std::string r
     return {ClientNotice::Kind::state, std::move(state), std::move(sdp), std::move(reason)};
 }
 
-// Why the phone's media addresses may not be sent to, or nothing.
-std::optional<std::string> phone_address_problem(CallServices &services, const std::vector<sdp::RtpPeer> &peers) {
-    for (const auto &peer : peers)
-        if (peer.port != 0 && !is_unspecified(peer.address))  // hold: no destination at all
-            if (auto refusal = services.address_policy.refusal(peer.address)) {
-                services.counters.refused(stats::Refusal::media_address);
-                return "media address not allowed: " + *refusal;
-            }
-    return std::nullopt;
-}
-
 }  // namespace
 
 const char *state_name(CallState state) {
@@ -110,7 +99,6 @@ std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &se
         return IncomingRefusal{488, services.counters.limit_reached(stats::Refusal::max_media_lines,
                                                                     services.max_media_lines)};
     if (offerless) phone.peers.assign(phone.lines.size(), {});  // where the phone receives: in its ACK
-    if (auto problem = phone_address_problem(services, phone.peers)) return IncomingRefusal{488, *problem};
     auto ports = services.media.reserve_ports(incoming.id, count_bridged(phone.lines));
     if (!ports) return IncomingRefusal{488, "no media ports available"};
 
@@ -119,7 +107,7 @@ std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &se
     session.offered_ = phone.lines;
     session.phone_peers_ = phone.peers;
     session.media_.ports = *ports;
-    session.media_.lines = bridged_lines(session.offered_, nullptr, session.phone_peers_, session.media_.ports);
+    session.media_.lines = session.relay_lines(nullptr, session.phone_peers_);
     // Media starts now: a browser's checks and DTLS hello may come before its answer.
     services.media.open(session.media_);
     session.browser_offer_ = sdp::serialize(sdp::write_browser_offer(
@@ -139,7 +127,7 @@ std::optional<std::string> CallSession::answer(const std::string &browser_answer
     answered_ = true;
     state_ = CallState::answering;
     media_.browser = browser_parameters(browser.peer);
-    media_.lines = bridged_lines(offered_, &browser.lines, phone_peers_, media_.ports);
+    media_.lines = relay_lines(&browser.lines, phone_peers_);
     media_.negotiated = true;
     services_->media.update(media_);
     auto rtp = gateway_rtp(services_->media.media_address(), offered_, media_.ports);
@@ -214,14 +202,34 @@ std::variant<sdp::PhoneDescription, std::string> CallSession::read_phone_answer(
     auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
     if (!phone) return answer;
     if (count_bridged(phone->lines) == 0) return std::string("no media in common");
-    if (auto problem = phone_address_problem(*services_, phone->peers)) return *problem;
     return answer;
 }
 
 void CallSession::point_relay_at(const sdp::PhoneDescription &phone) {
-    media_.lines = bridged_lines(offered_, &phone.lines, phone.peers, media_.ports);
+    media_.lines = relay_lines(&phone.lines, phone.peers);
     media_.negotiated = true;
     services_->media.update(media_);
+}
+
+// The relay's lines for the phone's answer (or offer), each phone address checked: one
+// inside the networks the gateway may not send to (a phone behind NAT shows its private
+// address; a hostile one, the gateway's own loopback) is never sent to; the phone's own
+// packets say where it is (security-review.md F5 and F9).
+std::vector<media::BridgedLine> CallSession::relay_lines(const std::vector<sdp::MediaLine> *answered,
+                                                         const std::vector<sdp::RtpPeer> &peers) {
+    auto lines = bridged_lines(offered_, answered, peers, media_.ports);
+    for (auto &line : lines) {
+        if (line.phone.port == 0) continue;
+        if (auto refusal = services_->address_policy.refusal(line.phone.address)) {
+            line.phone.learn_only = true;
+            if (inside_address_seen_) continue;
+            inside_address_seen_ = true;  // counted and told once a call
+            services_->counters.refused(stats::Refusal::media_address);
+            services_->logger.info(log_name_ + ": the phone's media address is not sent to (" + *refusal +
+                                   "): its own packets will say where it is");
+        }
+    }
+    return lines;
 }
 
 std::string CallSession::browser_answer_for(const sdp::PhoneDescription &phone) const {
@@ -296,9 +304,9 @@ bool CallSession::phone_answered_in_ack(const std::string &phone_answer) {
     else
         answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), phone_offer_lines_);
     auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
-    auto problem = !phone ? std::optional<std::string>(std::get<std::string>(answer))
+    auto problem = !phone                          ? std::optional<std::string>(std::get<std::string>(answer))
                    : count_bridged(phone->lines) == 0 ? std::optional<std::string>("no media in common")
-                                                      : phone_address_problem(*services_, phone->peers);
+                                                      : std::nullopt;
     if (problem) {
         services_->logger.info(log_name_ + ": the phone's answer in the ACK cannot be bridged: " + *problem);
         end_by_gateway("488 " + *problem, 488);
@@ -306,7 +314,7 @@ bool CallSession::phone_answered_in_ack(const std::string &phone_answer) {
     }
     // Indexed like offered_ (phone_offer_lines_ has one line per offered line), so the
     // pairs and the phone's addresses land on the right relay lines.
-    media_.lines = bridged_lines(offered_, &phone->lines, phone->peers, media_.ports);
+    media_.lines = relay_lines(&phone->lines, phone->peers);
     services_->media.update(media_);
     return true;
 }

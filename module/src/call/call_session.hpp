@@ -111,6 +111,8 @@ private:
     // description, or why it cannot be bridged.
     std::variant<sdp::PhoneDescription, std::string> read_phone_answer(const std::string &text) const;
     void point_relay_at(const sdp::PhoneDescription &phone);
+    std::vector<media::BridgedLine> relay_lines(const std::vector<sdp::MediaLine> *answered,
+                                                const std::vector<sdp::RtpPeer> &peers);
     std::string browser_answer_for(const sdp::PhoneDescription &phone) const;
     ClientNotices accepted_once_up();  // incoming: `accepted` once, before `established`
     // Offerless: reads the phone's answer from its ACK and points the relay; false when the
@@ -140,6 +142,7 @@ private:
     std::map<std::string, sdp::PhoneDescription> early_answers_;
     std::string browser_answer_;
     bool media_up_early_ = false;
+    bool inside_address_seen_ = false;  // a phone address the relay only learns from
     media::MediaSessionSpec media_;
 };
 

@@ -24,6 +24,10 @@ using MediaSessionId = std::uint64_t;
 struct RtpPeer {
     std::string address;
     std::uint16_t port = 0;  // 0: nowhere (refused line, or not known yet)
+    // The address is inside a network the gateway may not send to (a phone behind NAT
+    // shows its private address): nothing goes there; the phone's first packets say
+    // where it really is (SourceLatch), and media goes there.
+    bool learn_only = false;
 };
 
 // One codec's payload type number on each side of a line (the relay rewrites them).

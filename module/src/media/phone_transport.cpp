@@ -35,9 +35,9 @@ int PhoneTransport::set_phone(const RtpPeer &phone) {
     struct sa address;
     int err = sa_set_str(&address, phone.address.c_str(), phone.port);
     if (err) return err;
-    rtp_latch_.expect(address);
+    rtp_latch_.expect(address, !phone.learn_only);
     sa_set_port(&address, static_cast<std::uint16_t>(phone.port + 1));
-    rtcp_latch_.expect(address);
+    rtcp_latch_.expect(address, !phone.learn_only);
     return 0;
 }
 
@@ -78,8 +78,17 @@ bool PhoneTransport::send_rtp(struct mbuf *packet) {
     return to != nullptr;
 }
 
+// A phone that sends no RTCP (or not yet) gets ours next to where its RTP comes from,
+// once that is known, rather than at its SDP's address: behind NAT, that is a private one.
 bool PhoneTransport::send_rtcp(struct mbuf *packet) {
-    const struct sa *to = rtcp_latch_.destination();
+    const struct sa *to = rtcp_latch_.latched() ? rtcp_latch_.destination() : nullptr;
+    struct sa beside_rtp;
+    if (!to && rtp_latch_.latched()) {
+        beside_rtp = *rtp_latch_.destination();
+        sa_set_port(&beside_rtp, static_cast<std::uint16_t>(sa_port(&beside_rtp) + 1));
+        to = &beside_rtp;
+    }
+    if (!to) to = rtcp_latch_.destination();
     if (to) send(rtcp_.get(), rtcp_reader_, *to, packet);
     return to != nullptr;
 }

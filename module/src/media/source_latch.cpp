@@ -10,7 +10,8 @@ constexpr int kAny = 1;          // NAT: the SDP shows an address the packets do
 
 }  // namespace
 
-void SourceLatch::expect(const struct sa &advertised) {
+void SourceLatch::expect(const struct sa &advertised, bool send_there) {
+    send_to_advertised_ = send_there;
     if (advertised_ && sa_cmp(&*advertised_, &advertised, SA_ALL)) return;  // the same SDP again
     advertised_ = advertised;
     peer_.reset();
@@ -54,7 +55,7 @@ bool SourceLatch::take(const struct sa &source, std::uint64_t now_ms) {
 
 const struct sa *SourceLatch::destination() const {
     if (peer_) return &*peer_;
-    return advertised_ ? &*advertised_ : nullptr;
+    return advertised_ && send_to_advertised_ ? &*advertised_ : nullptr;
 }
 
 }  // namespace sylk::media

@@ -28,7 +28,9 @@ public:
     static constexpr std::uint64_t kLearningMs = 3000;
 
     // Where the phone's SDP says it receives; learning starts again when that changes.
-    void expect(const struct sa &advertised);
+    // `send_there`: false when that address may not be sent to (media waits for the
+    // phone's own packets to learn where to go).
+    void expect(const struct sa &advertised, bool send_there = true);
     // No phone (port 0, or none yet): nothing is taken, nothing sent.
     void clear();
 
@@ -37,7 +39,7 @@ public:
     // True while take() needs the time (callers skip the clock otherwise).
     bool learning() const { return advertised_ && !locked_; }
 
-    // Where to send: the peer once there is one, else the SDP's address.
+    // Where to send: the peer once there is one, else the SDP's address (when allowed).
     const struct sa *destination() const;
     bool expecting() const { return advertised_.has_value(); }
     bool latched() const { return peer_.has_value(); }
@@ -47,6 +49,7 @@ private:
 
     std::optional<struct sa> advertised_;
     std::optional<struct sa> peer_;
+    bool send_to_advertised_ = true;
     int peer_score_ = 0;
     bool locked_ = false;
     unsigned learned_packets_ = 0;

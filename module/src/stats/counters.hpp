@@ -24,7 +24,7 @@ enum class Refusal : std::size_t {
     call_setup_timeout,
     unregistered_call,    // allow_unregistered_calls is off
     destination_address,  // a call target or registrar inside the networks refused
-    media_address,        // a phone's SDP address inside them
+    media_address,        // a phone's SDP address inside them: only learnt from, never sent to
     incoming_source,      // an INVITE that did not come from the binding's registrar
     count_
 };
