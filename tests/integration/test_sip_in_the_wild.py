@@ -8,6 +8,7 @@ import re
 import socket
 import uuid
 
+import pytest
 from aiortc import RTCSessionDescription
 
 from conftest import Client, add_account_request, free_sip_port
@@ -18,6 +19,70 @@ from webrtc_peer import Browser, call_until_established, events_until, until_aud
 
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(b"alice:example.com:wild secret").hexdigest()
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    """Kamailio challenging alice's INVITEs (407), as in the other call tests."""
+    kamailio = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
+    yield kamailio
+    kamailio.stop()
+
+
+@pytest.fixture
+def strict_proxy(tmp_path):
+    """Kamailio whose nonces answer only requests with the Call-ID they were issued under."""
+    kamailio = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False,
+                        nonce_bound_to_call_id=True).start()
+    yield kamailio
+    kamailio.stop()
+
+
+@pytest.fixture
+def phone(tmp_path):
+    """phone(scenario, ...) -> a SippPhone, not started; stopped at the end of the test."""
+    made = []
+
+    def make(scenario, **options):
+        made.append(SippPhone(tmp_path / f"phone{len(made)}", scenario, **options))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.stop()
+
+
+@pytest.fixture
+def gateway_behind(start_gateway):
+    """gateway_behind(kamailio) -> a gateway with that Kamailio as its outbound proxy."""
+    return lambda registrar: start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+
+async def registered_client(gateway):
+    client = await Client.connect(gateway.url)
+    await client.request(add_account_request(ALICE, ALICE_HA1))
+    await client.request({"sylkrtc": "register", "account": ALICE})
+    await registration_events(client, ALICE, {"registered"})
+    return client
+
+
+async def hang_up(client, browser, session="S1"):
+    await client.request({"sylkrtc": "session-terminate", "session": session})
+    assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+    await browser.pc.close()
+    await client.close()
+
+
+async def answer_incoming(client, browser):
+    """Waits for incoming_session and answers it from the browser; returns the session id."""
+    incoming = await client.receive(timeout=15)
+    assert incoming["event"] == "incoming_session", incoming
+    await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["data"]["sdp"], type="offer"))
+    await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+    answer = await client.request({"sylkrtc": "session-answer", "session": incoming["session"],
+                                   "sdp": browser.pc.localDescription.sdp})
+    assert answer["sylkrtc"] == "ack", answer
+    return incoming["session"]
 
 
 def md5(text):
@@ -51,246 +116,172 @@ def digest_answer(challenge, target, ha1):
             f'response="{response}", algorithm=MD5, qop=auth, nc={count}, cnonce="{cnonce}"')
 
 
-def test_the_proxy_of_these_tests_refuses_a_challenge_answered_in_a_new_dialog(tmp_path):
+def test_the_proxy_of_these_tests_refuses_a_challenge_answered_in_a_new_dialog(strict_proxy):
     """The control for the test below: with nonces bound to the Call-ID, Kamailio challenges
     again an answer sent under another Call-ID, and lets the same answer through under the
     Call-ID its nonce was issued for (what a retry in a new dialog, as libre's sipsess
     makes it, runs into at a strict proxy)."""
-    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False,
-                         nonce_bound_to_call_id=True).start()
-    try:
-        target = f"sip:nobody@127.0.0.1:{free_sip_port()}"  # nothing answers there: Kamailio says 100 first
-        first_call_id = uuid.uuid4().hex
-        code, challenge = invite_through(registrar, first_call_id, 1, target)
-        assert code == 407, challenge
-        credentials = digest_answer(challenge, target, ALICE_HA1)
-        code, answer = invite_through(registrar, uuid.uuid4().hex, 1, target, credentials)
-        assert code == 407, answer  # another Call-ID: the nonce is not good for it
-        code, challenge = invite_through(registrar, first_call_id, 1, target)
-        credentials = digest_answer(challenge, target, ALICE_HA1)
-        code, answer = invite_through(registrar, first_call_id, 2, target, credentials)
-        assert code == 100, answer  # the same Call-ID: authenticated and relayed
-    finally:
-        registrar.stop()
+    target = f"sip:nobody@127.0.0.1:{free_sip_port()}"  # nothing answers there: Kamailio says 100 first
+    first_call_id = uuid.uuid4().hex
+    code, challenge = invite_through(strict_proxy, first_call_id, 1, target)
+    assert code == 407, challenge
+    credentials = digest_answer(challenge, target, ALICE_HA1)
+    code, answer = invite_through(strict_proxy, uuid.uuid4().hex, 1, target, credentials)
+    assert code == 407, answer  # another Call-ID: the nonce is not good for it
+    code, challenge = invite_through(strict_proxy, first_call_id, 1, target)
+    credentials = digest_answer(challenge, target, ALICE_HA1)
+    code, answer = invite_through(strict_proxy, first_call_id, 2, target, credentials)
+    assert code == 100, answer  # the same Call-ID: authenticated and relayed
 
 
-def strict_proxy(tmp_path):
-    return Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, check_nonce_count=False,
-                    nonce_bound_to_call_id=True).start()
+def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(strict_proxy, phone, gateway_behind):
+    echo = phone("uas").start()
+    gateway = gateway_behind(strict_proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, echo.uri(), "S1")
+        await until_audible(browser, frames=25)
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert echo.wait() == 0, echo.errors()  # it saw its INVITE, ACK and BYE
+    invites = [r for r in strict_proxy.requests() if r["method"] == "INVITE"]
+    assert [r["credentials"] for r in invites] == [False, True], invites
+    first, retry = invites
+    # RFC 3261 8.1.3.5 and 22.2: the same Call-ID and From tag, CSeq + 1.
+    assert retry["call_id"] == first["call_id"] and retry["from_tag"] == first["from_tag"], invites
+    assert retry["cseq"] == first["cseq"] + 1, invites
 
 
-async def registered_client(gateway):
-    client = await Client.connect(gateway.url)
-    await client.request(add_account_request(ALICE, ALICE_HA1))
-    await client.request({"sylkrtc": "register", "account": ALICE})
-    await registration_events(client, ALICE, {"registered"})
-    return client
-
-
-def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(tmp_path, start_gateway):
-    registrar = strict_proxy(tmp_path)
-    phone = SippPhone(tmp_path / "phone", "uas").start()
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
-
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
-            await until_audible(browser, frames=25)
-            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
-
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # it saw its INVITE, ACK and BYE
-        invites = [r for r in registrar.requests() if r["method"] == "INVITE"]
-        assert [r["credentials"] for r in invites] == [False, True], invites
-        first, retry = invites
-        # RFC 3261 8.1.3.5 and 22.2: the same Call-ID and From tag, CSeq + 1.
-        assert retry["call_id"] == first["call_id"] and retry["from_tag"] == first["from_tag"], invites
-        assert retry["cseq"] == first["cseq"] + 1, invites
-    finally:
-        phone.stop()
-        registrar.stop()
-
-
-def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(tmp_path, start_gateway):
+def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(strict_proxy, phone, gateway_behind):
     """A phone that copies Record-Route: our ACK and its BYE go through the proxy, in the
     dialog the challenged INVITE began."""
-    registrar = strict_proxy(tmp_path)
-    phone = SippPhone(tmp_path / "phone", "uas_answer_then_hang_up.xml").start()
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+    callee = phone("uas_answer_then_hang_up.xml").start()
+    gateway = gateway_behind(strict_proxy)
 
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
 
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # its BYE got its 200
-        call_id = next(r["call_id"] for r in registrar.requests() if r["method"] == "INVITE")
-        in_dialog = [r["method"] for r in registrar.requests() if r["call_id"] == call_id]
-        # Two INVITEs (one challenged), the ACK of the 2xx and the phone's BYE: one dialog.
-        assert sorted(in_dialog) == ["ACK", "BYE", "INVITE", "INVITE"], in_dialog
-    finally:
-        phone.stop()
-        registrar.stop()
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # its BYE got its 200
+    call_id = next(r["call_id"] for r in strict_proxy.requests() if r["method"] == "INVITE")
+    in_dialog = [r["method"] for r in strict_proxy.requests() if r["call_id"] == call_id]
+    # Two INVITEs (one challenged), the ACK of the 2xx and the phone's BYE: one dialog.
+    assert sorted(in_dialog) == ["ACK", "BYE", "INVITE", "INVITE"], in_dialog
 
 
-def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_the_browser(tmp_path, start_gateway):
-    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
-    phone = SippPhone(tmp_path / "phone", "uas_early_media.xml").start()
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_the_browser(
+        proxy, phone, gateway_behind):
+    callee = phone("uas_early_media.xml").start()
+    gateway = gateway_behind(proxy)
 
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
-                                        "uri": phone.uri(), "sdp": await browser.offer()})
-            assert ack["sylkrtc"] == "ack", ack
-            progress = (await events_until(client, "progress"))[-1]
-            assert "a=setup:passive" in progress.get("sdp", ""), progress  # the 183's answer, for the browser
-            await browser.accept(progress["sdp"])
-            await until_audible(browser, frames=25, timeout=5)  # the phone's early media (its echo of our tone)
-            try:  # ... heard while the phone has not answered (it waits 6 s)
-                early = await client.receive(timeout=0.2)
-            except asyncio.TimeoutError:
-                early = None
-            assert early is None, f"the answer came before the early media was heard: {early}"
-            states = await events_until(client, "established")
-            assert [s["state"] for s in states] == ["accepted", "established"], states
-            # The same codecs in the 200: the same answer, which a client that took the early one ignores.
-            assert states[0]["sdp"] == progress["sdp"], states
-            heard = browser.audible_frames
-            await until_audible(browser, frames=heard + 25, timeout=5)  # still flowing once answered
-            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                    "uri": callee.uri(), "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        progress = (await events_until(client, "progress"))[-1]
+        assert "a=setup:passive" in progress.get("sdp", ""), progress  # the 183's answer, for the browser
+        await browser.accept(progress["sdp"])
+        await until_audible(browser, frames=25, timeout=5)  # the phone's early media (its echo of our tone)
+        try:  # ... heard while the phone has not answered (it waits 6 s)
+            early = await client.receive(timeout=0.2)
+        except asyncio.TimeoutError:
+            early = None
+        assert early is None, f"the answer came before the early media was heard: {early}"
+        states = await events_until(client, "established")
+        assert [s["state"] for s in states] == ["accepted", "established"], states
+        # The same codecs in the 200: the same answer, which a client that took the early one ignores.
+        assert states[0]["sdp"] == progress["sdp"], states
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 25, timeout=5)  # still flowing once answered
+        await hang_up(client, browser)
 
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()
-    finally:
-        phone.stop()
-        registrar.stop()
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()
 
 
-def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(tmp_path, start_gateway):
-    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
-    phone = SippPhone(tmp_path / "phone", "uas_dtmf_info.xml").start()
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+def test_a_reliable_183_with_early_media_is_pracked_and_heard(phone, start_gateway):
+    """A phone that requires 100rel, reached directly (an unregistered account, as the
+    original server allows: sipp is no registrar)."""
+    callee = phone("uas_reliable_183.xml").start()
+    gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
 
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            ringing = await client.request({"sylkrtc": "session-dtmf-info", "session": "S0", "digit": "5"})
-            assert ringing["sylkrtc"] == "error", ringing  # no such session
-            await call_until_established(client, browser, ALICE, phone.uri(), "S1")
-            sent = await client.request({"sylkrtc": "session-dtmf-info", "session": "S1", "digit": "5"})
-            assert sent["sylkrtc"] == "ack", sent
-            while (event := await client.receive(timeout=10))["event"] != "dtmf":
-                pass
-            assert event["session"] == "S1" and event["data"] == {"digit": "9", "duration": 120}, event
-            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
+    async def call():
+        client, browser = await Client.connect(gateway.url), Browser()
+        await client.request(add_account_request(ALICE, ALICE_HA1))
+        ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                    "uri": callee.uri(), "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        states = await events_until(client, "progress")
+        assert "sdp" in states[-1], states  # the reliable 183's early media
+        await browser.accept(states[-1]["sdp"])
+        states = await events_until(client, "established")
+        assert [s["state"] for s in states] == ["accepted", "established"], states
+        await until_audible(browser, frames=25)
+        await hang_up(client, browser)
 
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # its INFO carried Signal=5 as dtmf-relay
-    finally:
-        phone.stop()
-        registrar.stop()
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # Supported: 100rel, then the PRACK with the right RAck
 
 
-async def answer_incoming(client, browser):
-    """Waits for incoming_session and answers it from the browser; returns the session id."""
-    incoming = await client.receive(timeout=15)
-    assert incoming["event"] == "incoming_session", incoming
-    await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["data"]["sdp"], type="offer"))
-    await browser.pc.setLocalDescription(await browser.pc.createAnswer())
-    answer = await client.request({"sylkrtc": "session-answer", "session": incoming["session"],
-                                   "sdp": browser.pc.localDescription.sdp})
-    assert answer["sylkrtc"] == "ack", answer
-    return incoming["session"]
+def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(proxy, phone, gateway_behind):
+    callee = phone("uas_dtmf_info.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        unknown = await client.request({"sylkrtc": "session-dtmf-info", "session": "S0", "digit": "5"})
+        assert unknown["sylkrtc"] == "error", unknown  # no such session
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        sent = await client.request({"sylkrtc": "session-dtmf-info", "session": "S1", "digit": "5"})
+        assert sent["sylkrtc"] == "ack", sent
+        while (event := await client.receive(timeout=10))["event"] != "dtmf":
+            pass
+        assert event["session"] == "S1" and event["data"] == {"digit": "9", "duration": 120}, event
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # its INFO carried Signal=5 as dtmf-relay
 
 
 def test_an_offerless_invite_offers_the_browsers_choice_and_takes_the_phones_answer_from_its_ack(
-        tmp_path, start_gateway):
-    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
-    phone = SippPhone(tmp_path / "phone", "uac_offerless.xml", extra=("-s", "alice"))
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+        proxy, phone, gateway_behind):
+    caller = phone("uac_offerless.xml", extra=("-s", "alice"))
+    gateway = gateway_behind(proxy)
 
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            phone.start(f"127.0.0.1:{registrar.udp_port}")
-            await answer_incoming(client, browser)
-            await events_until(client, "established")
-            await until_audible(browser, frames=25)  # our tone, echoed by the phone at its ACK's address
-            # The caller hangs up after 4 s.
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        caller.start(f"127.0.0.1:{proxy.udp_port}")
+        await answer_incoming(client, browser)
+        await events_until(client, "established")
+        await until_audible(browser, frames=25)  # our tone, echoed by the phone at its ACK's address
+        # The caller hangs up after 4 s.
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
 
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # our 200 offered PCMU, its BYE was answered
-    finally:
-        phone.stop()
-        registrar.stop()
+    asyncio.run(call())
+    assert caller.wait() == 0, caller.errors()  # our 200 offered PCMU, its BYE was answered
 
 
-def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(tmp_path, start_gateway):
-    registrar = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}).start()
-    phone = SippPhone(tmp_path / "phone", "uac_offerless_no_answer.xml", echo_rtp=False, extra=("-s", "alice"))
-    try:
-        gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(proxy, phone, gateway_behind):
+    caller = phone("uac_offerless_no_answer.xml", echo_rtp=False, extra=("-s", "alice"))
+    gateway = gateway_behind(proxy)
 
-        async def call():
-            client, browser = await registered_client(gateway), Browser()
-            phone.start(f"127.0.0.1:{registrar.udp_port}")
-            await answer_incoming(client, browser)
-            end = await events_until(client, "terminated")
-            assert end[-1]["reason"] == "488 no SDP answer in the ACK", end
-            await browser.pc.close()
-            await client.close()
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        caller.start(f"127.0.0.1:{proxy.udp_port}")
+        await answer_incoming(client, browser)
+        end = await events_until(client, "terminated")
+        assert end[-1]["reason"] == "488 no SDP answer in the ACK", end
+        await browser.pc.close()
+        await client.close()
 
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # it got the gateway's BYE
-    finally:
-        phone.stop()
-        registrar.stop()
-
-
-def test_a_reliable_183_with_early_media_is_pracked_and_heard(tmp_path, start_gateway):
-    """A phone that requires 100rel, reached directly (an unregistered account, as the
-    original server allows: sipp is no registrar)."""
-    phone = SippPhone(tmp_path / "phone", "uas_reliable_183.xml").start()
-    try:
-        gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
-
-        async def call():
-            client, browser = await Client.connect(gateway.url), Browser()
-            await client.request(add_account_request(ALICE, ALICE_HA1))
-            ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
-                                        "uri": phone.uri(), "sdp": await browser.offer()})
-            assert ack["sylkrtc"] == "ack", ack
-            states = await events_until(client, "progress")
-            assert "sdp" in states[-1], states  # the reliable 183's early media
-            await browser.accept(states[-1]["sdp"])
-            states = await events_until(client, "established")
-            assert [s["state"] for s in states] == ["accepted", "established"], states
-            await until_audible(browser, frames=25)
-            await client.request({"sylkrtc": "session-terminate", "session": "S1"})
-            assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-            await browser.pc.close()
-            await client.close()
-
-        asyncio.run(call())
-        assert phone.wait() == 0, phone.errors()  # Supported: 100rel, then the PRACK with the right RAck
-    finally:
-        phone.stop()
+    asyncio.run(call())
+    assert caller.wait() == 0, caller.errors()  # it got the gateway's BYE

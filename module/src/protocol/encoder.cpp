@@ -56,6 +56,16 @@ std::string account_session_event(std::string_view account, std::string_view ses
     return json::serialize(message);
 }
 
+// {"sylkrtc":"session_event","session":...,"event":...,"data":...}
+std::string session_event(std::string_view session, std::string_view event, json::object data) {
+    json::object message;
+    message["sylkrtc"] = "session_event";
+    message["session"] = view(session);
+    message["event"] = view(event);
+    message["data"] = std::move(data);
+    return json::serialize(message);
+}
+
 }  // namespace
 
 std::string encode_session_state(std::string_view session, std::string_view state, std::string_view sdp,
@@ -64,12 +74,7 @@ std::string encode_session_state(std::string_view session, std::string_view stat
     data["state"] = view(state);
     if (!sdp.empty()) data["sdp"] = view(sdp);
     if (!reason.empty()) data["reason"] = view(reason);
-    json::object message;
-    message["sylkrtc"] = "session_event";
-    message["session"] = view(session);
-    message["event"] = "state";
-    message["data"] = std::move(data);
-    return json::serialize(message);
+    return session_event(session, "state", std::move(data));
 }
 
 std::string encode_incoming_session(std::string_view account, std::string_view session, std::string_view originator,
@@ -85,12 +90,7 @@ std::string encode_session_dtmf(std::string_view session, char digit, unsigned d
     json::object data;
     data["digit"] = std::string(1, digit);
     data["duration"] = duration_ms;
-    json::object message;
-    message["sylkrtc"] = "session_event";
-    message["session"] = view(session);
-    message["event"] = "dtmf";
-    message["data"] = std::move(data);
-    return json::serialize(message);
+    return session_event(session, "dtmf", std::move(data));
 }
 
 std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator) {
