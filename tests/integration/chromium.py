@@ -5,7 +5,6 @@ outside (no background networking, no component updates, no mDNS candidates)."""
 import asyncio
 import base64
 import json
-import os
 import pathlib
 import subprocess
 import tempfile
@@ -14,7 +13,7 @@ import urllib.request
 
 import websockets
 
-from conftest import stop_process
+from conftest import peer_environment, stop_process
 
 FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
@@ -46,12 +45,10 @@ class Chromium:
 
     async def _start(self, url):
         self._log = open(self.directory / "chromium.log", "w")
-        # The sanitizer build preloads the ASan runtime into the test's processes; the
-        # browser is not ours to check and does not start under it.
-        environment = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+        # Not ours to check: it does not start under the sanitizer build's preloaded ASan.
         self.process = subprocess.Popen(["chromium", *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
                                         stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=environment)
+                                        env=peer_environment())
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text().strip():

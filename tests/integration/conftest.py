@@ -36,6 +36,13 @@ def free_port():
             return port
 
 
+def peer_environment():
+    """The environment for programs that are not ours (sipp, ip, iptables, Chromium): the
+    sanitizer build preloads the ASan runtime into the test's processes, and it would
+    check those too (iproute2's `ip` trips over it)."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
 def host_environment():
     env = dict(os.environ)
     # ctest sets SYLK_APPLICATIONS_DIR, and LD_PRELOAD/ASAN_OPTIONS for a sanitizer build.

@@ -26,6 +26,8 @@ import re
 import secrets
 import subprocess
 
+from conftest import peer_environment
+
 NAT_PORTS = (61000, 61999)
 
 
@@ -37,7 +39,7 @@ def run(*command, namespace=None):
     """Runs one command (in `namespace` when given); its stdout; raises NetworkError with its
     stderr when it fails."""
     full = (["ip", "netns", "exec", namespace] if namespace else []) + [str(part) for part in command]
-    result = subprocess.run(full, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(full, capture_output=True, text=True, timeout=30, env=peer_environment())
     if result.returncode != 0:
         raise NetworkError(f"{' '.join(full)} failed ({result.returncode}): {result.stderr.strip()}")
     return result.stdout

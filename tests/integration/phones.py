@@ -11,7 +11,7 @@ import subprocess
 import time
 import wave
 
-from conftest import free_port, free_sip_port, stop_process
+from conftest import free_port, free_sip_port, peer_environment, stop_process
 
 CALL_SCENARIOS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "sipp" / "calls"
 
@@ -39,7 +39,8 @@ class SippPhone:
         """Starts it; a calling scenario sends its INVITE to `target` ("host:port")."""
         self._log = open(self.directory / "sipp.log", "w")
         self.process = subprocess.Popen(self.wrapper(self.command + ([target] if target else [])), cwd=self.directory,
-                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=peer_environment())
         return self
 
     def uri(self, user="service"):
