@@ -206,6 +206,23 @@ def start_gateway(tmp_path):
 
 
 @pytest.fixture
+def phones(tmp_path):
+    """phones(scenario, ...) -> a SippPhone (phones.py), not started; every one is stopped at
+    the end of the test."""
+    from phones import SippPhone  # phones.py takes its ports from this module
+
+    made = []
+
+    def make(scenario, **options):
+        made.append(SippPhone(tmp_path / f"phone{len(made)}", scenario, **options))
+        return made[-1]
+
+    yield make
+    for phone in made:
+        phone.stop()
+
+
+@pytest.fixture
 def certificate(tmp_path):
     """A self-signed certificate and key in one PEM file, as SylkServer keeps them."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"

@@ -14,7 +14,6 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from conftest import Client, add_account_request
 from kamailio import Kamailio
-from phones import SippPhone
 from test_registration import registration_events
 from webrtc_peer import Browser, call_until_established, events_until, ice_check_answered, until_audible
 
@@ -28,20 +27,6 @@ def registrar(tmp_path):
     kamailio = Kamailio(tmp_path / "kamailio", {ALICE: ALICE_HA1}, log_requests=True).start()
     yield kamailio
     kamailio.stop()
-
-
-@pytest.fixture
-def phones(tmp_path):
-    """phones(scenario, ...) -> a SippPhone, not started; every one is stopped at the end."""
-    made = []
-
-    def make(scenario, **options):
-        made.append(SippPhone(tmp_path / f"phone{len(made)}", scenario, **options))
-        return made[-1]
-
-    yield make
-    for phone in made:
-        phone.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from aiortc import RTCSessionDescription
 
 from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
-from phones import SippPhone
 from test_registration import registration_events
 from webrtc_peer import Browser, call_until_established, events_until, until_audible
 
@@ -36,20 +35,6 @@ def strict_proxy(tmp_path):
                         nonce_bound_to_call_id=True).start()
     yield kamailio
     kamailio.stop()
-
-
-@pytest.fixture
-def phone(tmp_path):
-    """phone(scenario, ...) -> a SippPhone, not started; stopped at the end of the test."""
-    made = []
-
-    def make(scenario, **options):
-        made.append(SippPhone(tmp_path / f"phone{len(made)}", scenario, **options))
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.stop()
 
 
 @pytest.fixture
@@ -134,8 +119,8 @@ def test_the_proxy_of_these_tests_refuses_a_challenge_answered_in_a_new_dialog(s
     assert code == 100, answer  # the same Call-ID: authenticated and relayed
 
 
-def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(strict_proxy, phone, gateway_behind):
-    echo = phone("uas").start()
+def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(strict_proxy, phones, gateway_behind):
+    echo = phones("uas").start()
     gateway = gateway_behind(strict_proxy)
 
     async def call():
@@ -154,10 +139,10 @@ def test_a_challenged_invite_is_answered_in_the_same_dialog_at_a_strict_proxy(st
     assert retry["cseq"] == first["cseq"] + 1, invites
 
 
-def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(strict_proxy, phone, gateway_behind):
+def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(strict_proxy, phones, gateway_behind):
     """A phone that copies Record-Route: our ACK and its BYE go through the proxy, in the
     dialog the challenged INVITE began."""
-    callee = phone("uas_answer_then_hang_up.xml").start()
+    callee = phones("uas_answer_then_hang_up.xml").start()
     gateway = gateway_behind(strict_proxy)
 
     async def call():
@@ -176,8 +161,8 @@ def test_the_phone_hangs_up_a_call_placed_in_one_dialog_through_the_route_set(st
 
 
 def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_the_browser(
-        proxy, phone, gateway_behind):
-    callee = phone("uas_early_media.xml").start()
+        proxy, phones, gateway_behind):
+    callee = phones("uas_early_media.xml").start()
     gateway = gateway_behind(proxy)
 
     async def call():
@@ -206,10 +191,10 @@ def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_t
     assert callee.wait() == 0, callee.errors()
 
 
-def test_a_reliable_183_with_early_media_is_pracked_and_heard(phone, start_gateway):
+def test_a_reliable_183_with_early_media_is_pracked_and_heard(phones, start_gateway):
     """A phone that requires 100rel, reached directly (an unregistered account, as the
     original server allows: sipp is no registrar)."""
-    callee = phone("uas_reliable_183.xml").start()
+    callee = phones("uas_reliable_183.xml").start()
     gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
 
     async def call():
@@ -230,8 +215,8 @@ def test_a_reliable_183_with_early_media_is_pracked_and_heard(phone, start_gatew
     assert callee.wait() == 0, callee.errors()  # Supported: 100rel, then the PRACK with the right RAck
 
 
-def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(proxy, phone, gateway_behind):
-    callee = phone("uas_dtmf_info.xml").start()
+def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(proxy, phones, gateway_behind):
+    callee = phones("uas_dtmf_info.xml").start()
     gateway = gateway_behind(proxy)
 
     async def call():
@@ -251,8 +236,8 @@ def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_brow
 
 
 def test_an_offerless_invite_offers_the_browsers_choice_and_takes_the_phones_answer_from_its_ack(
-        proxy, phone, gateway_behind):
-    caller = phone("uac_offerless.xml", extra=("-s", "alice"))
+        proxy, phones, gateway_behind):
+    caller = phones("uac_offerless.xml", extra=("-s", "alice"))
     gateway = gateway_behind(proxy)
 
     async def call():
@@ -270,8 +255,8 @@ def test_an_offerless_invite_offers_the_browsers_choice_and_takes_the_phones_ans
     assert caller.wait() == 0, caller.errors()  # our 200 offered PCMU, its BYE was answered
 
 
-def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(proxy, phone, gateway_behind):
-    caller = phone("uac_offerless_no_answer.xml", echo_rtp=False, extra=("-s", "alice"))
+def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(proxy, phones, gateway_behind):
+    caller = phones("uac_offerless_no_answer.xml", echo_rtp=False, extra=("-s", "alice"))
     gateway = gateway_behind(proxy)
 
     async def call():

@@ -195,10 +195,11 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
     return {};
 }
 
-std::variant<sdp::PhoneDescription, std::string> CallSession::read_phone_answer(const std::string &text) const {
+std::variant<sdp::PhoneDescription, std::string> CallSession::read_phone_answer(
+    const std::string &text, const std::vector<sdp::MediaLine> &offer) const {
     auto parsed = parse_sdp(text);
     if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
-    auto answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), offered_);
+    auto answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), offer);
     auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
     if (!phone) return answer;
     if (count_bridged(phone->lines) == 0) return std::string("no media in common");
@@ -243,7 +244,7 @@ std::string CallSession::browser_answer_for(const sdp::PhoneDescription &phone) 
 ClientNotices CallSession::phone_progress(const sip::CallUpdate &update) {
     if (state_ == CallState::connecting) state_ = CallState::progress;
     if (update.sdp.empty() || state_ == CallState::terminating) return {state_notice("progress")};
-    auto answer = read_phone_answer(update.sdp);
+    auto answer = read_phone_answer(update.sdp, offered_);
     if (auto *problem = std::get_if<std::string>(&answer)) {
         services_->logger.info(log_name_ + ": early media not taken: " + *problem);
         return {state_notice("progress")};
@@ -262,7 +263,7 @@ ClientNotices CallSession::phone_progress(const sip::CallUpdate &update) {
 ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
     std::variant<sdp::PhoneDescription, std::string> answer = std::string("no SDP in the answer");
     if (!update.sdp.empty())
-        answer = read_phone_answer(update.sdp);
+        answer = read_phone_answer(update.sdp, offered_);
     else if (auto early = early_answers_.find(update.dialog_tag); early != early_answers_.end())
         answer = early->second;
     if (auto *problem = std::get_if<std::string>(&answer)) {
@@ -297,24 +298,16 @@ bool CallSession::phone_answered_in_ack(const std::string &phone_answer) {
         end_by_gateway("488 no SDP answer in the ACK", 488);
         return false;
     }
-    auto parsed = parse_sdp(phone_answer);
-    std::variant<sdp::PhoneDescription, std::string> answer = std::string();
-    if (auto *problem = std::get_if<std::string>(&parsed))
-        answer = *problem;
-    else
-        answer = sdp::read_phone_answer(std::get<sdp::SessionDescription>(parsed), phone_offer_lines_);
-    auto *phone = std::get_if<sdp::PhoneDescription>(&answer);
-    auto problem = !phone                          ? std::optional<std::string>(std::get<std::string>(answer))
-                   : count_bridged(phone->lines) == 0 ? std::optional<std::string>("no media in common")
-                                                      : std::nullopt;
-    if (problem) {
+    auto answer = read_phone_answer(phone_answer, phone_offer_lines_);
+    if (auto *problem = std::get_if<std::string>(&answer)) {
         services_->logger.info(log_name_ + ": the phone's answer in the ACK cannot be bridged: " + *problem);
         end_by_gateway("488 " + *problem, 488);
         return false;
     }
     // Indexed like offered_ (phone_offer_lines_ has one line per offered line), so the
     // pairs and the phone's addresses land on the right relay lines.
-    media_.lines = relay_lines(&phone->lines, phone->peers);
+    auto &phone = std::get<sdp::PhoneDescription>(answer);
+    media_.lines = relay_lines(&phone.lines, phone.peers);
     services_->media.update(media_);
     return true;
 }

@@ -107,9 +107,10 @@ private:
     CallSession(CallServices &services, sip::CallId id, bool incoming, std::string log_name);
     ClientNotices phone_progress(const sip::CallUpdate &update);
     ClientNotices phone_answered(const sip::CallUpdate &update);
-    // The phone's answer read against our offer, its media addresses checked: the
-    // description, or why it cannot be bridged.
-    std::variant<sdp::PhoneDescription, std::string> read_phone_answer(const std::string &text) const;
+    // The phone's answer read against the lines we offered it: the description, or why it
+    // cannot be bridged.
+    std::variant<sdp::PhoneDescription, std::string> read_phone_answer(const std::string &text,
+                                                                       const std::vector<sdp::MediaLine> &offer) const;
     void point_relay_at(const sdp::PhoneDescription &phone);
     std::vector<media::BridgedLine> relay_lines(const std::vector<sdp::MediaLine> *answered,
                                                 const std::vector<sdp::RtpPeer> &peers);
