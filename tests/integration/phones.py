@@ -2,12 +2,15 @@
 scripted scenario (or on another address, in a network namespace, when told), and baresip
 (Debian's baresip-core) driven over its ctrl_tcp socket."""
 
+import audioop
 import json
 import math
 import pathlib
 import socket
+import select
 import struct
 import subprocess
+import threading
 import time
 import wave
 
@@ -73,6 +76,53 @@ def write_tone(path, seconds=30, rate=8000):
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(samples)
+
+
+class PhoneMedia:
+    """The media end of a phone whose signalling is sipp's (its scenario writes this
+    socket's port in its SDP, as [media_sink]): it records when each RTP packet arrives,
+    and sends a 440 Hz PCMU tone in 20 ms packets to wherever the gateway's RTP comes
+    from, as a phone playing music on hold would."""
+
+    def __init__(self):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.arrivals = []  # time.monotonic() of each RTP packet received
+        self._peer = None
+        self._running = True
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def sipp_key(self):
+        return ("-key", "media_sink", str(self.port))
+
+    def received_between(self, start, end):
+        return sum(1 for arrival in list(self.arrivals) if start <= arrival < end)
+
+    def _run(self):
+        tone = audioop.lin2ulaw(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+                                         for i in range(8000)), 2)
+        sequence, timestamp, next_send = 0, 0, time.monotonic()
+        while self._running:
+            readable, _, _ = select.select([self.socket], [], [], max(0.0, next_send - time.monotonic()))
+            if readable:
+                data, self._peer = self.socket.recvfrom(2048)
+                if len(data) >= 12 and data[0] >> 6 == 2 and not 200 <= data[1] <= 204:  # RTP, not RTCP
+                    self.arrivals.append(time.monotonic())
+            if time.monotonic() >= next_send:
+                next_send += 0.02
+                if self._peer:
+                    start = (timestamp % 8000)
+                    payload = (tone + tone)[start:start + 160]
+                    header = struct.pack("!BBHII", 0x80, 0, sequence & 0xFFFF, timestamp & 0xFFFFFFFF, 0x5EED)
+                    self.socket.sendto(header + payload, (self._peer[0], self._peer[1] - self._peer[1] % 2))
+                    sequence, timestamp = sequence + 1, timestamp + 160
+
+    def stop(self):
+        self._running = False
+        self._thread.join(timeout=2)
+        self.socket.close()
 
 
 class Baresip:

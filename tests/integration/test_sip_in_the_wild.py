@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import socket
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from aiortc import RTCSessionDescription
 
 from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
+from phones import PhoneMedia
 from test_registration import registration_events
 from webrtc_peer import Browser, call_until_established, events_until, until_audible
 
@@ -270,3 +272,54 @@ def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(pro
 
     asyncio.run(call())
     assert caller.wait() == 0, caller.errors()  # it got the gateway's BYE
+
+
+async def session_updates(client, count, timeout=15):
+    """The next `count` update events of the session, with the time each arrived."""
+    seen = []
+    while len(seen) < count:
+        event = await client.receive(timeout=timeout)
+        if event["sylkrtc"] == "session_event" and event["event"] == "update":
+            seen.append((time.monotonic(), event["data"]))
+        else:
+            assert event.get("data", {}).get("state") != "terminated", event
+    return seen
+
+
+def test_the_phone_holds_and_resumes_music_on_hold_is_heard_and_nothing_is_sent_to_it_meanwhile(
+        proxy, phones, gateway_behind):
+    media = PhoneMedia()
+    callee = phones("uas_holds_and_resumes.xml", echo_rtp=False, extra=media.sipp_key()).start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        await until_audible(browser, frames=25)  # the phone's tone
+        assert media.arrivals, "the browser's audio never reached the phone"
+        # re-INVITE sendonly: held. Its music keeps reaching the browser; nothing goes to it.
+        (held_at, held), = await session_updates(client, 1)
+        assert held == {"originator": "remote", "hold": True}, held
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 50, timeout=5)
+        # re-INVITE inactive: still held.
+        (inactive_at, inactive), = await session_updates(client, 1)
+        assert inactive == {"originator": "remote", "hold": True}, inactive
+        # re-INVITE sendrecv: resumed. (The refresh that follows changes nothing: no event.)
+        (resumed_at, resumed), = await session_updates(client, 1)
+        assert resumed == {"originator": "remote", "hold": False}, resumed
+        await asyncio.sleep(1)
+        assert media.received_between(held_at + 0.2, resumed_at) == 0, "RTP went to a phone that said it holds"
+        assert media.received_between(resumed_at + 0.2, resumed_at + 1) >= 25, "no RTP after the resume"
+        # UPDATE sendonly, then UPDATE sendrecv.
+        updates = await session_updates(client, 2)
+        assert [data["hold"] for _, data in updates] == [True, False], updates
+        await asyncio.sleep(1)
+        await hang_up(client, browser)
+
+    try:
+        asyncio.run(call())
+    finally:
+        media.stop()
+    assert callee.wait() == 0, callee.errors()  # each answer had the direction RFC 3264 asks for
+    assert "phone_on_hold=" in gateway.log(), gateway.log()[-2000:]  # the relay counted what it held back

@@ -107,7 +107,7 @@ async def events_until(client, state, timeout=15):
     seen = []
     while True:
         event = await client.receive(timeout=timeout)
-        if event["sylkrtc"] != "session_event":
+        if event["sylkrtc"] != "session_event" or event.get("event") != "state":
             continue
         seen.append(event["data"])
         if event["data"]["state"] == state:

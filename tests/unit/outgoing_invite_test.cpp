@@ -4,9 +4,12 @@
 // and From tag, CSeq + 1, the credentials the call gave) and ACKed; a 2xx ACKed at its
 // Contact, again for each retransmission of it, reported once; the phone's BYE and
 // re-INVITE answered; our BYE or CANCEL when the call is let go of; error answers and
-// refused challenges ending the call; our 200 to a re-INVITE sent again until its ACK.
-// The stack's listeners route in-dialog requests and retransmitted 2xx by Call-ID, as
-// SipAgent's do.
+// refused challenges ending the call. Then DialogUpdates on the answered call's dialog,
+// as SipCall puts it there: the phone's re-INVITE held (100 Trying) until the call
+// answers, our 200 sent again until its ACK, UPDATEs, glare (491 both ways), an offerless
+// re-INVITE answered in the ACK. The stack's listeners route in-dialog requests and
+// retransmitted 2xx by Call-ID, as SipAgent's do.
+#include "sip/dialog_updates.hpp"
 #include "sip/outgoing_invite.hpp"
 
 #include "libre_thread.hpp"
@@ -27,6 +30,7 @@
 
 #include <re.h>
 
+using sylk::sip::DialogUpdates;
 using sylk::sip::OutgoingInvite;
 using sylk::testing::Bytes;
 using sylk::testing::on_libre_thread;
@@ -130,9 +134,10 @@ std::optional<Message> receive_now(const Peer &peer) {
 }
 
 // Runs the loop until the peer receives a message `wanted` accepts (others are skipped);
-// fails the test after 2 s.
-Message next_message(const Peer &peer, const std::function<bool(const Message &)> &wanted, const std::string &what) {
-    for (int slice = 0; slice < 200; ++slice) {
+// fails the test after `seconds`.
+Message next_message(const Peer &peer, const std::function<bool(const Message &)> &wanted, const std::string &what,
+                     int seconds = 2) {
+    for (int slice = 0; slice < seconds * 100; ++slice) {
         run_loop_for(10);
         while (auto message = receive_now(peer)) {
             if (wanted(*message)) return *message;
@@ -140,12 +145,12 @@ Message next_message(const Peer &peer, const std::function<bool(const Message &)
                                                         << message->text.substr(0, message->text.find('\r')));
         }
     }
-    BOOST_FAIL("no " << what << " within 2 s");
+    BOOST_FAIL("no " << what << " within " << seconds << " s");
     throw std::logic_error("unreachable");
 }
 
-Message next_request(const Peer &peer, const std::string &method) {
-    return next_message(peer, [&](const Message &m) { return m->req && m.method() == method; }, method);
+Message next_request(const Peer &peer, const std::string &method, int seconds = 2) {
+    return next_message(peer, [&](const Message &m) { return m->req && m.method() == method; }, method, seconds);
 }
 
 Message next_response(const Peer &peer, std::uint16_t code) {
@@ -172,6 +177,7 @@ const char *reason_of(std::uint16_t code) {
     case 407: return "Proxy Authentication Required";
     case 486: return "Busy Here";
     case 487: return "Request Terminated";
+    case 491: return "Request Pending";
     default: return "Whatever";
     }
 }
@@ -184,6 +190,11 @@ class Harness {
 public:
     Peer phone;  // the target: sip:bob@127.0.0.1:PORT
     std::unique_ptr<OutgoingInvite> invite;
+    std::unique_ptr<DialogUpdates> updates;  // once answered, as SipCall makes it
+
+    // What DialogUpdates reported.
+    std::vector<std::pair<std::uint32_t, std::string>> offers, answers_in_ack;
+    std::vector<std::pair<std::uint16_t, std::string>> update_answers;  // code, sdp
 
     // What the events reported.
     int provisionals = 0, answers = 0, challenges = 0, endings = 0;
@@ -220,7 +231,19 @@ public:
                                   kOffer};
         OutgoingInvite::Events events;
         events.provisional = [this](const struct sip_msg &) { ++provisionals; };
-        events.answered = [this](const struct sip_msg &) { ++answers; };
+        events.answered = [this](const struct sip_msg &) {
+            ++answers;
+            DialogUpdates::Events dialog_events;
+            dialog_events.offered = [this](std::uint32_t seq, const std::string &sdp) { offers.emplace_back(seq, sdp); };
+            dialog_events.answered_in_ack = [this](std::uint32_t seq, const std::string &sdp) {
+                answers_in_ack.emplace_back(seq, sdp);
+            };
+            dialog_events.update_answered = [this](std::uint16_t code, const std::string &, const std::string &sdp) {
+                update_answers.emplace_back(code, sdp);
+            };
+            updates = std::make_unique<DialogUpdates>(stack_, invite->dialog(), kContactUser, true,
+                                                      std::move(dialog_events));
+        };
         events.challenged = [this](const struct sip_msg &message) {
             ++challenges;
             const struct sip_hdr *header = sip_msg_hdr(&message, SIP_HDR_PROXY_AUTHENTICATE);
@@ -244,6 +267,7 @@ public:
     void let_go() {
         if (!invite) return;
         calls_.erase(invite->call_id());
+        updates.reset();
         invite.reset();
     }
 
@@ -301,11 +325,15 @@ private:
         return call == calls_.end() ? nullptr : call->second;
     }
     static bool request_listener(const struct sip_msg *message, void *arg) {
-        OutgoingInvite *call = static_cast<Harness *>(arg)->call_for(message);
+        auto *self = static_cast<Harness *>(arg);
+        OutgoingInvite *call = self->call_for(message);
+        if (call && self->updates && self->updates->take_request(*message)) return true;
         return call && call->take_request(*message);
     }
     static bool response_listener(const struct sip_msg *message, void *arg) {
-        OutgoingInvite *call = static_cast<Harness *>(arg)->call_for(message);
+        auto *self = static_cast<Harness *>(arg);
+        OutgoingInvite *call = self->call_for(message);
+        if (call && self->updates && self->updates->take_response(*message)) return true;
         return call && call->take_response(*message);
     }
 
@@ -407,35 +435,6 @@ BOOST_AUTO_TEST_CASE(the_phones_bye_is_answered_and_ends_the_call_with_no_bye_of
     });
 }
 
-BOOST_AUTO_TEST_CASE(a_reinvite_is_answered_with_our_offer_and_its_contact_becomes_the_target) {
-    on_libre_thread([] {
-        Harness h;
-        Peer moved;  // the phone's new address, given in the re-INVITE's Contact
-        Message invite_sent = h.answered_call();
-        h.send_in_dialog(h.phone, invite_sent, "INVITE", 1,
-                         "Contact: <" + uri_at(moved) + ">\r\nContent-Type: application/sdp\r\n", kAnswer);
-        Message ok = next_response(h.phone, 200);
-        BOOST_TEST(text_of(ok->cseq.met) == "INVITE");
-        BOOST_TEST(ok->cseq.num == 1u);
-        BOOST_TEST(ok.body() == kOffer);
-        BOOST_TEST(ok.header("Content-Type") == "application/sdp");
-        std::string contact = ok.contact_uri();
-        BOOST_TEST(contact.find(kContactUser) != std::string::npos, contact);
-        BOOST_TEST(contact.find("127.0.0.1:" + std::to_string(h.gateway_port())) != std::string::npos, contact);
-        // The phone's ACK to that 200 is taken quietly.
-        h.send_in_dialog(h.phone, invite_sent, "ACK", 1);
-        run_loop_for(100);
-        BOOST_TEST(h.endings == 0);
-        BOOST_TEST(h.invite->answered());
-
-        // Still up: letting go of it sends the BYE, to the new Contact.
-        h.let_go();
-        Message bye = next_request(moved, "BYE");
-        BOOST_TEST(text_of(bye->ruri) == uri_at(moved));
-        BOOST_TEST(bye.call_id() == invite_sent.call_id());
-    });
-}
-
 BOOST_AUTO_TEST_CASE(letting_go_of_an_answered_call_sends_a_bye_in_its_dialog) {
     on_libre_thread([] {
         Harness h;
@@ -511,9 +510,52 @@ BOOST_AUTO_TEST_CASE(a_refused_challenge_ends_the_call_with_the_407) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-// RFC 3261 13.3.1.4: our 200 to a re-INVITE goes again until the ACK comes (libre's
-// server transaction absorbs the retransmitted re-INVITE without answering it).
-BOOST_AUTO_TEST_SUITE(outgoing_invite_answers)
+// DialogUpdates on the answered call's dialog (RFC 3261 14, RFC 3311, RFC 6337).
+BOOST_AUTO_TEST_SUITE(dialog_updates)
+
+const std::string kHold = "v=0\r\no=- 2 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                          "m=audio 40002 RTP/AVP 0\r\na=sendonly\r\n";
+
+BOOST_AUTO_TEST_CASE(a_reinvite_waits_for_the_calls_answer_and_its_contact_becomes_the_target) {
+    on_libre_thread([] {
+        Harness h;
+        Peer moved;  // the phone's new address, given in the re-INVITE's Contact
+        Message invite_sent = h.answered_call();
+        h.send_in_dialog(h.phone, invite_sent, "INVITE", 1,
+                         "Contact: <" + uri_at(moved) + ">\r\nContent-Type: application/sdp\r\n", kHold);
+        next_response(h.phone, 100);  // the answer takes a trip to the web thread
+        BOOST_TEST_REQUIRE(h.offers.size() == 1u);
+        BOOST_TEST(h.offers[0].second == kHold);
+        BOOST_TEST(h.updates->busy());
+        BOOST_TEST(no_request_for(h.phone, "INVITE", 200));  // and no final answer of its own
+        h.updates->answer(h.offers[0].first, 200, kOffer);
+        Message ok = next_response(h.phone, 200);
+        BOOST_TEST(text_of(ok->cseq.met) == "INVITE");
+        BOOST_TEST(ok->cseq.num == 1u);
+        BOOST_TEST(ok.body() == kOffer);
+        BOOST_TEST(ok.header("Content-Type") == "application/sdp");
+        std::string contact = ok.contact_uri();
+        BOOST_TEST(contact.find(kContactUser) != std::string::npos, contact);
+        BOOST_TEST(contact.find("127.0.0.1:" + std::to_string(h.gateway_port())) != std::string::npos, contact);
+        // Until its ACK, the 200 goes again (T1, then 2 T1...).
+        Message again = next_response(h.phone, 200);
+        BOOST_TEST(again->cseq.num == 1u);
+        h.send_in_dialog(h.phone, invite_sent, "ACK", 1);
+        run_loop_for(100);
+        while (receive_now(h.phone)) {
+        }
+        BOOST_TEST(no_request_for(h.phone, "INVITE", 1200));  // drained: and no 200 came again either
+        BOOST_TEST(!h.updates->busy());
+        BOOST_TEST(h.answers_in_ack.empty());  // the re-INVITE had an offer: nothing to read in its ACK
+        BOOST_TEST(h.endings == 0);
+
+        // Still up: letting go of it sends the BYE, to the new Contact.
+        h.let_go();
+        Message bye = next_request(moved, "BYE");
+        BOOST_TEST(text_of(bye->ruri) == uri_at(moved));
+        BOOST_TEST(bye.call_id() == invite_sent.call_id());
+    });
+}
 
 BOOST_AUTO_TEST_CASE(a_retransmitted_reinvite_gets_the_200_again) {
     on_libre_thread([] {
@@ -522,10 +564,113 @@ BOOST_AUTO_TEST_CASE(a_retransmitted_reinvite_gets_the_200_again) {
         std::string reinvite = h.send_in_dialog(h.phone, invite_sent, "INVITE", 1,
                                                 "Contact: <" + uri_at(h.phone) + ">\r\n"
                                                 "Content-Type: application/sdp\r\n", kAnswer);
+        next_response(h.phone, 100);
+        h.send_again(h.phone, reinvite);  // before the answer: the 100 again
+        next_response(h.phone, 100);
+        h.updates->answer(h.offers.at(0).first, 200, kOffer);
         next_response(h.phone, 200);
         h.send_again(h.phone, reinvite);  // the 200 was lost
         Message again = next_response(h.phone, 200);
         BOOST_TEST(text_of(again->cseq.met) == "INVITE");
+        BOOST_TEST(h.offers.size() == 1u);  // one offer, however often it came
+    });
+}
+
+BOOST_AUTO_TEST_CASE(an_offer_the_call_refuses_gets_its_code_and_the_dialog_goes_on) {
+    on_libre_thread([] {
+        Harness h;
+        Message invite_sent = h.answered_call();
+        h.send_in_dialog(h.phone, invite_sent, "INVITE", 1,
+                         "Contact: <" + uri_at(h.phone) + ">\r\nContent-Type: application/sdp\r\n", kHold);
+        next_response(h.phone, 100);
+        h.updates->answer(h.offers.at(0).first, 488, {});
+        next_response(h.phone, 488);
+        BOOST_TEST(!h.updates->busy());
+        BOOST_TEST(h.endings == 0);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(an_update_without_sdp_is_a_refresh_answered_at_once_one_with_sdp_waits_for_the_call) {
+    on_libre_thread([] {
+        Harness h;
+        Message invite_sent = h.answered_call();
+        h.send_in_dialog(h.phone, invite_sent, "UPDATE", 1, "Contact: <" + uri_at(h.phone) + ">\r\n");
+        Message refreshed = next_response(h.phone, 200);
+        BOOST_TEST(text_of(refreshed->cseq.met) == "UPDATE");
+        BOOST_TEST(h.offers.empty());
+        h.send_in_dialog(h.phone, invite_sent, "UPDATE", 2,
+                         "Contact: <" + uri_at(h.phone) + ">\r\nContent-Type: application/sdp\r\n", kHold);
+        BOOST_TEST(no_request_for(h.phone, "UPDATE", 100));
+        BOOST_TEST_REQUIRE(h.offers.size() == 1u);
+        h.updates->answer(h.offers[0].first, 200, kOffer);
+        Message ok = next_response(h.phone, 200);
+        BOOST_TEST(text_of(ok->cseq.met) == "UPDATE");
+        BOOST_TEST(ok.body() == kOffer);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_reinvite_without_sdp_gets_our_offer_and_its_ack_brings_the_answer) {
+    on_libre_thread([] {
+        Harness h;
+        Message invite_sent = h.answered_call();
+        h.send_in_dialog(h.phone, invite_sent, "INVITE", 1, "Contact: <" + uri_at(h.phone) + ">\r\n");
+        next_response(h.phone, 100);
+        BOOST_TEST_REQUIRE(h.offers.size() == 1u);
+        BOOST_TEST(h.offers[0].second.empty());
+        h.updates->answer(h.offers[0].first, 200, kOffer);
+        next_response(h.phone, 200);
+        h.send_in_dialog(h.phone, invite_sent, "ACK", 1, "Content-Type: application/sdp\r\n", kAnswer);
+        run_loop_for(100);
+        BOOST_TEST_REQUIRE(h.answers_in_ack.size() == 1u);
+        BOOST_TEST(h.answers_in_ack[0].first == h.offers[0].first);
+        BOOST_TEST(h.answers_in_ack[0].second == kAnswer);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(glare_a_crossing_reinvite_gets_491_and_ours_goes_again_after_the_phones_491) {
+    on_libre_thread([] {
+        Harness h;
+        Message invite_sent = h.answered_call();
+        BOOST_TEST_REQUIRE(h.updates->offer(kHold) == 0);
+        Message ours = next_request(h.phone, "INVITE");
+        BOOST_TEST(ours.body() == kHold);
+        BOOST_TEST(ours->cseq.num > invite_sent->cseq.num);
+        BOOST_TEST(h.updates->offer(kHold) == EALREADY);  // one at a time
+        // The phone's own re-INVITE crosses ours: 491 (RFC 3261 14.2).
+        h.send_in_dialog(h.phone, invite_sent, "INVITE", 1,
+                         "Contact: <" + uri_at(h.phone) + ">\r\nContent-Type: application/sdp\r\n", kAnswer);
+        next_response(h.phone, 491);
+        BOOST_TEST(h.offers.empty());
+        // And the phone answers ours 491: ACKed, then sent again 2.1-4 s later with a new CSeq.
+        h.answer(h.phone, ours, 491);
+        next_request(h.phone, "ACK");
+        BOOST_TEST(no_request_for(h.phone, "INVITE", 2000));
+        Message again = next_request(h.phone, "INVITE", 3);
+        BOOST_TEST(again.body() == kHold);
+        BOOST_TEST(again->cseq.num == ours->cseq.num + 1);
+        BOOST_TEST(h.update_answers.empty());
+        h.answer(h.phone, again, 200, "Contact: <" + uri_at(h.phone) + ">\r\nContent-Type: application/sdp\r\n",
+                 kAnswer);
+        Message ack = next_request(h.phone, "ACK");
+        BOOST_TEST(ack->cseq.num == again->cseq.num);
+        BOOST_TEST_REQUIRE(h.update_answers.size() == 1u);
+        BOOST_TEST(h.update_answers[0].first == 200);
+        BOOST_TEST(h.update_answers[0].second == kAnswer);
+        BOOST_TEST(!h.updates->busy());
+    });
+}
+
+BOOST_AUTO_TEST_CASE(our_reinvite_refused_is_told_with_its_code) {
+    on_libre_thread([] {
+        Harness h;
+        h.answered_call();
+        BOOST_TEST_REQUIRE(h.updates->offer(kHold) == 0);
+        Message ours = next_request(h.phone, "INVITE");
+        h.answer(h.phone, ours, 488);
+        next_request(h.phone, "ACK");
+        BOOST_TEST_REQUIRE(h.update_answers.size() == 1u);
+        BOOST_TEST(h.update_answers[0].first == 488);
+        BOOST_TEST(h.endings == 0);
     });
 }
 

@@ -23,6 +23,18 @@ struct RecordingCalls : sip::CallControl {
     void end_call(sip::CallId call, std::uint16_t code) override { ended.emplace_back(call, code); }
     std::vector<std::pair<sip::CallId, char>> digits;
     void send_dtmf(sip::CallId call, char digit, unsigned) override { digits.emplace_back(call, digit); }
+    struct UpdateAnswer {
+        sip::CallId call;
+        std::uint32_t seq;
+        std::uint16_t code;
+        std::string sdp;
+    };
+    std::vector<UpdateAnswer> update_answers;
+    void answer_update(sip::CallId call, std::uint32_t seq, std::uint16_t code, std::string sdp) override {
+        update_answers.push_back({call, seq, code, std::move(sdp)});
+    }
+    std::vector<std::pair<sip::CallId, std::string>> updates;
+    void update_call(sip::CallId call, std::string sdp) override { updates.emplace_back(call, std::move(sdp)); }
 };
 
 // Records what is asked of the media side; hands out ports from 50000 up.

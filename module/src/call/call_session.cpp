@@ -1,5 +1,6 @@
 #include "call/call_session.hpp"
 
+#include "call/media_agreement.hpp"
 #include "call/relay_plan.hpp"
 #include "sdp/browser_side.hpp"
 #include "sdp/phone_side.hpp"
@@ -44,6 +45,7 @@ const char *state_name(CallState state) {
     case CallState::answering: return "answering";
     case CallState::accepted: return "accepted";
     case CallState::established: return "established";
+    case CallState::updating: return "updating";
     case CallState::terminating: return "terminating";
     case CallState::terminated: return "terminated";
     }
@@ -77,6 +79,7 @@ std::variant<CallSession, std::string> CallSession::place(CallServices &services
     call.sdp = sdp::serialize(sdp::write_phone_offer(
         session.offered_, gateway_rtp(services.media.media_address(), session.offered_, session.media_.ports),
         std::to_string(call.id)));
+    session.phone_first_sdp_ = call.sdp;
     services.media.open(session.media_);
     services.sip.place_call(std::move(call));
     services.counters.sessions.fetch_add(1, std::memory_order_relaxed);
@@ -106,6 +109,7 @@ std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &se
     session.offerless_ = offerless;
     session.offered_ = phone.lines;
     session.phone_peers_ = phone.peers;
+    session.phone_origin_ = phone.origin;
     session.media_.ports = *ports;
     session.media_.lines = session.relay_lines(nullptr, session.phone_peers_);
     // Media starts now: a browser's checks and DTLS hello may come before its answer.
@@ -134,12 +138,12 @@ std::optional<std::string> CallSession::answer(const std::string &browser_answer
     if (offerless_) {  // what the browser took is what the phone is offered
         phone_offer_lines_ = browser.lines;
         awaiting_answer_in_ack_ = true;
-        services_->sip.answer_call(
-            id_, sdp::serialize(sdp::write_phone_offer(phone_offer_lines_, rtp, std::to_string(id_))));
+        phone_first_sdp_ = sdp::serialize(sdp::write_phone_offer(phone_offer_lines_, rtp, std::to_string(id_)));
     } else {
-        services_->sip.answer_call(
-            id_, sdp::serialize(sdp::write_phone_answer(offered_, browser.lines, rtp, std::to_string(id_))));
+        phone_first_sdp_ = sdp::serialize(sdp::write_phone_answer(offered_, browser.lines, rtp, std::to_string(id_)));
+        agreement_ = agree(offered_, browser.lines, phone_peers_, false, phone_origin_, phone_first_sdp_);
     }
+    services_->sip.answer_call(id_, phone_first_sdp_);
     return std::nullopt;
 }
 
@@ -189,6 +193,12 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
         notice.dtmf_duration_ms = update.dtmf_duration_ms;
         return {notice};
     }
+    case sip::CallUpdate::Kind::reoffer:
+        return phone_reoffered(update);
+    case sip::CallUpdate::Kind::reoffer_acked:
+        return phone_answered_reoffer_in_ack(update);
+    case sip::CallUpdate::Kind::update_answered:
+        return phone_answered_update(update);
     case sip::CallUpdate::Kind::incoming:
         return {};
     }
@@ -218,7 +228,10 @@ void CallSession::point_relay_at(const sdp::PhoneDescription &phone) {
 // packets say where it is (security-review.md F5 and F9).
 std::vector<media::BridgedLine> CallSession::relay_lines(const std::vector<sdp::MediaLine> *answered,
                                                          const std::vector<sdp::RtpPeer> &peers) {
-    auto lines = bridged_lines(offered_, answered, peers, media_.ports);
+    return checked(bridged_lines(offered_, answered, peers, media_.ports));
+}
+
+std::vector<media::BridgedLine> CallSession::checked(std::vector<media::BridgedLine> lines) {
     for (auto &line : lines) {
         if (line.phone.port == 0) continue;
         if (auto refusal = services_->address_policy.refusal(line.phone.address)) {
@@ -274,8 +287,9 @@ ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
     auto &phone = std::get<sdp::PhoneDescription>(answer);
     answered_ = true;
     state_ = CallState::accepted;
-    early_answers_.clear();
     point_relay_at(phone);
+    agreement_ = agree(offered_, phone.lines, phone.peers, true, phone.origin, phone_first_sdp_);
+    early_answers_.clear();  // `phone` may be one of them
     std::string browser_answer = browser_answer_for(phone);
     // A client that took the early answer keeps it (sylkRTC-1 has no second answer);
     // one that waited for `accepted` takes this one.
@@ -309,7 +323,143 @@ bool CallSession::phone_answered_in_ack(const std::string &phone_answer) {
     auto &phone = std::get<sdp::PhoneDescription>(answer);
     media_.lines = relay_lines(&phone.lines, phone.peers);
     services_->media.update(media_);
+    agreement_ = agree(phone_offer_lines_, phone.lines, phone.peers, true, phone.origin, phone_first_sdp_);
     return true;
+}
+
+// The phone's re-INVITE or UPDATE, once answered (RFC 3264 8, RFC 6337): a refresh gets
+// our last description again; hold, resume, a new address, port or codec that the
+// browser already carries are answered here and the relay follows; what would need the
+// browser (a codec it does not carry, video added) is refused or left out.
+ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
+    auto refuse = [this, &update](std::uint16_t code, const std::string &why) {
+        services_->logger.info(log_name_ + ": the phone's new offer is refused (" + std::to_string(code) + "): " + why);
+        services_->sip.answer_update(id_, update.update_seq, code, {});
+        return ClientNotices{};
+    };
+    if (!agreement_ || (state_ != CallState::accepted && state_ != CallState::established &&
+                        state_ != CallState::updating))
+        return refuse(488, std::string("the call is ") + state_name(state_));
+    if (local_update_) return refuse(491, "the browser's own offer is on its way");  // crossed in flight: glare
+    if (update.sdp.empty()) {  // it asks for our offer; its answer comes in the ACK
+        MediaAgreement offered = *agreement_;
+        std::string offer = phone_offer(offered, phone_side_rtp(), std::to_string(id_));
+        offered_in_answer_ = std::move(offered);
+        services_->sip.answer_update(id_, update.update_seq, 200, offer);
+        return {};
+    }
+    auto parsed = parse_sdp(update.sdp);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return refuse(488, *problem);
+    auto &offer = std::get<sdp::SessionDescription>(parsed);
+    if (!offer.origin().empty() && offer.origin() == agreement_->phone_origin) {  // a session refresh
+        services_->sip.answer_update(id_, update.update_seq, 200, agreement_->local_description);
+        return {};
+    }
+    auto answered = answer_phone_reoffer(*agreement_, offer, phone_side_rtp(), std::to_string(id_));
+    if (auto *problem = std::get_if<std::string>(&answered)) return refuse(488, *problem);
+    auto &result = std::get<ReofferAnswer>(answered);
+    apply_agreement(std::move(result.agreement));
+    services_->sip.answer_update(id_, update.update_seq, 200, result.answer);
+    return update_notice("remote", {});
+}
+
+// Our offer went in the 200 to an offerless re-INVITE: the phone's answer is in the ACK.
+ClientNotices CallSession::phone_answered_reoffer_in_ack(const sip::CallUpdate &update) {
+    if (!offered_in_answer_) return {};
+    MediaAgreement offered = std::move(*offered_in_answer_);
+    offered_in_answer_.reset();
+    auto parsed = parse_sdp(update.sdp);
+    std::variant<MediaAgreement, std::string> taken = std::string("no SDP answer in the ACK");
+    if (auto *problem = std::get_if<std::string>(&parsed))
+        taken = *problem;
+    else if (!update.sdp.empty())
+        taken = take_phone_answer(offered, std::get<sdp::SessionDescription>(parsed));
+    if (auto *problem = std::get_if<std::string>(&taken)) {
+        // The phone holds a session we cannot carry: the call cannot go on as it was.
+        services_->logger.info(log_name_ + ": the phone's answer to our offer cannot be taken: " + *problem);
+        end_by_gateway("488 " + *problem, 488);
+        return {};
+    }
+    apply_agreement(std::get<MediaAgreement>(std::move(taken)));
+    return update_notice("remote", {});
+}
+
+std::optional<std::string> CallSession::update(const std::string &browser_offer) {
+    if (local_update_) return std::string("an update is in progress");
+    if (!agreement_ || (state_ != CallState::accepted && state_ != CallState::established))
+        return std::string("not answered (") + state_name(state_) + ")";
+    auto parsed = parse_sdp(browser_offer);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    auto offer = sdp::read_browser_offer(std::get<sdp::SessionDescription>(parsed));
+    if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
+    auto &browser = std::get<sdp::BrowserDescription>(offer);
+    if (browser.lines.size() != agreement_->lines.size())
+        return std::string("media lines cannot be added or removed in an update");
+    if (!media_.browser || browser.peer.ice_ufrag != media_.browser->ice_ufrag ||
+        browser.peer.fingerprint != media_.browser->fingerprint)
+        return std::string("an ICE restart or a new DTLS certificate is not supported in an update");
+    MediaAgreement offered = *agreement_;
+    for (std::size_t line = 0; line < browser.lines.size(); ++line)
+        offered.lines[line].browser_direction = browser.lines[line].direction;
+    std::string phone_sdp = phone_offer(offered, phone_side_rtp(), std::to_string(id_));
+    local_update_ = LocalUpdate{std::move(offered), std::move(browser.lines)};
+    state_ = CallState::updating;
+    services_->sip.update_call(id_, phone_sdp);
+    return std::nullopt;
+}
+
+// The phone's answer to our re-INVITE: the browser gets its answer, or hears why not.
+ClientNotices CallSession::phone_answered_update(const sip::CallUpdate &update) {
+    if (!local_update_) return {};
+    LocalUpdate sent = std::move(*local_update_);
+    local_update_.reset();
+    if (state_ == CallState::updating) state_ = media_up_ ? CallState::established : CallState::accepted;
+    if (update.status >= 300) {
+        // RFC 3261 12.2.1.2 and 14.1: a 481 or 408 to a re-INVITE ends the dialog.
+        if (update.status == 481 || update.status == 408) end_by_gateway(update.reason, 488);
+        // The phone keeps what it had; so does our side (the browser rolls its offer back).
+        agreement_->local_version = sent.offered.local_version;
+        agreement_->local_description = sent.offered.local_description;
+        return update_notice("local", "failed", {}, update.reason);
+    }
+    auto parsed = parse_sdp(update.sdp);
+    std::variant<MediaAgreement, std::string> taken = std::string("no SDP in the answer");
+    if (auto *problem = std::get_if<std::string>(&parsed))
+        taken = *problem;
+    else if (!update.sdp.empty())
+        taken = take_phone_answer(sent.offered, std::get<sdp::SessionDescription>(parsed));
+    if (auto *problem = std::get_if<std::string>(&taken)) {
+        services_->logger.info(log_name_ + ": the phone's answer to our update cannot be taken: " + *problem);
+        end_by_gateway("488 " + *problem, 488);
+        return update_notice("local", "failed", {}, "488 " + *problem);
+    }
+    apply_agreement(std::get<MediaAgreement>(std::move(taken)));
+    std::string browser_answer = sdp::serialize(
+        sdp::write_browser_answer(sent.browser_lines, browser_answer_lines(*agreement_, sent.browser_lines),
+                                  gateway_webrtc(services_->media, media_), std::to_string(id_), ++browser_version_));
+    return update_notice("local", "accepted", browser_answer);
+}
+
+void CallSession::apply_agreement(MediaAgreement agreement) {
+    agreement_ = std::move(agreement);
+    media_.lines = checked(agreed_relay_lines(*agreement_, media_.ports));
+    services_->media.update(media_);
+}
+
+ClientNotices CallSession::update_notice(std::string originator, std::string state, std::string sdp,
+                                         std::string reason) const {
+    ClientNotice notice;
+    notice.kind = ClientNotice::Kind::update;
+    notice.originator = std::move(originator);
+    notice.state = std::move(state);
+    notice.sdp = std::move(sdp);
+    notice.reason = std::move(reason);
+    notice.hold = agreement_ && agreement_->held_by_phone();
+    return {notice};
+}
+
+sdp::GatewayRtp CallSession::phone_side_rtp() const {
+    return gateway_rtp(services_->media.media_address(), offered_, media_.ports);
 }
 
 ClientNotices CallSession::accepted_once_up() {
@@ -323,8 +473,10 @@ ClientNotices CallSession::media_changed(const media::MediaEvent &event) {
     if (event.kind == media::MediaEvent::Kind::established) {
         if (state_ == CallState::early_media) {  // `established` waits for `accepted`
             media_up_early_ = true;
+            media_up_ = true;
             return {};
         }
+        media_up_ = true;
         ClientNotices notices = accepted_once_up();  // media may be up before the phone's ACK arrives
         if (state_ == CallState::accepted) state_ = CallState::established;
         notices.push_back(state_notice("established"));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "access/address_policy.hpp"
+#include "call/media_agreement.hpp"
 #include "log/logger.hpp"
 #include "media/media_engine.hpp"
 #include "sdp/media_plan.hpp"
@@ -24,7 +25,7 @@
 
 namespace sylk::call {
 
-// Where a call is. The updating states come with re-INVITEs.
+// Where a call is.
 enum class CallState {
     connecting,   // outgoing: our INVITE is out; incoming: offered to the browser, ringing
     progress,     // outgoing: the phone sent a provisional answer (it rings)
@@ -32,6 +33,7 @@ enum class CallState {
     answering,    // incoming: the browser answered, our 200 awaits its ACK
     accepted,     // both answers are in: the client was told `accepted`
     established,  // ICE and DTLS are done, media flows
+    updating,     // the browser's new offer went to the phone in a re-INVITE; its answer is awaited
     terminating,  // the gateway ended it; the SIP side's `ended` is awaited
     terminated,   // over: nothing more happens, nothing is told
 };
@@ -39,7 +41,7 @@ const char *state_name(CallState state);
 
 // What the client is to be told about its session, in the gateway's words.
 struct ClientNotice {
-    enum class Kind { state, missed, dtmf };
+    enum class Kind { state, missed, dtmf, update };
     Kind kind = Kind::state;
     std::string state;  // "progress", "accepted", "established", "terminated"
     std::string sdp;    // the gateway's answer to an outgoing call: on `accepted`, and on the
@@ -47,6 +49,11 @@ struct ClientNotice {
     std::string reason;  // `terminated`
     char dtmf_digit = '0';  // dtmf: what the phone sent
     unsigned dtmf_duration_ms = 0;
+    // update: the phone changed the session (`originator` "remote"; `hold`: it holds the
+    // call now), or the browser's session-update was answered (`originator` "local",
+    // `state` "accepted" with `sdp`, or "failed" with `reason`).
+    std::string originator{};
+    bool hold = false;
 };
 using ClientNotices = std::vector<ClientNotice>;
 
@@ -97,6 +104,10 @@ public:
     void terminate(std::uint16_t decline_code);
     // Once answered: a DTMF digit to the phone (SIP INFO). Error text in other states.
     std::optional<std::string> send_dtmf(char digit, unsigned duration_ms);
+    // Once answered: the browser's new offer (hold, resume), sent to the phone in a
+    // re-INVITE; the outcome comes as an `update` notice. Error text when it cannot go
+    // (nothing is sent then).
+    std::optional<std::string> update(const std::string &browser_offer);
     // Its client has gone: the media stops now, the SIP call is ended, nothing is told.
     void abandon(std::uint16_t decline_code);
 
@@ -114,8 +125,17 @@ private:
     void point_relay_at(const sdp::PhoneDescription &phone);
     std::vector<media::BridgedLine> relay_lines(const std::vector<sdp::MediaLine> *answered,
                                                 const std::vector<sdp::RtpPeer> &peers);
+    std::vector<media::BridgedLine> checked(std::vector<media::BridgedLine> lines);  // the phone's addresses
     std::string browser_answer_for(const sdp::PhoneDescription &phone) const;
     ClientNotices accepted_once_up();  // incoming: `accepted` once, before `established`
+    // Offers and answers in the dialog, once answered (call/media_agreement).
+    ClientNotices phone_reoffered(const sip::CallUpdate &update);
+    ClientNotices phone_answered_reoffer_in_ack(const sip::CallUpdate &update);
+    ClientNotices phone_answered_update(const sip::CallUpdate &update);
+    void apply_agreement(MediaAgreement agreement);
+    ClientNotices update_notice(std::string originator, std::string state, std::string sdp = {},
+                                std::string reason = {}) const;
+    sdp::GatewayRtp phone_side_rtp() const;
     // Offerless: reads the phone's answer from its ACK and points the relay; false when the
     // call ends instead.
     bool phone_answered_in_ack(const std::string &phone_answer);
@@ -143,7 +163,20 @@ private:
     std::map<std::string, sdp::PhoneDescription> early_answers_;
     std::string browser_answer_;
     bool media_up_early_ = false;
+    bool media_up_ = false;  // ICE and DTLS done (told `established`, or held until `accepted`)
     bool inside_address_seen_ = false;  // a phone address the relay only learns from
+    // Once answered: what both sides agreed, against which later offers are read.
+    std::optional<MediaAgreement> agreement_;
+    std::string phone_origin_;      // incoming: the o= line of the phone's first offer
+    std::string phone_first_sdp_;   // our first description to the phone (offer or answer)
+    // The browser's offer sent on to the phone, while its answer is awaited.
+    struct LocalUpdate {
+        MediaAgreement offered;
+        std::vector<sdp::MediaLine> browser_lines;
+    };
+    std::optional<LocalUpdate> local_update_;
+    std::optional<MediaAgreement> offered_in_answer_;  // our offer in a 200 to an offerless re-INVITE
+    unsigned browser_version_ = 1;  // the o= version of our last description to the browser
     media::MediaSessionSpec media_;
 };
 

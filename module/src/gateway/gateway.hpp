@@ -80,6 +80,7 @@ private:
     std::optional<std::string> handle(Client &client, const protocol::SessionTrickle &request);
     std::optional<std::string> handle(Client &client, const protocol::SessionTerminate &request);
     std::optional<std::string> handle(Client &client, const protocol::SessionDtmf &request);
+    std::optional<std::string> handle(Client &client, const protocol::SessionUpdate &request);
 
     void send(ClientId client, const Client &state, std::string text);
     // Why `client` may not start another call now (a limit), or nothing.

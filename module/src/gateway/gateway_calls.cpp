@@ -111,6 +111,14 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     return std::nullopt;
 }
 
+std::optional<std::string> Gateway::handle(Client &client, const protocol::SessionUpdate &request) {
+    auto known = client.sessions.find(request.session);
+    if (known == client.sessions.end()) return "unknown session: " + request.session;
+    if (auto problem = sessions_.at(known->second).call.update(request.sdp))
+        return "session cannot be updated now: " + request.session + ": " + *problem;
+    return std::nullopt;
+}
+
 void Gateway::call_changed(const sip::CallUpdate &update) {
     if (update.kind == sip::CallUpdate::Kind::incoming) return incoming_call(update);
     auto found = sessions_.find(update.id);
@@ -144,6 +152,11 @@ void Gateway::tell(const Session &session, const call::ClientNotices &notices) {
         case call::ClientNotice::Kind::dtmf:
             send(client->first, client->second,
                  protocol::encode_session_dtmf(session.id, notice.dtmf_digit, notice.dtmf_duration_ms));
+            break;
+        case call::ClientNotice::Kind::update:
+            send(client->first, client->second,
+                 protocol::encode_session_update(session.id, notice.originator, notice.state, notice.hold, notice.sdp,
+                                                 notice.reason));
             break;
         }
     }

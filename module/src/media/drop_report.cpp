@@ -34,6 +34,7 @@ constexpr PhoneField kPhone[] = {
     {"phone_rtp_stranger", &Phone::rtp_stranger},
     {"phone_rtcp_stranger", &Phone::rtcp_stranger},
     {"phone_not_rtp", &Phone::not_rtp},
+    {"phone_on_hold", &Phone::on_hold},
 };
 
 constexpr std::size_t kBrowserCount = std::size(kBrowser);

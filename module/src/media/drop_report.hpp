@@ -19,7 +19,7 @@ struct SessionDrops {
 };
 
 // Every reason, in a fixed order: kDropReasons of them, each with its name and count.
-constexpr std::size_t kDropReasons = 16;
+constexpr std::size_t kDropReasons = 17;
 const char *drop_reason_name(std::size_t reason);
 std::uint64_t &drop_count(SessionDrops &drops, std::size_t reason);
 std::uint64_t drop_count(const SessionDrops &drops, std::size_t reason);

@@ -28,6 +28,11 @@ struct RtpPeer {
     // shows its private address): nothing goes there; the phone's first packets say
     // where it really is (SourceLatch), and media goes there.
     bool learn_only = false;
+    // RFC 3264 direction, as the phone's last offer or answer settled it. `receives`
+    // false (it said sendonly or inactive: on hold): no RTP goes to it (RTCP still does).
+    // `sends` false (recvonly or inactive): its silence is no RTP timeout.
+    bool receives = true;
+    bool sends = true;
 };
 
 // One codec's payload type number on each side of a line (the relay rewrites them).

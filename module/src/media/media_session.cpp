@@ -49,11 +49,14 @@ void MediaSession::update(const MediaSessionSpec &spec) {
     // addresses and the payload type pairs may come now.
     spec_.browser = spec.browser;
     spec_.negotiated = spec.negotiated;
+    bool phone_sent = phone_sends();
     for (std::size_t line = 0; line < spec_.lines.size() && line < spec.lines.size(); ++line) {
         spec_.lines[line].payload_types = spec.lines[line].payload_types;
         spec_.lines[line].phone = spec.lines[line].phone;
     }
     apply(spec_);
+    // Off hold: the RTP timeout counts from now, not from the phone's last packet before it.
+    if (phone_sends() && !phone_sent) last_phone_rtp_ms_ = tmr_jiffies();
 }
 
 void MediaSession::apply(const MediaSessionSpec &spec) {
@@ -75,6 +78,11 @@ void MediaSession::apply(const MediaSessionSpec &spec) {
 
 void MediaSession::build_payload_type_tables(const MediaSessionSpec &spec) { payload_types_.build(spec.lines); }
 
+// A phone that said recvonly or inactive on every line (it holds the call) sends no RTP.
+bool MediaSession::phone_sends() const {
+    return std::any_of(phones_.begin(), phones_.end(), [](const auto &phone) { return phone->phone_sends(); });
+}
+
 std::uint64_t MediaSession::relay_start_ms() const {
     return std::max({*secured_ms_, *phone_known_ms_, last_phone_rtp_ms_.value_or(0)});
 }
@@ -87,7 +95,7 @@ std::optional<std::string> MediaSession::check(std::uint64_t now_ms) const {
     }
     if (auto last_check = browser_.last_check_ms(); last_check && now_ms - *last_check > timeouts_.consent_ms)
         return std::string("ICE consent expired");
-    if (secured_ms_ && phone_known_ms_ && now_ms - relay_start_ms() > timeouts_.rtp_ms)
+    if (secured_ms_ && phone_known_ms_ && phone_sends() && now_ms - relay_start_ms() > timeouts_.rtp_ms)
         return std::string("RTP timeout");
     return std::nullopt;
 }

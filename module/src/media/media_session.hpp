@@ -79,6 +79,7 @@ private:
     void build_payload_type_tables(const MediaSessionSpec &spec);
     void remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line);
     std::uint64_t relay_start_ms() const;
+    bool phone_sends() const;
 
     Owner &owner_;
     PhoneRing *phone_ring_;

@@ -27,6 +27,8 @@ int PhoneTransport::listen(const struct sa &local, std::uint16_t rtp_port) {
 }
 
 int PhoneTransport::set_phone(const RtpPeer &phone) {
+    phone_receives_ = phone.receives;
+    phone_sends_ = phone.sends;
     if (phone.port == 0 || phone.address.empty()) {
         rtp_latch_.clear();
         rtcp_latch_.clear();
@@ -73,6 +75,10 @@ void PhoneTransport::on_rtcp(void *self, struct mbuf &packet, const struct sa &s
 }
 
 bool PhoneTransport::send_rtp(struct mbuf *packet) {
+    if (!phone_receives_) {
+        ++drops_.on_hold;
+        return false;
+    }
     const struct sa *to = rtp_latch_.destination();
     if (to) send(rtp_.get(), rtp_reader_, *to, packet);
     return to != nullptr;

@@ -41,9 +41,10 @@ public:
     int listen(const struct sa &local, std::uint16_t rtp_port);
     // Where the phone receives (its SDP's address and port; RTCP on port + 1). A port
     // of 0 sends and takes nothing. Only a changed address or port learns the phone's
-    // source again.
+    // source again. A phone that does not receive (hold) is sent RTCP only.
     int set_phone(const RtpPeer &phone);
     bool has_phone() const { return rtp_latch_.expecting(); }
+    bool phone_sends() const { return phone_sends_; }
 
     // Datagrams dropped, by reason.
     struct Drops {
@@ -51,14 +52,17 @@ public:
         std::uint64_t rtp_stranger = 0;   // RTP from a source other than the phone's
         std::uint64_t rtcp_stranger = 0;  // RTCP likewise
         std::uint64_t not_rtp = 0;        // too short, or not version 2
+        std::uint64_t on_hold = 0;        // RTP to a phone whose SDP says it does not receive
     };
     const Drops &drops() const { return drops_; }
 
     // Whether it went: nothing goes before the phone's address is known.
-    bool send_rtp(struct mbuf *packet);
+    bool send_rtp(struct mbuf *packet);  // false also on hold (counted)
     bool send_rtcp(struct mbuf *packet);
 
 private:
+    bool phone_receives_ = true;
+    bool phone_sends_ = true;
     void send(struct udp_sock *socket, const SocketReader &reader, const struct sa &to, struct mbuf *packet);
     static void on_rtp(void *self, struct mbuf &packet, const struct sa &source);
     static void on_rtcp(void *self, struct mbuf &packet, const struct sa &source);

@@ -133,6 +133,9 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
         }
         return request;
     };
+    static const RequestDecoder session_update = [](const Fields &f) -> Request {
+        return SessionUpdate{f.required_nonempty("session"), f.required_nonempty("sdp")};
+    };
     static const std::unordered_map<std::string_view, RequestDecoder> table = {
         {"add_account", add_account},         {"account-add", add_account},
         {"account_add", add_account},         {"remove_account", remove_account},
@@ -145,6 +148,7 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
         {"session-trickle", session_trickle}, {"session_trickle", session_trickle},
         {"session-terminate", session_terminate}, {"session_terminate", session_terminate},
         {"session-dtmf-info", session_dtmf},  {"session_dtmf_info", session_dtmf},
+        {"session-update", session_update},   {"session_update", session_update},
     };
     return table;
 }

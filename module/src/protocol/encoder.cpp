@@ -93,6 +93,17 @@ std::string encode_session_dtmf(std::string_view session, char digit, unsigned d
     return session_event(session, "dtmf", std::move(data));
 }
 
+std::string encode_session_update(std::string_view session, std::string_view originator, std::string_view state,
+                                  bool hold, std::string_view sdp, std::string_view reason) {
+    json::object data;
+    data["originator"] = view(originator);
+    if (!state.empty()) data["state"] = view(state);
+    if (state != "failed") data["hold"] = hold;
+    if (!sdp.empty()) data["sdp"] = view(sdp);
+    if (!reason.empty()) data["reason"] = view(reason);
+    return session_event(session, "update", std::move(data));
+}
+
 std::string encode_missed_session(std::string_view account, std::string_view session, std::string_view originator) {
     json::object data;
     data["originator"] = view(originator);

@@ -54,7 +54,15 @@ struct SessionDtmf {
     unsigned duration_ms = 0;   // 0: the gateway's default
 };
 
+// The browser's new offer for an answered session (hold, resume): sylkRTC-2's
+// session-update, taken in sylkRTC-1 too. Answered by an `update` event.
+struct SessionUpdate {
+    std::string session;
+    std::string sdp;
+};
+
 using Request = std::variant<AddAccount, RemoveAccount, RegisterAccount, UnregisterAccount,
-                             SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate, SessionDtmf>;
+                             SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate, SessionDtmf,
+                             SessionUpdate>;
 
 }  // namespace sylk::protocol

@@ -42,9 +42,9 @@ std::string mid_of(const MediaSection &section, std::size_t index) {
 }
 
 std::vector<Line> session_header(const std::string &session_id, const std::string &address,
-                                 const std::vector<MediaLine> &lines) {
+                                 const std::vector<MediaLine> &lines, unsigned version = 1) {
     std::vector<Line> header{{'v', "0"},
-                             {'o', "- " + session_id + " 1 IN IP4 " + address},
+                             {'o', "- " + session_id + " " + std::to_string(version) + " IN IP4 " + address},
                              {'s', "-"},
                              {'t', "0 0"},
                              {'a', "ice-lite"}};
@@ -166,7 +166,7 @@ SessionDescription write_browser_offer(const std::vector<MediaLine> &lines, cons
 }
 
 SessionDescription write_browser_answer(const std::vector<MediaLine> &offered, const std::vector<MediaLine> &answered,
-                                        const GatewayWebRtc &gateway, const std::string &session_id) {
+                                        const GatewayWebRtc &gateway, const std::string &session_id, unsigned version) {
     SessionDescription answer;
     std::vector<MediaLine> lines;
     for (std::size_t index = 0; index < offered.size(); ++index) {
@@ -178,7 +178,7 @@ SessionDescription write_browser_answer(const std::vector<MediaLine> &offered, c
         line.first_format = offered[index].first_format;
         lines.push_back(std::move(line));
     }
-    answer.session_lines = session_header(session_id, gateway.address, lines);
+    answer.session_lines = session_header(session_id, gateway.address, lines, version);
     for (const auto &line : lines)
         answer.media.push_back(line.bridged ? bridged_section(line, gateway, "passive") : refused_section(line));
     return answer;

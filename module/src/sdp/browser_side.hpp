@@ -34,6 +34,7 @@ SessionDescription write_browser_offer(const std::vector<MediaLine> &lines, cons
 // The gateway's answer to a browser's offer: `answered` has one line per offered line
 // (bridged=false refuses it with port 0, and it leaves the BUNDLE group).
 SessionDescription write_browser_answer(const std::vector<MediaLine> &offered, const std::vector<MediaLine> &answered,
-                                        const GatewayWebRtc &gateway, const std::string &session_id);
+                                        const GatewayWebRtc &gateway, const std::string &session_id,
+                                        unsigned version = 1);  // o= version: one more for a new answer
 
 }  // namespace sylk::sdp

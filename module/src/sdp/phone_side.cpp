@@ -18,8 +18,8 @@ RtpPeer peer_of(const SessionDescription &description, const MediaSection &secti
     return {*address, section.port};
 }
 
-std::vector<Line> session_header(const std::string &session_id, const std::string &address) {
-    return {{'v', "0"}, {'o', "- " + session_id + " 1 IN IP4 " + address}, {'s', "-"},
+std::vector<Line> session_header(const std::string &session_id, const std::string &address, unsigned version) {
+    return {{'v', "0"}, {'o', "- " + session_id + " " + std::to_string(version) + " IN IP4 " + address}, {'s', "-"},
             {'c', "IN IP4 " + address}, {'t', "0 0"}};
 }
 
@@ -68,6 +68,7 @@ std::variant<PhoneDescription, std::string> read_phone_offer(const SessionDescri
     }
     if (std::none_of(result.lines.begin(), result.lines.end(), [](const MediaLine &line) { return line.bridged; }))
         return std::string("no audio or video over RTP/AVP in the offer");
+    result.origin = offer.origin();
     return result;
 }
 
@@ -105,23 +106,35 @@ std::variant<PhoneDescription, std::string> read_phone_answer(const SessionDescr
         result.lines.push_back(std::move(line));
         result.peers.push_back(peer);
     }
+    result.origin = answer.origin();
     return result;
 }
 
 SessionDescription write_phone_offer(const std::vector<MediaLine> &lines, const GatewayRtp &gateway,
-                                     const std::string &session_id) {
+                                     const std::string &session_id, unsigned version) {
     SessionDescription offer;
-    offer.session_lines = session_header(session_id, gateway.address);
+    offer.session_lines = session_header(session_id, gateway.address, version);
     for (std::size_t index = 0; index < lines.size(); ++index)
         if (lines[index].bridged)
             offer.media.push_back(plain_section(lines[index], index < gateway.ports.size() ? gateway.ports[index] : 0));
     return offer;
 }
 
+SessionDescription write_phone_lines(const std::vector<MediaLine> &lines, const GatewayRtp &gateway,
+                                     const std::string &session_id, unsigned version) {
+    SessionDescription description;
+    description.session_lines = session_header(session_id, gateway.address, version);
+    for (std::size_t index = 0; index < lines.size(); ++index)
+        description.media.push_back(lines[index].bridged ? plain_section(lines[index], index < gateway.ports.size() ? gateway.ports[index] : 0)
+                                                        : refused_section(lines[index]));
+    return description;
+}
+
 SessionDescription write_phone_answer(const std::vector<MediaLine> &offered, const std::vector<MediaLine> &answered,
-                                      const GatewayRtp &gateway, const std::string &session_id) {
+                                      const GatewayRtp &gateway, const std::string &session_id,
+                                      unsigned version) {
     SessionDescription answer;
-    answer.session_lines = session_header(session_id, gateway.address);
+    answer.session_lines = session_header(session_id, gateway.address, version);
     for (std::size_t index = 0; index < offered.size(); ++index) {
         bool accepted = index < answered.size() && answered[index].bridged;
         answer.media.push_back(accepted ? plain_section(answered[index], index < gateway.ports.size() ? gateway.ports[index] : 0)

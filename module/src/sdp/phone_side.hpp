@@ -16,6 +16,7 @@ namespace sylk::sdp {
 struct PhoneDescription {
     std::vector<MediaLine> lines;  // indexed like the browser's lines
     std::vector<RtpPeer> peers;    // where the phone receives each line (port 0: none)
+    std::string origin;            // its o= line: the same one again is a session refresh
 };
 
 // A phone's offer (incoming call); mids "0", "1"... are given to its lines. Error text
@@ -29,12 +30,21 @@ std::variant<PhoneDescription, std::string> read_phone_answer(const SessionDescr
 
 // The gateway's offer to a phone: the bridged lines of `lines`, RTP/AVP, at
 // gateway.address and gateway.ports[i] for line i.
+// `version`: the o= line's, one more for each description that differs from the last
+// (RFC 3264 8).
 SessionDescription write_phone_offer(const std::vector<MediaLine> &lines, const GatewayRtp &gateway,
-                                     const std::string &session_id);
+                                     const std::string &session_id, unsigned version = 1);
+
+// One m-line per line, in order: bridged ones (RTP/AVP, at gateway.ports[i], with
+// their direction), the others refused with port 0. A later offer or answer in a dialog,
+// whose m-lines are those of the first offer (RFC 3264 8).
+SessionDescription write_phone_lines(const std::vector<MediaLine> &lines, const GatewayRtp &gateway,
+                                     const std::string &session_id, unsigned version);
 
 // The gateway's answer to a phone's offer: one m-line per offered line, refused ones
 // with port 0.
 SessionDescription write_phone_answer(const std::vector<MediaLine> &offered, const std::vector<MediaLine> &answered,
-                                      const GatewayRtp &gateway, const std::string &session_id);
+                                      const GatewayRtp &gateway, const std::string &session_id,
+                                      unsigned version = 1);
 
 }  // namespace sylk::sdp

@@ -87,6 +87,12 @@ std::optional<std::string> SessionDescription::attribute(std::string_view name) 
 
 std::optional<std::string> SessionDescription::connection_address() const { return address_of(session_lines); }
 
+std::string SessionDescription::origin() const {
+    for (const auto &line : session_lines)
+        if (line.type == 'o') return line.value;
+    return {};
+}
+
 std::variant<SessionDescription, ParseError> parse(std::string_view text) {
     SessionDescription description;
     bool first = true;

@@ -43,6 +43,8 @@ struct SessionDescription {
 
     std::optional<std::string> attribute(std::string_view name) const;
     std::optional<std::string> connection_address() const;
+    // The o= line's value ("" when there is none): the same one again is an unchanged session.
+    std::string origin() const;
 };
 
 struct ParseError {

@@ -20,6 +20,12 @@ public:
     virtual void end_call(CallId call, std::uint16_t decline_code) = 0;
     // A DTMF digit to the phone, as SIP INFO (application/dtmf-relay).
     virtual void send_dtmf(CallId call, char digit, unsigned duration_ms) = 0;
+    // The answer to the phone's offer `update_seq` (CallUpdate::reoffer): 200 with `sdp`,
+    // or a failure code (488, 491) that leaves the session as it was.
+    virtual void answer_update(CallId call, std::uint32_t update_seq, std::uint16_t code, std::string sdp) = 0;
+    // Our new offer to the phone in a re-INVITE (hold, resume); its outcome comes back
+    // as CallUpdate::update_answered.
+    virtual void update_call(CallId call, std::string sdp) = 0;
 };
 
 }  // namespace sylk::sip

@@ -39,6 +39,10 @@ struct CallUpdate {
         answered,  // 2xx to our INVITE; `sdp`: the phone's answer (empty when it came early)
         confirmed, // the ACK for our 200 OK to an incoming call arrived (`sdp`: its answer, if any)
         dtmf,      // the phone sent a digit (SIP INFO): `dtmf_digit`, `dtmf_duration_ms`
+        // Answered calls only (DialogUpdates):
+        reoffer,         // the phone's re-INVITE or UPDATE: `sdp` (empty: it asks for our offer), `update_seq`
+        reoffer_acked,   // the ACK to our 200 for a re-INVITE without SDP: `sdp`, its answer
+        update_answered, // our re-INVITE's final answer: `status`, `reason`, `sdp` (2xx)
         ended,     // `reason` is "CODE Reason"
     };
     CallId id = 0;
@@ -53,6 +57,8 @@ struct CallUpdate {
     char dtmf_digit = '0';
     unsigned dtmf_duration_ms = 0;
     bool was_answered = false;    // ended only: whether the call had been answered
+    std::uint32_t update_seq = 0;  // reoffer, reoffer_acked: names the offer in CallControl::answer_update
+    std::uint16_t status = 0;      // update_answered
 };
 
 // Receives call updates on the SIP thread; an implementation hands them to its own

@@ -25,7 +25,6 @@ OutgoingInvite::~OutgoingInvite() {
     }
     // A request still waiting for its final answer is CANCELled by libre as it goes
     // (at once, or when its first provisional answer comes), with no handler left.
-    stop_repeating_answer();
     mem_deref(invite_);
     mem_deref(dialog_);
     mem_deref(ack_);
@@ -160,11 +159,11 @@ bool OutgoingInvite::take_response(const struct sip_msg &response) {
 
 bool OutgoingInvite::take_request(const struct sip_msg &request) {
     if (!answered_ || ended_ || !dialog_ || !sip_dialog_cmp(dialog_, &request)) return false;
-    if (is_method(request.met, "ACK")) {  // for our 200 to a re-INVITE
-        if (request.cseq.num == answer_cseq_) stop_repeating_answer();
-        return true;
-    }
-    if (is_method(request.met, "CANCEL")) return false;
+    // Offers in the dialog (re-INVITE, UPDATE, and the ACK to our answer) are the call's
+    // DialogUpdates'.
+    if (is_method(request.met, "CANCEL") || is_method(request.met, "INVITE") || is_method(request.met, "UPDATE"))
+        return false;
+    if (is_method(request.met, "ACK")) return true;  // a retransmission of one already taken
     if (!sip_dialog_rseq_valid(dialog_, &request)) {
         (void)sip_reply(stack_, &request, 500, "Server Internal Error");
         return true;
@@ -174,16 +173,9 @@ bool OutgoingInvite::take_request(const struct sip_msg &request) {
         end(0, &request);
         return true;
     }
-    if (is_method(request.met, "INVITE")) {
-        // A re-INVITE (a session refresh, hold, a new address): media changes are not
-        // negotiated yet, so the answer repeats our offer. The Contact is the target from now on.
-        (void)sip_dialog_update(dialog_, &request);
-        answer_reinvite(request);
-        return true;
-    }
     if (is_method(request.met, "INFO")) {
         std::uint16_t code = events_.info ? events_.info(request) : 501;
-        (void)sip_reply(stack_, &request, code, code == 200 ? "OK" : code == 415 ? "Unsupported Media Type" : "Not Implemented");
+        (void)sip_reply(stack_, &request, code, status_phrase(code));
         return true;
     }
     (void)sip_reply(stack_, &request, 501, "Not Implemented");
@@ -196,43 +188,6 @@ int OutgoingInvite::send_info(const char *content_type, const std::string &body)
     return sip_drequestf(nullptr, stack_, true, "INFO", dialog_, 0, nullptr, nullptr, nullptr, nullptr,
                          "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", content_type, body.size(),
                          body.c_str());
-}
-
-void OutgoingInvite::answer_reinvite(const struct sip_msg &request) {
-    stop_repeating_answer();
-    struct sip_contact contact;
-    sip_contact_set(&contact, spec_.contact_user.c_str(), &request.dst, request.tp);
-    struct mbuf *answer = nullptr;
-    if (sip_treplyf(nullptr, &answer, stack_, &request, true, 200, "OK",
-                    "%HContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", sip_contact_print, &contact,
-                    spec_.sdp.size(), spec_.sdp.c_str()) != 0)
-        return;
-    if (request.tp != SIP_TRANSP_UDP) {  // a reliable transport carries it once
-        mem_deref(answer);
-        return;
-    }
-    answer_ = answer;
-    // Where libre sent it: the source port too when the Via asks for rport (RFC 3581).
-    struct pl rport;
-    sip_reply_addr(&answer_destination_, &request, msg_param_exists(&request.via.params, "rport", &rport) == 0);
-    answer_cseq_ = request.cseq.num;
-    answer_interval_ms_ = SIP_T1;
-    answer_waited_ms_ = 0;
-    tmr_start(&answer_timer_, answer_interval_ms_, repeat_answer, this);
-}
-
-void OutgoingInvite::repeat_answer(void *arg) {
-    auto *self = static_cast<OutgoingInvite *>(arg);
-    self->answer_waited_ms_ += self->answer_interval_ms_;
-    if (self->answer_waited_ms_ >= 64 * SIP_T1) return self->stop_repeating_answer();  // Timer H: no ACK came
-    (void)sip_send(self->stack_, nullptr, SIP_TRANSP_UDP, &self->answer_destination_, self->answer_);
-    self->answer_interval_ms_ = std::min<std::uint32_t>(2 * self->answer_interval_ms_, 4000);  // T2
-    tmr_start(&self->answer_timer_, self->answer_interval_ms_, repeat_answer, self);
-}
-
-void OutgoingInvite::stop_repeating_answer() {
-    tmr_cancel(&answer_timer_);
-    answer_ = static_cast<struct mbuf *>(mem_deref(answer_));
 }
 
 void OutgoingInvite::end(int error, const struct sip_msg *answer) {

@@ -4,8 +4,8 @@
 // from the HA1, which libre's sipsess cannot do (it answers challenges only from a plain
 // password, and a retry in a new dialog is refused by proxies that bind nonces to the
 // Call-ID). It sends the INVITE, ACKs the 2xx (again for each retransmission), CANCELs
-// or BYEs, PRACKs reliable provisional answers (100rel), and answers the requests the
-// far end sends in the dialog.
+// or BYEs, PRACKs reliable provisional answers (100rel), and answers BYE and INFO in the
+// dialog (re-INVITEs and UPDATEs are the call's DialogUpdates').
 // Libre thread only; reports through OutgoingInvite::Events.
 #pragma once
 
@@ -54,6 +54,8 @@ public:
     // An INFO in the dialog (answered only): 0 or libre's errno value.
     int send_info(const char *content_type, const std::string &body);
     bool answered() const { return answered_; }
+    // The dialog, once answered (its offers and answers are the call's DialogUpdates').
+    struct sip_dialog *dialog() const { return dialog_; }
 
     // A request or a response that the agent's listeners found under this call's
     // Call-ID: true when it was this dialog's (handled), false to let others try.
@@ -66,12 +68,6 @@ private:
     bool acknowledge_reliable(const struct sip_msg &answer);
     void send_ack(std::uint32_t cseq);
     void end(int error, const struct sip_msg *answer);
-    // Our 200 to a re-INVITE goes again until its ACK (RFC 3261 13.3.1.4): libre's server
-    // transaction absorbs the retransmitted re-INVITE without answering it.
-    void answer_reinvite(const struct sip_msg &request);
-    void stop_repeating_answer();
-    static void repeat_answer(void *arg);
-
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
     static int ack_sent(enum sip_transp transport, const struct sa *source, const struct sa *destination,
@@ -93,13 +89,6 @@ private:
     struct mbuf *ack_ = nullptr;
     struct sa ack_destination_{};
     enum sip_transp ack_transport_ = SIP_TRANSP_NONE;
-    // The 200 to the last re-INVITE, while its ACK is awaited (UDP only).
-    struct mbuf *answer_ = nullptr;
-    struct sa answer_destination_{};
-    std::uint32_t answer_cseq_ = 0;
-    std::uint32_t answer_interval_ms_ = 0;
-    std::uint32_t answer_waited_ms_ = 0;
-    struct tmr answer_timer_{};
 };
 
 }  // namespace sylk::sip

@@ -45,7 +45,8 @@ constexpr std::uint32_t kClientTransactionBuckets = 8192;
 
 const char *command_name(const SipCommand &command) {
     static const char *const names[] = {"register", "unregister", "remove", "place call", "answer call",
-                                        "end call", "send DTMF", "stop", "forget", "forget call"};
+                                        "end call", "send DTMF", "answer update", "update call", "stop", "forget",
+                                        "forget call"};
     static_assert(sizeof names / sizeof names[0] == std::variant_size_v<SipCommand>);
     return names[command.index()];
 }
@@ -128,17 +129,18 @@ private:
         if (!decode_route(*context_))
             throw config::SettingError("outbound_sip_proxy", "'" + *settings.route + "' is not a SIP URI");
         set_up_transports();
-        // Outgoing calls' dialogs first: sipsess's listeners claim every in-dialog request
-        // and every 2xx to an INVITE, theirs or not.
-        err = sip_listen(&outgoing_requests_, stack_, true, outgoing_request_handler, this);
-        if (!err) err = sip_listen(&outgoing_responses_, stack_, false, outgoing_response_handler, this);
+        // Calls' own dialogs first (outgoing calls, and the offers in answered incoming
+        // ones): sipsess's listeners claim every in-dialog request and every 2xx to an
+        // INVITE, theirs or not.
+        err = sip_listen(&dialog_requests_, stack_, true, dialog_request_handler, this);
+        if (!err) err = sip_listen(&dialog_responses_, stack_, false, dialog_response_handler, this);
         if (!err) err = sipsess_listen(&sessions_, stack_, 1024, incoming_call_handler, this);
         if (err) throw config::SettingError("", std::string("cannot accept SIP calls: ") + std::strerror(err));
         call_context_.emplace(CallContext{stack_, sessions_, settings.route,
                                           [this](const CallUpdate &update) { call_reported(update); },
                                           [this](CallId call) { post(ForgetCall{call}); },
                                           [this](CallId call) { invite_window_.release(call); }, logger_,
-                                          outgoing_dialogs_});
+                                          call_dialogs_});
     }
 
     void set_up_dns() {
@@ -227,8 +229,8 @@ private:
         call_deadlines_.reset();
         call_context_.reset();
         sessions_ = static_cast<struct sipsess_sock *>(mem_deref(sessions_));
-        outgoing_requests_ = static_cast<struct sip_lsnr *>(mem_deref(outgoing_requests_));
-        outgoing_responses_ = static_cast<struct sip_lsnr *>(mem_deref(outgoing_responses_));
+        dialog_requests_ = static_cast<struct sip_lsnr *>(mem_deref(dialog_requests_));
+        dialog_responses_ = static_cast<struct sip_lsnr *>(mem_deref(dialog_responses_));
         binding_by_contact_.clear();
         registrations_.clear();
         context_.reset();
@@ -347,19 +349,28 @@ private:
         if (auto it = calls_.find(command.call); it != calls_.end()) it->second->send_dtmf(command.digit, command.duration_ms);
     }
 
+    void handle(AnswerUpdate &command) {
+        if (auto it = calls_.find(command.call); it != calls_.end())
+            it->second->answer_update(command.update_seq, command.code, command.sdp);
+    }
+
+    void handle(UpdateCall &command) {
+        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->update(command.sdp);
+    }
+
     void handle(const ForgetCall &command) { calls_.erase(command.call); }
 
     // An INVITE outside any dialog: a call for the binding whose Contact it names.
-    static bool outgoing_request_handler(const struct sip_msg *message, void *arg) {
+    static bool dialog_request_handler(const struct sip_msg *message, void *arg) {
         auto *self = static_cast<Loop *>(arg);
-        auto dialog = self->outgoing_dialogs_.find(pl_text(message->callid));
-        return dialog != self->outgoing_dialogs_.end() && dialog->second->take_request(*message);
+        auto dialog = self->call_dialogs_.find(pl_text(message->callid));
+        return dialog != self->call_dialogs_.end() && dialog->second->take_request(*message);
     }
 
-    static bool outgoing_response_handler(const struct sip_msg *message, void *arg) {
+    static bool dialog_response_handler(const struct sip_msg *message, void *arg) {
         auto *self = static_cast<Loop *>(arg);
-        auto dialog = self->outgoing_dialogs_.find(pl_text(message->callid));
-        return dialog != self->outgoing_dialogs_.end() && dialog->second->take_response(*message);
+        auto dialog = self->call_dialogs_.find(pl_text(message->callid));
+        return dialog != self->call_dialogs_.end() && dialog->second->take_response(*message);
     }
 
     static void incoming_call_handler(const struct sip_msg *message, void *arg) {
@@ -451,9 +462,9 @@ private:
     std::unordered_map<std::string, BindingId> binding_by_contact_;  // Contact user -> binding, for INVITEs
     std::unordered_set<BindingId> removing_;  // unregistering, to be forgotten
     struct sipsess_sock *sessions_ = nullptr;  // incoming calls
-    struct sip_lsnr *outgoing_requests_ = nullptr;   // requests in outgoing calls' dialogs
-    struct sip_lsnr *outgoing_responses_ = nullptr;  // their INVITEs' retransmitted 2xx
-    OutgoingDialogs outgoing_dialogs_;
+    struct sip_lsnr *dialog_requests_ = nullptr;   // requests in calls' dialogs (CallDialogs)
+    struct sip_lsnr *dialog_responses_ = nullptr;  // retransmitted 2xx to their INVITEs
+    CallDialogs call_dialogs_;
     std::optional<CallContext> call_context_;
     std::unordered_map<CallId, std::unique_ptr<SipCall>> calls_;
     CallId last_incoming_call_ = 0;
@@ -512,5 +523,11 @@ void SipAgent::end_call(CallId call, std::uint16_t decline_code) { loop_->post(E
 void SipAgent::send_dtmf(CallId call, char digit, unsigned duration_ms) {
     loop_->post(SendDtmf{call, digit, duration_ms});
 }
+
+void SipAgent::answer_update(CallId call, std::uint32_t update_seq, std::uint16_t code, std::string sdp) {
+    loop_->post(AnswerUpdate{call, update_seq, code, std::move(sdp)});
+}
+
+void SipAgent::update_call(CallId call, std::string sdp) { loop_->post(UpdateCall{call, std::move(sdp)}); }
 
 }  // namespace sylk::sip

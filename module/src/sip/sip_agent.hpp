@@ -40,6 +40,8 @@ public:
     void answer_call(CallId call, std::string sdp) override;
     void end_call(CallId call, std::uint16_t decline_code) override;
     void send_dtmf(CallId call, char digit, unsigned duration_ms) override;
+    void answer_update(CallId call, std::uint32_t update_seq, std::uint16_t code, std::string sdp) override;
+    void update_call(CallId call, std::string sdp) override;
 
 private:
     class Loop;  // everything that lives on the libre thread

@@ -24,17 +24,6 @@ struct mbuf *sdp_buffer(const std::string &sdp) {
 // has none to give (its own requests, a BYE, are not challenged by the proxy that sent the call).
 int refuse_plain_password(char **, char **, const char *, void *) { return EAUTH; }
 
-const char *reason_phrase(std::uint16_t code) {
-    switch (code) {
-    case 403: return "Forbidden";
-    case 480: return "Temporarily Unavailable";
-    case 486: return "Busy Here";
-    case 488: return "Not Acceptable Here";
-    case 603: return "Decline";
-    default: return "Declined";
-    }
-}
-
 }  // namespace
 
 SipCall::SipCall(const CallContext &context, OutgoingCallSpec spec, std::string contact_user)
@@ -86,6 +75,7 @@ void SipCall::connect() {
     };
     events.answered = [this](const struct sip_msg &message) {
         answered_ = true;
+        start_updates(invite_->dialog());
         report(CallUpdate::Kind::answered, message_body(&message), {}, pl_text(message.to.tag));
     };
     events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
@@ -96,13 +86,78 @@ void SipCall::connect() {
         invite_.reset();
         return finish(local_failure_reason(err, "500 cannot place the call: "));
     }
-    context_.outgoing[invite_->call_id()] = invite_.get();
+    call_id_ = invite_->call_id();
+    context_.dialogs[call_id_] = this;
 }
 
 void SipCall::drop_invite() {
-    if (!invite_) return;
-    context_.outgoing.erase(invite_->call_id());
+    stop_updates();
+    if (!call_id_.empty()) context_.dialogs.erase(call_id_);
+    call_id_.clear();
     invite_.reset();
+}
+
+void SipCall::start_updates(struct sip_dialog *dialog) {
+    if (!dialog || updates_) return;
+    DialogUpdates::Events events;
+    events.offered = [this](std::uint32_t seq, const std::string &sdp) {
+        CallUpdate update;
+        update.id = id_;
+        update.kind = CallUpdate::Kind::reoffer;
+        update.sdp = sdp;
+        update.update_seq = seq;
+        context_.sink(update);
+    };
+    events.answered_in_ack = [this](std::uint32_t seq, const std::string &sdp) {
+        CallUpdate update;
+        update.id = id_;
+        update.kind = CallUpdate::Kind::reoffer_acked;
+        update.sdp = sdp;
+        update.update_seq = seq;
+        context_.sink(update);
+    };
+    events.update_answered = [this](std::uint16_t code, const std::string &reason, const std::string &sdp) {
+        CallUpdate update;
+        update.id = id_;
+        update.kind = CallUpdate::Kind::update_answered;
+        update.status = code;
+        update.reason = reason;
+        update.sdp = sdp;
+        context_.sink(update);
+    };
+    updates_ = std::make_unique<DialogUpdates>(context_.stack, dialog, contact_user_, outgoing_, std::move(events));
+    if (call_id_.empty()) {  // incoming: its re-INVITEs reach it before sipsess's listener
+        call_id_ = sip_dialog_callid(dialog);
+        context_.dialogs[call_id_] = this;
+    }
+}
+
+void SipCall::stop_updates() { updates_.reset(); }
+
+bool SipCall::take_request(const struct sip_msg &request) {
+    if (updates_ && updates_->take_request(request)) return true;
+    return invite_ && invite_->take_request(request);
+}
+
+bool SipCall::take_response(const struct sip_msg &response) {
+    if (updates_ && updates_->take_response(response)) return true;
+    return invite_ && invite_->take_response(response);
+}
+
+void SipCall::answer_update(std::uint32_t update_seq, std::uint16_t code, const std::string &sdp) {
+    if (updates_ && !finished_) updates_->answer(update_seq, code, sdp);
+}
+
+void SipCall::update(const std::string &sdp) {
+    int err = updates_ && !finished_ ? updates_->offer(sdp) : EINVAL;
+    if (err == 0) return;
+    // Told as an answer, so that the call knows its offer went nowhere.
+    CallUpdate update;
+    update.id = id_;
+    update.kind = CallUpdate::Kind::update_answered;
+    update.status = err == EALREADY ? 491 : 500;
+    update.reason = err == EALREADY ? "491 Request Pending" : std::string("500 ") + std::strerror(err);
+    context_.sink(update);
 }
 
 // RFC 3263 4.3 and RFC 3261 8.1.3.1: a destination that does not resolve, or a
@@ -184,10 +239,10 @@ void SipCall::end(std::uint16_t decline_code) {
     } else if (outgoing_) {
         reason = "487 Request Terminated";  // freeing an unanswered invite sends CANCEL
     } else {
-        if (session_) (void)sipsess_reject(session_, decline_code, reason_phrase(decline_code), "");
-        reason = std::to_string(decline_code) + " " + reason_phrase(decline_code);
+        if (session_) (void)sipsess_reject(session_, decline_code, status_phrase(decline_code), "");
+        reason = std::to_string(decline_code) + " " + status_phrase(decline_code);
     }
-    drop_invite();
+    drop_invite();  // and the dialog's updates
     session_ = static_cast<struct sipsess *>(mem_deref(session_));
     finish(reason);
 }
@@ -265,6 +320,7 @@ int SipCall::answer_handler(const struct sip_msg *message, void *arg) {
 
 void SipCall::established_handler(const struct sip_msg *, void *arg) {
     auto *self = static_cast<SipCall *>(arg);
+    self->start_updates(sipsess_dialog(self->session_));
     self->report(CallUpdate::Kind::confirmed, std::move(self->ack_sdp_));
 }
 
@@ -282,6 +338,7 @@ void SipCall::close_handler(int err, const struct sip_msg *message, void *arg) {
     } else {
         reason = err ? self->local_failure_reason(err, "500 ") : "200 Call completed";
     }
+    self->drop_invite();     // the dialog's updates go with the session
     self->retire_session();  // not freed inside its own handler
     self->finish(reason);
 }

@@ -6,6 +6,7 @@
 
 #include "log/logger.hpp"
 #include "sip/call_types.hpp"
+#include "sip/dialog_updates.hpp"
 #include "sip/outgoing_invite.hpp"
 
 #include <re.h>
@@ -19,9 +20,10 @@
 namespace sylk::sip {
 
 class SipCall;
-// Outgoing calls by Call-ID: where the agent's listeners find the dialog that a request
-// or a retransmitted 2xx belongs to (sipsess finds its own).
-using OutgoingDialogs = std::unordered_map<std::string, OutgoingInvite *>;
+// Calls by Call-ID: where the agent's listeners find the dialog that a request or a
+// retransmitted 2xx belongs to (outgoing calls from their INVITE on, incoming ones once
+// answered; sipsess finds the rest of an incoming call's own).
+using CallDialogs = std::unordered_map<std::string, SipCall *>;
 
 // What every call of one agent shares; owned by the agent.
 struct CallContext {
@@ -34,7 +36,7 @@ struct CallContext {
     // the agent's window frees (a call left ringing must not hold it: F3 of the review).
     std::function<void(CallId)> provisional;
     const log::Logger &logger;
-    OutgoingDialogs &outgoing;
+    CallDialogs &dialogs;
 };
 
 class SipCall {
@@ -58,6 +60,14 @@ public:
     void give_up(const std::string &reason);
     // Answered: a DTMF digit as SIP INFO (application/dtmf-relay).
     void send_dtmf(char digit, unsigned duration_ms);
+    // Answered: the answer to the phone's offer `update_seq`, and our own offer.
+    void answer_update(std::uint32_t update_seq, std::uint16_t code, const std::string &sdp);
+    void update(const std::string &sdp);
+
+    // A request or a response found under this call's Call-ID: true when this call's
+    // dialog took it, false to let others try (sipsess, for an incoming call).
+    bool take_request(const struct sip_msg &request);
+    bool take_response(const struct sip_msg &response);
 
 private:
     void connect();
@@ -72,6 +82,9 @@ private:
     std::string local_failure_reason(int err, const char *otherwise) const;
 
     void drop_invite();  // forgets the outgoing dialog (sending CANCEL or BYE as it goes)
+    // The dialog is up: offers and answers in it go through `updates_` from now on.
+    void start_updates(struct sip_dialog *dialog);
+    void stop_updates();
     // An INFO from the phone: a DTMF digit is reported; the status code to answer with.
     std::uint16_t info_received(const struct sip_msg &info);
     static void info_handler(struct ::sip *stack, const struct sip_msg *info, void *arg);
@@ -90,6 +103,8 @@ private:
     std::unique_ptr<OutgoingInvite> invite_;  // outgoing
     struct sipsess *session_ = nullptr;       // incoming
     struct sipsess *retired_ = nullptr;       // an incoming session that closed, freed with the call
+    std::unique_ptr<DialogUpdates> updates_;  // answered: re-INVITEs and UPDATEs both ways
+    std::string call_id_;                     // its key in CallContext::dialogs, while there
     std::string local_sdp_;                   // our answer (incoming), or our offer to an offerless INVITE
     std::string ack_sdp_;                     // incoming, offerless: the phone's answer, from its ACK
     bool answered_ = false;

@@ -34,6 +34,16 @@ struct SendDtmf {
     char digit = '0';
     unsigned duration_ms = 0;
 };
+struct AnswerUpdate {
+    CallId call = 0;
+    std::uint32_t update_seq = 0;
+    std::uint16_t code = 200;
+    std::string sdp;
+};
+struct UpdateCall {
+    CallId call = 0;
+    std::string sdp;
+};
 struct StopAgent {};  // unregister everything (bounded by unregister_timeout), then end the loop
 
 // Posted by the SIP thread to itself: a Registration or a call is never destroyed
@@ -46,6 +56,6 @@ struct ForgetCall {
 };
 
 using SipCommand = std::variant<RegisterBinding, UnregisterBinding, RemoveBinding, PlaceCall, AnswerCall, EndCall,
-                                SendDtmf, StopAgent, ForgetBinding, ForgetCall>;
+                                SendDtmf, AnswerUpdate, UpdateCall, StopAgent, ForgetBinding, ForgetCall>;
 
 }  // namespace sylk::sip

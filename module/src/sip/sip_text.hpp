@@ -6,6 +6,7 @@
 
 #include <re.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,24 @@ inline std::string quoted_string(std::string_view text) { return '"' + quoted_st
 inline std::string name_addr(const std::optional<std::string> &display_name, std::string_view uri) {
     std::string value = display_name ? quoted_string(*display_name) + " " : std::string();
     return value + "<" + std::string(uri) + ">";
+}
+
+// The reason phrase we write after a status code we send (RFC 3261 21).
+inline const char *status_phrase(std::uint16_t code) {
+    switch (code) {
+    case 200: return "OK";
+    case 403: return "Forbidden";
+    case 415: return "Unsupported Media Type";
+    case 480: return "Temporarily Unavailable";
+    case 481: return "Call/Transaction Does Not Exist";
+    case 486: return "Busy Here";
+    case 487: return "Request Terminated";
+    case 488: return "Not Acceptable Here";
+    case 491: return "Request Pending";
+    case 501: return "Not Implemented";
+    case 603: return "Decline";
+    default: return code < 300 ? "OK" : code < 500 ? "Declined" : "Server Internal Error";
+    }
 }
 
 // 16 lowercase hex digits of libre's random generator.
