@@ -2,7 +2,8 @@
 camera and microphone: log in (the page computes the HA1), register through Kamailio,
 call an echoing SIP phone with audio and video, answer a phone's call, hang up; as a
 softphone: early media heard before the answer, the call's state and running duration,
-the dial pad (DTMF by SIP INFO both ways), mute, a caller's name shown as text. What the
+the dial pad (DTMF by SIP INFO both ways), mute, hold and resume both ways, a caller's
+name shown as text. What the
 browser itself measures (getStats) proves the media: packets received on every media
 line, over SRTP. Every message the page sent and received is checked against schema/."""
 
@@ -18,7 +19,7 @@ import pytest
 
 from chromium import Chromium
 from kamailio import Kamailio
-from phones import SippPhone
+from phones import PhoneMedia, SippPhone
 from schema_check import assert_client_message, assert_server_message
 
 PASSWORD = "browser secret"
@@ -221,6 +222,46 @@ def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone
 
     asyncio.run(scenario())
     assert phone.wait() == 0, phone.errors()  # its INFO came with Signal=5 as application/dtmf-relay
+
+
+def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
+    # The first phone expects a re-INVITE with a=sendonly, then one with a=sendrecv.
+    phone = SippPhone(tmp_path / "phone", "uas_held_by_browser.xml").start()
+    media = PhoneMedia()
+    # The second holds the call itself (re-INVITE sendonly, inactive, sendrecv...).
+    holder = SippPhone(tmp_path / "holder", "uas_holds_and_resumes.xml", echo_rtp=False, extra=media.sipp_key()).start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for("!document.getElementById('hold').disabled", timeout=15)  # answered
+            await until_media(browser, ["audio"], packets=25)  # its echo of our microphone
+            await browser.click("hold")
+            await browser.wait_for("document.getElementById('hold').textContent === 'Resume'", timeout=10)
+            assert await browser.evaluate("document.getElementById('hold').getAttribute('aria-pressed')") == "true"
+            assert await browser.evaluate("demo.call.pc.getTransceivers()[0].currentDirection") == "sendonly"
+            await browser.click("hold")
+            await browser.wait_for("document.getElementById('hold').textContent === 'Hold'", timeout=10)
+            assert await browser.evaluate("demo.call.pc.getTransceivers()[0].currentDirection") == "sendrecv"
+            before = (await browser.evaluate("demo.stats()"))["audio"]
+            await until_media(browser, ["audio"], packets=before + 25)  # the echo again, once resumed
+            trace = await assert_messages_follow_the_schema(browser)
+            assert "a=sendonly" in trace_sent(trace, "session-update")["sdp"]  # the first one: hold
+            await hang_up(browser)
+
+            await call_phone(browser, holder)
+            await browser.wait_for("!document.getElementById('held-by-peer').hidden", timeout=20)
+            await browser.wait_for("document.getElementById('held-by-peer').hidden", timeout=20)  # resumed
+            await hang_up(browser)
+        finally:
+            await browser.stop()
+            media.stop()
+            holder.stop()  # hung up before its scenario's end (its refresh and UPDATEs)
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()  # sendonly, then sendrecv, in two re-INVITEs
 
 
 def test_an_incoming_callers_name_is_shown_as_text_and_the_call_can_be_declined(tmp_path, gateway, registrar):

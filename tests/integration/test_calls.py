@@ -15,7 +15,7 @@ from conftest import Client, add_account_request, free_sip_port
 from test_registration import registration_events
 from kamailio import Kamailio
 from phones import Baresip
-from webrtc_peer import Browser, call_until_established, events_until, until_audible
+from webrtc_peer import Browser, call_until_established, events_until, session_updates, until_audible
 
 SECRET = "call secret"
 ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
@@ -172,6 +172,39 @@ def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registr
     baresip.event("CALL_CLOSED")
     sent, received = baresip.rtp_packets()
     assert sent >= 50 and received >= 50, (sent, received)  # the browser's tone reached the phone
+
+
+def test_baresip_holds_and_resumes_from_its_own_commands(start_gateway, registrar, baresip):
+    gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
+
+    async def call():
+        browser = Browser()
+        client = await Client.connect(gateway.url)
+        await client.request(add_account_request("alice@example.com", ALICE_HA1))
+        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+        await registration_events(client, "alice@example.com", {"registered"})
+        await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
+        await until_audible(browser, frames=50)
+        baresip.event("CALL_ESTABLISHED")
+        baresip.command("hold")  # a re-INVITE with a=sendonly
+        (_, held), = await session_updates(client, 1)
+        assert held == {"originator": "remote", "hold": True}, held
+        await asyncio.sleep(2)
+        baresip.command("resume")  # and one with a=sendrecv
+        (_, resumed), = await session_updates(client, 1)
+        assert resumed == {"originator": "remote", "hold": False}, resumed
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 50)  # its tone again
+        await client.request({"sylkrtc": "session-terminate", "session": "B1"})
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    baresip.event("CALL_CLOSED")
+    # While it held the call, the browser's tone was held back rather than sent to it.
+    held_back = re.findall(r"phone_on_hold=(\d+)", gateway.log())
+    assert held_back and int(held_back[-1]) >= 25, gateway.log()[-2000:]
 
 
 def test_baresip_calls_the_browser_which_answers(start_gateway, registrar, baresip):

@@ -16,7 +16,7 @@ from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
 from phones import PhoneMedia
 from test_registration import registration_events
-from webrtc_peer import Browser, call_until_established, events_until, until_audible
+from webrtc_peer import Browser, call_until_established, events_until, session_updates, until_audible
 
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(b"alice:example.com:wild secret").hexdigest()
@@ -274,18 +274,6 @@ def test_an_offerless_invite_whose_ack_brings_no_answer_ends_with_the_reason(pro
     assert caller.wait() == 0, caller.errors()  # it got the gateway's BYE
 
 
-async def session_updates(client, count, timeout=15):
-    """The next `count` update events of the session, with the time each arrived."""
-    seen = []
-    while len(seen) < count:
-        event = await client.receive(timeout=timeout)
-        if event["sylkrtc"] == "session_event" and event["event"] == "update":
-            seen.append((time.monotonic(), event["data"]))
-        else:
-            assert event.get("data", {}).get("state") != "terminated", event
-    return seen
-
-
 def test_the_phone_holds_and_resumes_music_on_hold_is_heard_and_nothing_is_sent_to_it_meanwhile(
         proxy, phones, gateway_behind):
     media = PhoneMedia()
@@ -323,3 +311,56 @@ def test_the_phone_holds_and_resumes_music_on_hold_is_heard_and_nothing_is_sent_
         media.stop()
     assert callee.wait() == 0, callee.errors()  # each answer had the direction RFC 3264 asks for
     assert "phone_on_hold=" in gateway.log(), gateway.log()[-2000:]  # the relay counted what it held back
+
+
+async def browser_update(client, browser, direction, session="S1", timeout=15):
+    """The browser's transceiver set to `direction`, its new offer sent as session-update;
+    returns the update event that answers it (its answer applied when accepted)."""
+    browser.pc.getTransceivers()[0].direction = direction
+    await browser.pc.setLocalDescription(await browser.pc.createOffer())
+    ack = await client.request({"sylkrtc": "session-update", "session": session, "sdp": browser.pc.localDescription.sdp})
+    assert ack["sylkrtc"] == "ack", ack
+    (_, update), = await session_updates(client, 1, timeout=timeout)
+    assert update["originator"] == "local", update
+    if update["state"] == "accepted":
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=update["sdp"], type="answer"))
+    return update
+
+
+def test_the_browser_holds_and_resumes_by_reinvite(proxy, phones, gateway_behind):
+    callee = phones("uas_held_by_browser.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        unknown = await client.request({"sylkrtc": "session-update", "session": "S0", "sdp": await browser.offer()})
+        assert unknown["sylkrtc"] == "error" and "unknown session" in unknown["error"], unknown
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        await until_audible(browser, frames=25)  # our tone, echoed by the phone
+        held = await browser_update(client, browser, "sendonly")
+        assert held["state"] == "accepted" and "a=recvonly" in held["sdp"], held
+        assert held["hold"] is False  # the browser holds, not the phone
+        resumed = await browser_update(client, browser, "sendrecv")
+        assert resumed["state"] == "accepted" and "a=sendrecv" in resumed["sdp"], resumed
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 25, timeout=5)  # the echo again, once resumed
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # sendonly, then sendrecv, each in a re-INVITE
+
+
+def test_glare_our_reinvite_is_sent_again_after_a_491_and_the_phones_crossing_one_gets_491(
+        proxy, phones, gateway_behind):
+    callee = phones("uas_glare.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        held = await browser_update(client, browser, "sendonly", timeout=20)
+        assert held["state"] == "accepted" and "a=recvonly" in held["sdp"], held
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # 491 to its re-INVITE, ours again after the 491

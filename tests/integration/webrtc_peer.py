@@ -8,6 +8,7 @@ import math
 import re
 import socket
 import struct
+import time
 
 import aioice.ice
 import aioice.stun as stun
@@ -113,6 +114,18 @@ async def events_until(client, state, timeout=15):
         if event["data"]["state"] == state:
             return seen
         assert event["data"]["state"] != "terminated", seen
+
+
+async def session_updates(client, count, timeout=15):
+    """The next `count` update events of the session, each with the time it arrived."""
+    seen = []
+    while len(seen) < count:
+        event = await client.receive(timeout=timeout)
+        if event["sylkrtc"] == "session_event" and event["event"] == "update":
+            seen.append((time.monotonic(), event["data"]))
+        else:
+            assert event.get("data", {}).get("state") != "terminated", event
+    return seen
 
 
 async def until_audible(browser, frames=25, timeout=10):
