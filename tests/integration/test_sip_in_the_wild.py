@@ -364,3 +364,92 @@ def test_glare_our_reinvite_is_sent_again_after_a_491_and_the_phones_crossing_on
 
     asyncio.run(call())
     assert callee.wait() == 0, callee.errors()  # 491 to its re-INVITE, ours again after the 491
+
+
+async def direct_call(gateway, browser, callee, session="S1"):
+    """A call to a sipp phone reached directly (an unregistered account, as the original
+    server allows), until established; returns the client."""
+    client = await Client.connect(gateway.url)
+    await client.request(add_account_request(ALICE, ALICE_HA1))
+    await call_until_established(client, browser, ALICE, callee.uri(), session)
+    return client
+
+
+def test_a_422_is_answered_by_asking_the_phones_least_session_interval(phones, start_gateway):
+    callee = phones("uas_session_timer_422.xml").start()
+    gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
+
+    async def call():
+        browser = Browser()
+        client = await direct_call(gateway, browser, callee)
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # 1800 asked, 422 Min-SE 3600, then 3600 asked
+
+
+@pytest.mark.parametrize("method", ["update", "invite"])
+def test_the_gateway_refreshes_the_session_when_the_phone_makes_it_the_refresher(phones, start_gateway, method):
+    callee = phones(f"uas_session_timer_refresh_{method}.xml").start()
+    gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
+
+    async def call():
+        browser = Browser()
+        client = await direct_call(gateway, browser, callee)
+        await asyncio.sleep(5)  # two refreshes, 2 s apart
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # each refresh came in time, by the method the phone allows
+
+
+def test_a_call_whose_phone_never_refreshes_ends_with_the_reason(phones, start_gateway):
+    callee = phones("uas_session_timer_expires.xml").start()
+    gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
+
+    async def call():
+        browser = Browser()
+        client = await direct_call(gateway, browser, callee)
+        ended = (await events_until(client, "terminated", timeout=10))[-1]
+        assert ended["reason"] == "408 Session Timer expired (no refresh within 6 s)", ended
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # it got the BYE
+
+
+def test_a_phone_that_refreshes_keeps_the_call_beyond_its_interval(phones, start_gateway):
+    callee = phones("uas_session_timer_phone_refreshes.xml").start()
+    gateway = start_gateway(general={"allow_unregistered_calls": "yes"})
+
+    async def call():
+        browser = Browser()
+        client = await direct_call(gateway, browser, callee)
+        try:  # three refreshes, 2.5 s apart: 7.5 s, beyond the 6 s interval
+            early = await client.receive(timeout=8.5)
+        except asyncio.TimeoutError:
+            early = None
+        assert early is None, f"the call did not outlive its refreshed interval: {early}"
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # each UPDATE answered 6 s, refresher=uac, Require: timer
+
+
+def test_an_incoming_session_interval_below_90_s_gets_422_and_the_retry_is_answered_with_timer_terms(
+        proxy, phones, gateway_behind):
+    caller = phones("uac_session_timer_too_small.xml", extra=("-s", "alice"))
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        caller.start(f"127.0.0.1:{proxy.udp_port}")
+        await answer_incoming(client, browser)  # the first INVITE (422) never rang the browser
+        await events_until(client, "established")
+        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+        await browser.pc.close()
+        await client.close()
+
+    asyncio.run(call())
+    assert caller.wait() == 0, caller.errors()  # 422 Min-SE 90, then Session-Expires 90;refresher=uas

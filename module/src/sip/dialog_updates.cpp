@@ -34,6 +34,7 @@ DialogUpdates::~DialogUpdates() {
     stop_repeating_answer();
     tmr_cancel(&retry_timer_);
     mem_deref(local_);  // libre keeps the transaction until it is done, with no handler left
+    mem_deref(refresh_);
     mem_deref(ack_);
     mem_deref(dialog_);
 }
@@ -66,7 +67,7 @@ void DialogUpdates::take_offer(const struct sip_msg &request) {
                           "Retry-After: %u\r\nContent-Length: 0\r\n\r\n", rand_u32() % 10);
         return;
     }
-    if (local_ || local_retry_pending_) {
+    if (local_ || local_retry_pending_ || (refresh_ && !refresh_by_update_)) {
         (void)sip_reply(stack_, &request, 491, "Request Pending");
         return;
     }
@@ -75,7 +76,10 @@ void DialogUpdates::take_offer(const struct sip_msg &request) {
     bool invite = is_method(request.met, "INVITE");
     std::string sdp = message_body(&request);
     if (!invite && sdp.empty()) {  // an UPDATE without an offer: a session refresh
-        (void)sip_reply(stack_, &request, 200, "OK");
+        std::string headers = events_.answer_headers ? events_.answer_headers(request) : "";
+        (void)sip_treplyf(nullptr, nullptr, stack_, &request, false, 200, "OK", "%sContent-Length: 0\r\n\r\n",
+                          headers.c_str());
+        if (events_.refreshed) events_.refreshed(request);
         return;
     }
     if (sip_strans_alloc(&remote_transaction_, stack_, &request, invite ? remote_cancelled : nullptr, this) != 0) {
@@ -112,9 +116,11 @@ void DialogUpdates::answer(std::uint32_t seq, std::uint16_t code, const std::str
         sip_contact_set(&contact, contact_user_.c_str(), &request.dst, request.tp);
         struct mbuf *answer = nullptr;
         bool invite = is_method(request.met, "INVITE");
+        std::string headers = events_.answer_headers ? events_.answer_headers(request) : "";
         int err = sip_treplyf(&remote_transaction_, &answer, stack_, &request, true, 200, "OK",
-                              "%HContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", sip_contact_print,
-                              &contact, sdp.size(), sdp.c_str());
+                              "%H%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", sip_contact_print,
+                              &contact, headers.c_str(), sdp.size(), sdp.c_str());
+        if (err == 0 && events_.refreshed) events_.refreshed(request);
         if (err == 0 && invite) {
             answer_seq_ = seq;
             answer_was_offer_ = message_body(&request).empty();
@@ -166,9 +172,44 @@ int DialogUpdates::offer(const std::string &sdp) {
 }
 
 int DialogUpdates::send_offer() {
+    std::string headers = request_headers();
     return sip_drequestf(&local_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler, response_handler, this,
-                         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", local_sdp_.size(),
-                         local_sdp_.c_str());
+                         "%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", headers.c_str(),
+                         local_sdp_.size(), local_sdp_.c_str());
+}
+
+int DialogUpdates::refresh(bool by_update, const std::string &sdp) {
+    if (busy()) return EALREADY;
+    refresh_by_update_ = by_update;
+    refresh_sdp_ = sdp;
+    std::string headers = request_headers();
+    if (by_update)
+        return sip_drequestf(&refresh_, stack_, true, "UPDATE", dialog_, 0, nullptr, contact_handler,
+                             refresh_response_handler, this, "%sContent-Length: 0\r\n\r\n", headers.c_str());
+    return sip_drequestf(&refresh_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler,
+                         refresh_response_handler, this,
+                         "%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s", headers.c_str(),
+                         refresh_sdp_.size(), refresh_sdp_.c_str());
+}
+
+void DialogUpdates::refresh_response_handler(int error, const struct sip_msg *response, void *arg) {
+    static_cast<DialogUpdates *>(arg)->refresh_answered(error, response);
+}
+
+void DialogUpdates::refresh_answered(int error, const struct sip_msg *response) {
+    if (!error && response && response->scode < 200) return;
+    refresh_ = nullptr;
+    if (error || !response) {
+        if (events_.refresh_failed) events_.refresh_failed(408, nullptr);
+        return;
+    }
+    if (response->scode < 300) {
+        (void)sip_dialog_update(dialog_, response);
+        if (!refresh_by_update_) send_ack(response->cseq.num);
+        if (events_.refreshed) events_.refreshed(*response);
+        return;
+    }
+    if (events_.refresh_failed) events_.refresh_failed(response->scode, response);
 }
 
 int DialogUpdates::contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *,
@@ -193,6 +234,7 @@ void DialogUpdates::offer_answered(int error, const struct sip_msg *response) {
     if (response->scode < 300) {
         (void)sip_dialog_update(dialog_, response);  // its Contact: a target refresh
         send_ack(response->cseq.num);
+        if (events_.refreshed) events_.refreshed(*response);
         if (events_.update_answered) events_.update_answered(response->scode, "200 OK", message_body(response));
         return;
     }

@@ -24,6 +24,15 @@ public:
         std::function<void(std::uint32_t seq, const std::string &sdp)> answered_in_ack;
         // Our re-INVITE's final answer: a 2xx and its SDP, or another code and its reason.
         std::function<void(std::uint16_t code, const std::string &reason, const std::string &sdp)> update_answered;
+
+        // Session timers (RFC 4028, sip/session_timer): header lines for our re-INVITEs,
+        // UPDATEs and 2xx answers (the far end's request given); every 2xx either way is a
+        // refresh (the far end's request, or the answer to ours); a refresh of ours that
+        // failed (its code, 408 when it timed out).
+        std::function<std::string()> request_headers;
+        std::function<std::string(const struct sip_msg &request)> answer_headers;
+        std::function<void(const struct sip_msg &message)> refreshed;
+        std::function<void(std::uint16_t code, const struct sip_msg *response)> refresh_failed;
     };
 
     // `dialog` is referenced, not owned. `call_id_owner`: we sent the dialog's first
@@ -46,7 +55,10 @@ public:
     // Sends our offer in a re-INVITE. EALREADY while an offer is open either way (the
     // call waits for its outcome first).
     int offer(const std::string &sdp);
-    bool busy() const { return remote_pending() || local_ != nullptr || local_retry_pending_; }
+    bool busy() const { return remote_pending() || local_ != nullptr || local_retry_pending_ || refresh_ != nullptr; }
+    // A session refresh of ours: an UPDATE without a body, or a re-INVITE with `sdp` (the
+    // description already agreed). EALREADY while another offer is open.
+    int refresh(bool by_update, const std::string &sdp);
 
 private:
     bool remote_pending() const { return remote_transaction_ != nullptr; }
@@ -60,6 +72,9 @@ private:
     static void retry_offer(void *arg);
     static void remote_cancelled(void *arg);
     static void response_handler(int error, const struct sip_msg *response, void *arg);
+    static void refresh_response_handler(int error, const struct sip_msg *response, void *arg);
+    void refresh_answered(int error, const struct sip_msg *response);
+    std::string request_headers() const { return events_.request_headers ? events_.request_headers() : ""; }
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
     static int ack_sent(enum sip_transp transport, const struct sa *source, const struct sa *destination,
@@ -85,6 +100,11 @@ private:
     std::uint32_t answer_interval_ms_ = 0;
     std::uint32_t answer_waited_ms_ = 0;
     struct tmr answer_timer_{};
+
+    // Our session refresh.
+    struct sip_request *refresh_ = nullptr;
+    bool refresh_by_update_ = false;
+    std::string refresh_sdp_;
 
     // Our re-INVITE.
     struct sip_request *local_ = nullptr;

@@ -1,5 +1,6 @@
 #include "sip/outgoing_invite.hpp"
 
+#include "sip/session_timer.hpp"
 #include "sip/sip_text.hpp"
 
 #include <algorithm>
@@ -43,11 +44,18 @@ const char *OutgoingInvite::call_id() const { return dialog_ ? sip_dialog_callid
 // The dialog's next CSeq goes on each INVITE: the first, one after a challenge, one after
 // a redirect.
 int OutgoingInvite::send_invite(const std::string &credentials) {
+    credentials_ = credentials;
     // 100rel: a phone that requires reliable provisional answers (a 183 with early media
-    // that must not be lost) gets its PRACK (RFC 3262).
+    // that must not be lost) gets its PRACK (RFC 3262). timer: RFC 4028 session timers.
+    std::string timer;
+    if (spec_.session_expires)
+        timer = "Session-Expires: " + std::to_string(spec_.session_expires) +
+                "\r\nMin-SE: " + std::to_string(kMinSessionExpires) + "\r\n";
     return sip_drequestf(&invite_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler, response_handler,
-                         this, "%sSupported: 100rel\r\nContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
-                         credentials.c_str(), spec_.sdp.size(), spec_.sdp.c_str());
+                         this,
+                         "%sSupported: 100rel%s\r\n%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                         credentials.c_str(), spec_.session_expires ? ", timer" : "", timer.c_str(), spec_.sdp.size(),
+                         spec_.sdp.c_str());
 }
 
 int OutgoingInvite::contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *,
@@ -87,6 +95,13 @@ void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
     if (answer->scode < 400) {  // a redirect: the same dialog, to its first Contact
         if (sip_dialog_update(dialog_, answer) == 0 && send_invite("") == 0) return;
         return end(0, answer);
+    }
+    if (answer->scode == 422 && spec_.session_expires) {  // our interval is below the far end's Min-SE
+        auto least = read_min_se(*answer);
+        if (least && *least > spec_.session_expires && *least <= 86400) {
+            spec_.session_expires = *least;
+            if (send_invite(credentials_) == 0) return;
+        }
     }
     if (answer->scode == 401 || answer->scode == 407) {
         auto credentials = events_.challenged ? events_.challenged(*answer) : std::nullopt;

@@ -27,6 +27,8 @@ public:
         std::string contact_user;
         std::optional<std::string> route;  // outbound proxy URI (loose route)
         std::string sdp;                   // the offer
+        // Session-Expires asked (RFC 4028; Min-SE 90 with it); 0: no session timer asked.
+        std::uint32_t session_expires = 0;
     };
     struct Events {
         std::function<void(const struct sip_msg &)> provisional;  // every 1xx, 100 included
@@ -82,6 +84,7 @@ private:
     struct sip_loopstate loop_state_{};
     std::string early_dialog_tag_;  // To tag of the first reliable provisional answer (RFC 3262)
     std::uint32_t last_rseq_ = 0;
+    std::string credentials_;  // of the last challenge answered, sent again after a 422
     bool answered_ = false;
     bool ended_ = false;
     // The ACK as sent, to send again for each retransmission of the 2xx.

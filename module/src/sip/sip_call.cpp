@@ -27,13 +27,33 @@ int refuse_plain_password(char **, char **, const char *, void *) { return EAUTH
 }  // namespace
 
 SipCall::SipCall(const CallContext &context, OutgoingCallSpec spec, std::string contact_user)
-    : context_(context), id_(spec.id), outgoing_(true), spec_(std::move(spec)), contact_user_(std::move(contact_user)) {
+    : context_(context), id_(spec.id), outgoing_(true), spec_(std::move(spec)), contact_user_(std::move(contact_user)),
+      timer_({[this] { refresh_session(); }, [this](const std::string &reason) { end_with(reason); }}) {
     connect();
 }
 
 SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const struct sip_msg *invite,
                  std::string contact_user)
-    : context_(context), id_(id), outgoing_(false), contact_user_(std::move(contact_user)) {
+    : context_(context), id_(id), outgoing_(false), contact_user_(std::move(contact_user)),
+      timer_({[this] { refresh_session(); }, [this](const std::string &reason) { end_with(reason); }}) {
+    // RFC 4028 5: an interval below the least we take is refused with the least we take.
+    auto expires = read_session_expires(*invite);
+    if (expires && expires->seconds < kMinSessionExpires) {
+        (void)sip_treplyf(nullptr, nullptr, context_.stack, invite, false, 422, "Session Interval Too Small",
+                          "Min-SE: %u\r\nContent-Length: 0\r\n\r\n", kMinSessionExpires);
+        finished_ = true;  // never told: the web side has not heard of it
+        context_.finished(id_);
+        return;
+    }
+    peer_supports_timer_ = supports_timer(*invite);
+    peer_allows_update_ = sip_msg_hdr_has_value(invite, SIP_HDR_ALLOW, "UPDATE");
+    if (expires) {
+        // Its refresher if it names one; else we refresh (RFC 4028 9: ours to choose, and
+        // ours alone when it does not support timers).
+        bool phone_refreshes = peer_supports_timer_ && expires->refresher == std::string("uac");
+        timer_.settle(0, !phone_refreshes);  // the terms; the timer starts with our 200
+        pending_session_expires_ = expires->seconds;
+    }
     int err = sipsess_accept(&session_, context_.sessions, invite, 180, "Ringing", contact_user_.c_str(),
                              "application/sdp", nullptr, refuse_plain_password, nullptr, false, offer_handler,
                              answer_handler, established_handler, info_handler, nullptr, close_handler, this, "");
@@ -55,6 +75,7 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
 }
 
 SipCall::~SipCall() {
+    tmr_cancel(&end_timer_);
     // What is still open here belongs to a call ended by the agent's shutdown: letting
     // go of it sends the CANCEL, BYE or 486 that ends it at the far end.
     drop_invite();
@@ -75,12 +96,17 @@ void SipCall::connect() {
     };
     events.answered = [this](const struct sip_msg &message) {
         answered_ = true;
+        last_local_sdp_ = spec_->sdp;
+        peer_allows_update_ = sip_msg_hdr_has_value(&message, SIP_HDR_ALLOW, "UPDATE");
+        peer_supports_timer_ = supports_timer(message);
+        adopt_session_expires(message, true);
         start_updates(invite_->dialog());
         report(CallUpdate::Kind::answered, message_body(&message), {}, pl_text(message.to.tag));
     };
     events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
     events.ended = [this](int err, const struct sip_msg *message) { outgoing_ended(err, message); };
     events.info = [this](const struct sip_msg &message) { return info_received(message); };
+    invite.session_expires = kSessionExpires;
     invite_ = std::make_unique<OutgoingInvite>(context_.stack, std::move(invite), std::move(events));
     if (int err = invite_->start()) {
         invite_.reset();
@@ -117,6 +143,7 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
         context_.sink(update);
     };
     events.update_answered = [this](std::uint16_t code, const std::string &reason, const std::string &sdp) {
+        if (code < 300) last_local_sdp_ = offered_sdp_;
         CallUpdate update;
         update.id = id_;
         update.kind = CallUpdate::Kind::update_answered;
@@ -124,6 +151,21 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
         update.reason = reason;
         update.sdp = sdp;
         context_.sink(update);
+    };
+    events.request_headers = [this] {
+        return timer_.active() ? timer_.header(true) + "Supported: timer\r\n" : std::string();
+    };
+    events.answer_headers = [this](const struct sip_msg &request) {
+        adopt_session_expires(request, false);
+        if (!timer_.active()) return std::string();
+        return timer_.header(false) + (supports_timer(request) ? "Require: timer\r\n" : "");
+    };
+    events.refreshed = [this](const struct sip_msg &message) {
+        if (!message.req) adopt_session_expires(message, true);
+        timer_.refreshed();
+    };
+    events.refresh_failed = [this](std::uint16_t code, const struct sip_msg *response) {
+        session_refresh_failed(code, response);
     };
     updates_ = std::make_unique<DialogUpdates>(context_.stack, dialog, contact_user_, outgoing_, std::move(events));
     if (call_id_.empty()) {  // incoming: its re-INVITEs reach it before sipsess's listener
@@ -145,12 +187,17 @@ bool SipCall::take_response(const struct sip_msg &response) {
 }
 
 void SipCall::answer_update(std::uint32_t update_seq, std::uint16_t code, const std::string &sdp) {
-    if (updates_ && !finished_) updates_->answer(update_seq, code, sdp);
+    if (!updates_ || finished_) return;
+    if (code < 300) last_local_sdp_ = sdp;
+    updates_->answer(update_seq, code, sdp);
 }
 
 void SipCall::update(const std::string &sdp) {
     int err = updates_ && !finished_ ? updates_->offer(sdp) : EINVAL;
-    if (err == 0) return;
+    if (err == 0) {
+        offered_sdp_ = sdp;
+        return;
+    }
     // Told as an answer, so that the call knows its offer went nowhere.
     CallUpdate update;
     update.id = id_;
@@ -224,11 +271,65 @@ void SipCall::outgoing_ended(int err, const struct sip_msg *message) {
 void SipCall::answer(const std::string &sdp) {
     if (outgoing_ || answered_ || finished_ || !session_) return;
     struct mbuf *description = sdp_buffer(sdp);
-    local_sdp_ = sdp;
-    int err = description ? sipsess_answer(session_, 200, "OK", description, "") : ENOMEM;
+    local_sdp_ = last_local_sdp_ = sdp;
+    std::string timer;
+    if (pending_session_expires_) {  // the INVITE asked for a session timer: our terms
+        timer_.settle(pending_session_expires_, timer_.we_refresh());
+        timer = timer_.header(false) + (peer_supports_timer_ ? "Require: timer\r\n" : "");
+    }
+    int err = description ? sipsess_answer(session_, 200, "OK", description, "%s", timer.c_str()) : ENOMEM;
     mem_deref(description);
     if (err) return end(500);
     answered_ = true;
+}
+
+void SipCall::adopt_session_expires(const struct sip_msg &message, bool answers_our_request) {
+    auto expires = read_session_expires(message);
+    if (!expires) return;
+    bool we_refresh = timer_.active() ? timer_.we_refresh() : answers_our_request;
+    // "uac": the one that sent the request that carried it refreshes.
+    if (expires->refresher) we_refresh = (*expires->refresher == "uac") == answers_our_request;
+    timer_.settle(expires->seconds, we_refresh);
+}
+
+// Ours to refresh: an UPDATE when the far end takes them (no offer, nothing to renegotiate),
+// else a re-INVITE with the description already agreed. An offer under way refreshes too.
+void SipCall::refresh_session() {
+    if (!updates_ || finished_) return;
+    if (updates_->refresh(peer_allows_update_, last_local_sdp_) != 0) timer_.refreshed();
+}
+
+// RFC 4028 10: a refresh that times out or gets 408 or 481 ends the call; a 422 asks for
+// a longer interval, given at once; anything else leaves the session as it is.
+void SipCall::session_refresh_failed(std::uint16_t code, const struct sip_msg *response) {
+    if (code == 422 && response) {
+        auto least = read_min_se(*response);
+        if (least && *least > timer_.seconds() && *least <= 86400) {
+            timer_.settle(*least, true);
+            if (updates_ && updates_->refresh(peer_allows_update_, last_local_sdp_) == 0) return;
+        }
+    }
+    if (code == 408 || code == 481) return end_soon("408 Session refresh failed (" + std::to_string(code) + ")");
+    context_.logger.info("call " + std::to_string(id_) + ": session refresh answered " + std::to_string(code));
+    timer_.refreshed();
+}
+
+void SipCall::end_soon(const std::string &reason) {
+    deferred_end_reason_ = reason;
+    tmr_start(&end_timer_, 0, end_now, this);
+}
+
+void SipCall::end_now(void *arg) {
+    auto *self = static_cast<SipCall *>(arg);
+    self->end_with(self->deferred_end_reason_);
+}
+
+// The session timer ended it: BYE, as hanging up does, with the timer's reason.
+void SipCall::end_with(const std::string &reason) {
+    if (finished_) return;
+    drop_invite();
+    session_ = static_cast<struct sipsess *>(mem_deref(session_));
+    finish(reason);
 }
 
 void SipCall::end(std::uint16_t decline_code) {

@@ -8,6 +8,7 @@
 #include "sip/call_types.hpp"
 #include "sip/dialog_updates.hpp"
 #include "sip/outgoing_invite.hpp"
+#include "sip/session_timer.hpp"
 
 #include <re.h>
 
@@ -85,6 +86,16 @@ private:
     // The dialog is up: offers and answers in it go through `updates_` from now on.
     void start_updates(struct sip_dialog *dialog);
     void stop_updates();
+    // Session timers (RFC 4028): the terms a message carries; our refresh; the end when
+    // the far end's refresh never came or ours failed.
+    void adopt_session_expires(const struct sip_msg &message, bool answers_our_request);
+    void refresh_session();
+    void session_refresh_failed(std::uint16_t code, const struct sip_msg *response);
+    void end_with(const std::string &reason);
+    // From inside a DialogUpdates handler: the end waits for the loop's next turn (the
+    // dialog's updates are freed with it).
+    void end_soon(const std::string &reason);
+    static void end_now(void *arg);
     // An INFO from the phone: a DTMF digit is reported; the status code to answer with.
     std::uint16_t info_received(const struct sip_msg &info);
     static void info_handler(struct ::sip *stack, const struct sip_msg *info, void *arg);
@@ -104,6 +115,14 @@ private:
     struct sipsess *session_ = nullptr;       // incoming
     struct sipsess *retired_ = nullptr;       // an incoming session that closed, freed with the call
     std::unique_ptr<DialogUpdates> updates_;  // answered: re-INVITEs and UPDATEs both ways
+    SessionTimer timer_;
+    bool peer_allows_update_ = false;  // its Allow lists UPDATE: refreshes go as UPDATE
+    bool peer_supports_timer_ = false;
+    std::string last_local_sdp_;       // our description as last agreed (a refresh re-INVITE sends it again)
+    std::string offered_sdp_;          // our re-INVITE's offer, while its answer is awaited
+    std::uint32_t pending_session_expires_ = 0;  // incoming: the interval its INVITE asked, for our 200
+    struct tmr end_timer_{};
+    std::string deferred_end_reason_;
     std::string call_id_;                     // its key in CallContext::dialogs, while there
     std::string local_sdp_;                   // our answer (incoming), or our offer to an offerless INVITE
     std::string ack_sdp_;                     // incoming, offerless: the phone's answer, from its ACK
