@@ -393,13 +393,13 @@ std::optional<std::string> CallSession::update(const std::string &browser_offer)
     auto offer = sdp::read_browser_offer(std::get<sdp::SessionDescription>(parsed));
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
-    if (browser.lines.size() != agreement_->lines.size())
+    if (browser.lines.size() != offered_.size())
         return std::string("media lines cannot be added or removed in an update");
     if (!media_.browser || browser.peer.ice_ufrag != media_.browser->ice_ufrag ||
         browser.peer.fingerprint != media_.browser->fingerprint)
         return std::string("an ICE restart or a new DTLS certificate is not supported in an update");
     MediaAgreement offered = *agreement_;
-    for (std::size_t line = 0; line < browser.lines.size(); ++line)
+    for (std::size_t line = 0; line < browser.lines.size() && line < offered.lines.size(); ++line)
         offered.lines[line].browser_direction = browser.lines[line].direction;
     std::string phone_sdp = phone_offer(offered, phone_side_rtp(), std::to_string(id_));
     local_update_ = LocalUpdate{std::move(offered), std::move(browser.lines)};

@@ -132,8 +132,11 @@ MediaAgreement agree(const std::vector<sdp::MediaLine> &offer, const std::vector
         AgreedLine line;
         line.kind = offered.kind;
         line.relayed = offered.bridged;
-        line.protocol = offered.protocol;
-        line.first_format = offered.first_format;
+        // What the phone saw on the line: our RTP/AVP offer of the browser's codecs, or its own.
+        line.protocol = browser_offered ? "RTP/AVP" : offered.protocol;
+        line.first_format = browser_offered ? (offered.codecs.empty() ? offered.first_format
+                                                                      : offered.codecs.front().payload_type)
+                                            : offered.first_format;
         std::string answered_direction = answered ? answered->direction : "sendrecv";
         line.phone_direction = browser_offered ? answered_direction : offered.direction;
         line.browser_direction = browser_offered ? offered.direction : answered_direction;
@@ -189,12 +192,16 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer(const MediaAgreeme
     }
     next.phone_origin = phone.origin;
     // Lines added at the end (video added) are refused: carrying them needs the browser.
-    auto lines = phone_section_lines(next, true, &phone.lines);
-    for (std::size_t added = lines.size(); added < phone.lines.size(); ++added) {
-        sdp::MediaLine refused = phone.lines[added];
-        refused.bridged = false;
-        lines.push_back(std::move(refused));
+    // They stay in the dialog's m-lines (RFC 3264 8: no description has fewer again).
+    for (std::size_t added = agreement.phone_sections.size(); added < phone.lines.size(); ++added) {
+        AgreedLine refused;
+        refused.kind = phone.lines[added].kind;
+        refused.protocol = phone.lines[added].protocol;
+        refused.first_format = phone.lines[added].first_format;
+        next.phone_sections.push_back(next.lines.size());
+        next.lines.push_back(std::move(refused));
     }
+    auto lines = phone_section_lines(next, true, &phone.lines);
     result.answer = versioned(next, lines, section_ports(next, gateway, lines.size()), session_id);
     return result;
 }

@@ -37,7 +37,9 @@ struct AgreedLine {
 };
 
 struct MediaAgreement {
-    std::vector<AgreedLine> lines;            // indexed like the call's plan (every m-line of the first offer)
+    // Indexed like the call's plan (every m-line of the first offer), then the lines the
+    // phone added later (refused, never carried).
+    std::vector<AgreedLine> lines;
     std::vector<std::size_t> phone_sections;  // the phone's m-lines in order: the plan line of each
     std::string phone_origin;                 // the o= line of the phone's last description
     unsigned local_version = 1;               // the o= version of our last description to the phone
