@@ -3,13 +3,16 @@
 // packets through the header helpers of media/rtp_header.hpp as MediaSession and
 // BrowserTransport use them (RTCP told from RTP by RFC 5761, the type looked up and
 // rewritten in place). Input: a line count (1-4), per line a pair count (0-15) and its
-// pairs (browser, phone; 7 bits each), then packets as [length][side/line byte][bytes].
+// pairs (browser, phone; 7 bits each, the browser byte's top bit marking a telephone-event
+// pair), then packets as [length][side/line byte][bytes].
 // Properties: both tables answer as the walk in order they replaced (first line,
-// first pair wins); a rewrite changes the 7 type bits and nothing else.
+// first pair wins); a rewrite changes the 7 type bits and nothing else; a phone packet of
+// the line's telephone-event type reads as a digit of 0-9 * # A-D, or as none.
 #include "check.hpp"
 
 #include "media/payload_type_tables.hpp"
 #include "media/rtp_header.hpp"
+#include "media/telephone_event.hpp"
 
 #include <re.h>
 
@@ -72,8 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         for (std::size_t i = 0; i < pairs && input.has(2); ++i) {
             // 0-127, as sdp::payload_type_number gives them (a browser type of 255 would
             // read as the tables' kNone).
-            std::uint8_t browser = input.byte() & 0x7f;
-            line.payload_types.push_back({browser, static_cast<std::uint8_t>(input.byte() & 0x7f)});
+            std::uint8_t browser = input.byte();
+            bool event = (browser & 0x80) != 0;
+            line.payload_types.push_back(
+                {static_cast<std::uint8_t>(browser & 0x7f), static_cast<std::uint8_t>(input.byte() & 0x7f), 8000, event});
         }
     }
     PayloadTypeTables tables;
@@ -99,6 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         view.size = view.end = length;
         if (side & 0x80) {
             // From a phone line: renumbered to the browser's type, or counted and dropped.
+            if (rtp_payload_type(&view) == tables.phone_event_type(side & 0x7f)) {
+                if (auto event = read_telephone_event(bytes, length))
+                    FUZZ_CHECK(std::strchr("0123456789*#ABCD", event->digit) != nullptr && event->digit != '\0');
+            }
             std::uint8_t type = tables.to_browser(side & 0x7f, rtp_payload_type(&view));
             if (type != PayloadTypeTables::kNone) check_rewrite(bytes, length, type);
         } else if (!is_rtcp(&view)) {

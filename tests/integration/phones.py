@@ -84,11 +84,15 @@ class PhoneMedia:
     and sends a 440 Hz PCMU tone in 20 ms packets to wherever the gateway's RTP comes
     from, as a phone playing music on hold would."""
 
+    EVENT_TYPE = 101  # telephone-event/8000, as its scenarios write it
+
     def __init__(self):
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.arrivals = []  # time.monotonic() of each RTP packet received
+        self.events = []    # (event code, end bit) of each RFC 4733 packet received
+        self._digits = []   # RFC 4733 packets to send, in place of tone packets
         self._peer = None
         self._running = True
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -110,14 +114,31 @@ class PhoneMedia:
                 data, self._peer = self.socket.recvfrom(2048)
                 if len(data) >= 12 and data[0] >> 6 == 2 and not 200 <= data[1] <= 204:  # RTP, not RTCP
                     self.arrivals.append(time.monotonic())
+                    if data[1] & 0x7F == self.EVENT_TYPE and len(data) >= 16:
+                        self.events.append((data[12], bool(data[13] & 0x80)))
             if time.monotonic() >= next_send:
                 next_send += 0.02
                 if self._peer:
-                    start = (timestamp % 8000)
-                    payload = (tone + tone)[start:start + 160]
-                    header = struct.pack("!BBHII", 0x80, 0, sequence & 0xFFFF, timestamp & 0xFFFFFFFF, 0x5EED)
-                    self.socket.sendto(header + payload, (self._peer[0], self._peer[1] - self._peer[1] % 2))
+                    destination = (self._peer[0], self._peer[1] - self._peer[1] % 2)
+                    if self._digits:
+                        event_timestamp, payload = self._digits.pop(0)
+                        header = struct.pack("!BBHII", 0x80, self.EVENT_TYPE, sequence & 0xFFFF, event_timestamp, 0x5EED)
+                    else:
+                        start = (timestamp % 8000)
+                        payload = (tone + tone)[start:start + 160]
+                        header = struct.pack("!BBHII", 0x80, 0, sequence & 0xFFFF, timestamp & 0xFFFFFFFF, 0x5EED)
+                    self.socket.sendto(header + payload, destination)
                     sequence, timestamp = sequence + 1, timestamp + 160
+
+    def send_digit(self, digit, duration=800):
+        """One RFC 4733 digit in place of the tone: updates every 20 ms, then its end three
+        times (RFC 4733 2.5.1.4), all with the event's timestamp."""
+        code = "0123456789*#ABCD".index(digit)
+        event_timestamp = int(time.monotonic() * 8000) & 0xFFFFFFFF
+        packets = [(event_timestamp, struct.pack("!BBH", code, 10, length))
+                   for length in range(160, duration, 160)]
+        packets += [(event_timestamp, struct.pack("!BBH", code, 0x80 | 10, duration))] * 3
+        self._digits.extend(packets)
 
     def stop(self):
         self._running = False

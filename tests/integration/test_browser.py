@@ -224,6 +224,38 @@ def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone
     assert phone.wait() == 0, phone.errors()  # its INFO came with Signal=5 as application/dtmf-relay
 
 
+def test_the_dial_pad_sends_rfc_4733_digits_in_the_audio_and_shows_the_phones(tmp_path, gateway):
+    media = PhoneMedia()
+    phone = SippPhone(tmp_path / "phone", "uas_media_sink.xml", echo_rtp=False, extra=media.sipp_key()).start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for("!document.getElementById('dialpad').hidden", timeout=15)  # answered
+            await until_media(browser, ["audio"], packets=25)  # the phone's tone
+            await browser.evaluate("document.getElementById('dtmf-inband').checked = true")
+            await browser.click("dtmf-3")
+            for _ in range(50):  # its telephone-events, renumbered to the phone's 101, end included
+                if (3, True) in media.events:
+                    break
+                await asyncio.sleep(0.1)
+            assert (3, True) in media.events, media.events
+            assert {code for code, _ in media.events} == {3}, media.events
+            media.send_digit("7")  # the phone's own, told to the page as an event
+            await browser.wait_for("document.getElementById('dtmf-received').textContent === '7'", timeout=10)
+            trace = await assert_messages_follow_the_schema(browser)
+            assert not any(m["message"]["sylkrtc"] == "session-dtmf-info" for m in trace if m["direction"] == "sent")
+            await hang_up(browser)
+        finally:
+            await browser.stop()
+            media.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()
+
+
 def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
     # The first phone expects a re-INVITE with a=sendonly, then one with a=sendrecv.
     phone = SippPhone(tmp_path / "phone", "uas_held_by_browser.xml").start()

@@ -31,6 +31,15 @@ const char *const kGatewayCapabilities =
     "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:101 telephone-event/8000\r\n"
     "a=fmtp:101 0-16\r\na=sendrecv\r\n";
 
+// A digit the phone sent, by SIP INFO or RFC 4733.
+ClientNotice dtmf_notice(char digit, unsigned duration_ms) {
+    ClientNotice notice;
+    notice.kind = ClientNotice::Kind::dtmf;
+    notice.dtmf_digit = digit;
+    notice.dtmf_duration_ms = duration_ms;
+    return notice;
+}
+
 ClientNotice state_notice(std::string state, std::string sdp = {}, std::string reason = {}) {
     return {ClientNotice::Kind::state, std::move(state), std::move(sdp), std::move(reason)};
 }
@@ -186,13 +195,8 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
         return accepted_once_up();
     case sip::CallUpdate::Kind::ended:
         return ended(update.reason);
-    case sip::CallUpdate::Kind::dtmf: {
-        ClientNotice notice;
-        notice.kind = ClientNotice::Kind::dtmf;
-        notice.dtmf_digit = update.dtmf_digit;
-        notice.dtmf_duration_ms = update.dtmf_duration_ms;
-        return {notice};
-    }
+    case sip::CallUpdate::Kind::dtmf:
+        return {dtmf_notice(update.dtmf_digit, update.dtmf_duration_ms)};
     case sip::CallUpdate::Kind::reoffer:
         return phone_reoffered(update);
     case sip::CallUpdate::Kind::reoffer_acked:
@@ -470,6 +474,8 @@ ClientNotices CallSession::accepted_once_up() {
 
 ClientNotices CallSession::media_changed(const media::MediaEvent &event) {
     if (state_ == CallState::terminated) return {};
+    if (event.kind == media::MediaEvent::Kind::dtmf)  // an RFC 4733 digit, told as an INFO one is
+        return {dtmf_notice(event.digit, event.duration_ms)};
     if (event.kind == media::MediaEvent::Kind::established) {
         if (state_ == CallState::early_media) {  // `established` waits for `accepted`
             media_up_early_ = true;

@@ -21,7 +21,7 @@ std::string direction_of(bool send, bool receive) {
 
 // A codec that carries media (telephone-event alone does not make a call).
 bool is_media(const sdp::Codec &codec) {
-    return codec.match_key().rfind("telephone-event/", 0) != 0 && codec.match_key().rfind("cn/", 0) != 0;
+    return !codec.is_telephone_event() && codec.match_key().rfind("cn/", 0) != 0;
 }
 
 // One of the phone's lines, offered or answered in the dialog, taken into `line`: its
@@ -262,7 +262,8 @@ std::vector<media::BridgedLine> agreed_relay_lines(const MediaAgreement &agreeme
         bridged.kind = line.kind;
         for (const auto &codec : line.codecs)
             if (auto number = sdp::payload_type_number(codec.phone.payload_type))
-                bridged.payload_types.push_back({codec.browser_type, *number, codec.phone.clock_rate()});
+                bridged.payload_types.push_back(
+                    {codec.browser_type, *number, codec.phone.clock_rate(), codec.phone.is_telephone_event()});
         bridged.phone_port = next_port < ports.phone_ports.size() ? ports.phone_ports[next_port] : 0;
         ++next_port;
         if (line.carried() && !is_unspecified(line.phone.address)) {

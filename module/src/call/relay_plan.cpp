@@ -27,11 +27,11 @@ std::vector<media::BridgedLine> bridged_lines(const std::vector<sdp::MediaLine> 
         media::BridgedLine media_line;
         media_line.kind = offered[index].kind;
         for (const auto &pair : line.payload_types)
-            media_line.payload_types.push_back({pair.browser, pair.phone, pair.clock_rate});
+            media_line.payload_types.push_back({pair.browser, pair.phone, pair.clock_rate, pair.telephone_event});
         if (media_line.payload_types.empty())  // the same numbers on both sides
             for (const auto &codec : line.codecs)
                 if (auto number = sdp::payload_type_number(codec.payload_type))
-                    media_line.payload_types.push_back({*number, *number, codec.clock_rate()});
+                    media_line.payload_types.push_back({*number, *number, codec.clock_rate(), codec.is_telephone_event()});
         media_line.phone_port = next_port < ports.phone_ports.size() ? ports.phone_ports[next_port] : 0;
         ++next_port;
         if (!refused && index < peers.size()) media_line.phone = {peers[index].address, peers[index].port};

@@ -40,6 +40,7 @@ struct PayloadTypePair {
     std::uint8_t browser = 0;
     std::uint8_t phone = 0;
     std::uint32_t clock_rate = 0;  // RTP timestamp units per second, for jitter at hang-up
+    bool telephone_event = false;  // RFC 4733: the phone's digits on it are reported (MediaEvent::dtmf)
 };
 
 // What the browser's SDP says of its ICE and DTLS: whom to accept checks and a
@@ -81,11 +82,14 @@ struct MediaSessionSpec {
 // What a session reports. `established`: ICE and DTLS are done and SRTP keys are set.
 // `ended`: the session stopped relaying for good (its reason says why: "RTP timeout",
 // "ICE consent expired", "DTLS failed: ...", "DTLS fingerprint mismatch").
+// `dtmf`: the phone sent an RFC 4733 digit (told once, at its end).
 struct MediaEvent {
-    enum class Kind { established, ended };
+    enum class Kind { established, ended, dtmf };
     MediaSessionId id = 0;
     Kind kind = Kind::established;
     std::string reason;
+    char digit = '0';
+    unsigned duration_ms = 0;
 };
 
 class MediaListener {

@@ -1,5 +1,7 @@
 #include "media/media_session.hpp"
 
+#include "media/telephone_event.hpp"
+
 #include "media/rtp_header.hpp"
 
 #include <algorithm>
@@ -167,6 +169,7 @@ void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
     if (failed_) return;
     last_phone_rtp_ms_ = tmr_jiffies();
     quality_.from_phone(line, bytes(packet), now_us());
+    if (rtp_payload_type(packet) == payload_types_.phone_event_type(line)) phone_digit(line, packet);
     std::uint8_t type = payload_types_.to_browser(line, rtp_payload_type(packet));
     if (type == PayloadTypeTables::kNone) {
         ++unknown_payload_type_;
@@ -178,6 +181,17 @@ void MediaSession::phone_rtp(std::size_t line, struct mbuf *packet) {
         ++relayed_.phone_to_browser_rtp;
         quality_.sent_to_browser(line);
     }
+}
+
+// RFC 4733: a digit is told at its end, once (the end packet comes three times, with the
+// digit's timestamp); it is relayed to the browser all the same.
+void MediaSession::phone_digit(std::size_t line, const struct mbuf *packet) {
+    auto event = read_telephone_event(mbuf_buf(packet), mbuf_get_left(packet));
+    if (!event || !event->end || last_digit_timestamp_ == event->timestamp) return;
+    last_digit_timestamp_ = event->timestamp;
+    std::uint32_t clock = payload_types_.phone_event_clock(line);
+    unsigned duration_ms = clock ? static_cast<unsigned>(event->duration * 1000ull / clock) : 0;
+    owner_.session_digit(spec_.id, event->digit, std::max(1u, duration_ms));
 }
 
 void MediaSession::phone_rtcp(std::size_t, struct mbuf *packet) {

@@ -40,6 +40,8 @@ public:
         virtual void session_established(MediaSessionId id) = 0;
         // The session stopped for good; the owner destroys it later, outside this call.
         virtual void session_failed(MediaSessionId id, const std::string &reason) = 0;
+        // The phone sent an RFC 4733 digit (told once, at its end).
+        virtual void session_digit(MediaSessionId id, char digit, unsigned duration_ms) = 0;
     };
 
     // `phone_ring`: the worker's, or null (the phone sockets then make their own calls).
@@ -78,6 +80,7 @@ private:
     void apply(const MediaSessionSpec &spec);
     void build_payload_type_tables(const MediaSessionSpec &spec);
     void remember_line_of_ssrc(std::uint32_t ssrc, std::size_t line);
+    void phone_digit(std::size_t line, const struct mbuf *packet);
     std::uint64_t relay_start_ms() const;
     bool phone_sends() const;
 
@@ -98,6 +101,7 @@ private:
     bool failed_ = false;
     RelayedPackets relayed_;
     std::uint64_t unknown_payload_type_ = 0;
+    std::optional<std::uint32_t> last_digit_timestamp_;  // the phone's last digit told (its end comes three times)
     MediaCounts counted_before_;  // as counts_since_last_call() last saw them
     CallQuality quality_;
 };

@@ -211,6 +211,10 @@ private:
         listener_.media_event({id, MediaEvent::Kind::established, {}});
     }
 
+    void session_digit(MediaSessionId id, char digit, unsigned duration_ms) override {
+        listener_.media_event({id, MediaEvent::Kind::dtmf, {}, digit, duration_ms});
+    }
+
     // Called from inside the session's own socket callbacks: the session is only marked
     // here and destroyed from the reap timer, once no libre callback of it is running.
     void session_failed(MediaSessionId id, const std::string &reason) override {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace sylk::media {
@@ -31,10 +32,14 @@ public:
     std::uint8_t to_browser(std::size_t line, std::uint8_t phone_type) const {
         return line < to_browser_.size() ? to_browser_[line][phone_type & 0x7f] : kNone;
     }
+    // A phone line's RFC 4733 telephone-event type (and its clock), kNone when it has none.
+    std::uint8_t phone_event_type(std::size_t line) const { return line < events_.size() ? events_[line].first : kNone; }
+    std::uint32_t phone_event_clock(std::size_t line) const { return line < events_.size() ? events_[line].second : 0; }
 
 private:
     std::array<ToPhone, 128> to_phone_{};
     std::vector<std::array<std::uint8_t, 128>> to_browser_;  // by line, by the phone's type
+    std::vector<std::pair<std::uint8_t, std::uint32_t>> events_;  // by line: telephone-event type, clock
 };
 
 }  // namespace sylk::media

@@ -21,6 +21,7 @@ struct Codec {
     std::string match_key() const;
     // RTP timestamp units per second: the rtpmap's, else RFC 3551's for a static type; 0 if unknown.
     std::uint32_t clock_rate() const;
+    bool is_telephone_event() const { return match_key().rfind("telephone-event/", 0) == 0; }
 };
 
 // Codecs named for the browser side and the phone side of one line, where their
@@ -29,6 +30,7 @@ struct PayloadTypePair {
     std::uint8_t browser = 0;
     std::uint8_t phone = 0;
     std::uint32_t clock_rate = 0;  // the codec's (Codec::clock_rate), for jitter at hang-up
+    bool telephone_event = false;  // RFC 4733 events: the phone's digits are told to the client
 };
 
 // One m-line. In an offer: what was offered. In an answer: what was accepted, with

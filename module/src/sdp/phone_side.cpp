@@ -97,7 +97,8 @@ std::variant<PhoneDescription, std::string> read_phone_answer(const SessionDescr
                     const auto &[offered_number, answered_number] = matched.numbers[match];
                     line.payload_types.push_back({*payload_type_number(offered_number),  // read_codecs checked both
                                                   *payload_type_number(answered_number),
-                                                  line.codecs[match].clock_rate()});  // the matched codecs, moved
+                                                  line.codecs[match].clock_rate(),  // the matched codecs, moved
+                                                  line.codecs[match].is_telephone_event()});
                 }
                 peer = peer_of(answer, section);
             }
