@@ -256,6 +256,34 @@ def test_the_dial_pad_sends_rfc_4733_digits_in_the_audio_and_shows_the_phones(tm
     assert phone.wait() == 0, phone.errors()
 
 
+def test_the_page_answers_the_phones_move_to_another_codec_and_media_goes_on(tmp_path, gateway):
+    # The phone answers PCMU, then re-INVITEs with PCMA only (the page offered both).
+    phone = SippPhone(tmp_path / "phone", "uas_changes_codec.xml").start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for(state_is("established"), timeout=15)
+            await until_media(browser, ["audio"], packets=25)
+            await browser.wait_for("demo.trace.some(m => m.direction === 'sent' && m.message.sylkrtc === 'session-update')",
+                                   timeout=15)
+            codec = "demo.call.pc.getStats().then(r => [...r.values()].filter(s => s.type === 'codec')" \
+                    ".map(s => s.mimeType))"
+            before = (await browser.evaluate("demo.stats()"))["audio"]
+            await until_media(browser, ["audio"], packets=before + 50)  # its echo, now of our PCMA
+            assert "audio/PCMA" in await browser.evaluate(codec)
+            trace = await assert_messages_follow_the_schema(browser)
+            assert "PCMA/8000" in trace_sent(trace, "session-update")["sdp"]
+            await hang_up(browser)
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()  # its re-INVITE was answered with PCMA
+
+
 def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
     # The first phone expects a re-INVITE with a=sendonly, then one with a=sendrecv.
     phone = SippPhone(tmp_path / "phone", "uas_held_by_browser.xml").start()

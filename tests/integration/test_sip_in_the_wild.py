@@ -453,3 +453,28 @@ def test_an_incoming_session_interval_below_90_s_gets_422_and_the_retry_is_answe
 
     asyncio.run(call())
     assert caller.wait() == 0, caller.errors()  # 422 Min-SE 90, then Session-Expires 90;refresher=uas
+
+
+def test_a_phone_moving_to_a_codec_the_browser_had_not_agreed_is_renegotiated_with_the_browser(
+        proxy, phones, gateway_behind):
+    callee = phones("uas_changes_codec.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        await until_audible(browser, frames=25)  # our tone echoed, in PCMU
+        (_, asked), = await session_updates(client, 1)
+        assert asked["originator"] == "remote" and asked["state"] == "received", asked
+        assert "PCMA/8000" in asked["sdp"] and "PCMU/8000" not in asked["sdp"], asked["sdp"]
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=asked["sdp"], type="offer"))
+        await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+        answered = await client.request({"sylkrtc": "session-update", "session": "S1",
+                                         "sdp": browser.pc.localDescription.sdp})
+        assert answered["sylkrtc"] == "ack", answered
+        # (aiortc keeps its first encoder after a renegotiation: media in the new codec is
+        # shown with Chromium, in test_browser.py.)
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # its re-INVITE answered with PCMA

@@ -203,6 +203,8 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
         return phone_answered_reoffer_in_ack(update);
     case sip::CallUpdate::Kind::update_answered:
         return phone_answered_update(update);
+    case sip::CallUpdate::Kind::reoffer_expired:
+        return remote_update_expired(update);
     case sip::CallUpdate::Kind::incoming:
         return {};
     }
@@ -344,7 +346,7 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
     if (!agreement_ || (state_ != CallState::accepted && state_ != CallState::established &&
                         state_ != CallState::updating))
         return refuse(488, std::string("the call is ") + state_name(state_));
-    if (local_update_) return refuse(491, "the browser's own offer is on its way");  // crossed in flight: glare
+    if (local_update_ || remote_update_) return refuse(491, "another offer is being answered");  // crossed in flight
     if (update.sdp.empty()) {  // it asks for our offer; its answer comes in the ACK
         MediaAgreement offered = *agreement_;
         std::string offer = phone_offer(offered, phone_side_rtp(), std::to_string(id_));
@@ -360,7 +362,10 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
         return {};
     }
     auto answered = answer_phone_reoffer(*agreement_, offer, phone_side_rtp(), std::to_string(id_));
-    if (auto *problem = std::get_if<std::string>(&answered)) return refuse(488, *problem);
+    if (auto *problem = std::get_if<std::string>(&answered)) {
+        if (auto asked = ask_browser(update.update_seq, offer)) return *asked;
+        return refuse(488, *problem);
+    }
     auto &result = std::get<ReofferAnswer>(answered);
     apply_agreement(std::move(result.agreement));
     services_->sip.answer_update(id_, update.update_seq, 200, result.answer);
@@ -388,7 +393,57 @@ ClientNotices CallSession::phone_answered_reoffer_in_ack(const sip::CallUpdate &
     return update_notice("remote", {});
 }
 
+// The phone's new offer carries codecs the browser did not agree (a PBX moving the call
+// to another codec): the browser is offered them on its same lines, ICE and DTLS as they
+// are; its answer (session-update) settles our answer to the phone.
+std::optional<ClientNotices> CallSession::ask_browser(std::uint32_t update_seq, const sdp::SessionDescription &offer) {
+    auto read = sdp::read_phone_offer(offer);
+    auto *phone = std::get_if<sdp::PhoneDescription>(&read);
+    if (!phone) return std::nullopt;
+    auto lines = browser_reoffer_lines(*agreement_, offered_, *phone);
+    if (!lines || count_bridged(*lines) == 0) return std::nullopt;
+    std::string browser_offer = sdp::serialize(sdp::write_browser_offer(
+        *lines, gateway_webrtc(services_->media, media_), std::to_string(id_), ++browser_version_));
+    remote_update_ = RemoteUpdate{update_seq, std::move(*phone), std::move(*lines)};
+    state_ = CallState::updating;
+    services_->logger.info(log_name_ + ": the phone's new offer needs the browser: offered to it");
+    return update_notice("remote", "received", browser_offer);
+}
+
+std::optional<std::string> CallSession::answer_remote_update(const std::string &browser_answer) {
+    auto parsed = parse_sdp(browser_answer);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    auto answer = sdp::read_browser_answer(std::get<sdp::SessionDescription>(parsed), remote_update_->browser_lines);
+    if (auto *reason = std::get_if<std::string>(&answer)) return "invalid SDP: " + *reason;
+    RemoteUpdate pending = std::move(*remote_update_);
+    remote_update_.reset();
+    settle_state();
+    auto result = answer_phone_reoffer_as_browser_did(*agreement_, pending.reoffer,
+                                                      std::get<sdp::BrowserDescription>(answer).lines,
+                                                      phone_side_rtp(), std::to_string(id_));
+    if (auto *problem = std::get_if<std::string>(&result)) {  // the phone keeps what it had
+        services_->sip.answer_update(id_, pending.seq, 488, {});
+        return "the phone's offer cannot be carried: " + *problem;
+    }
+    auto &answered = std::get<ReofferAnswer>(result);
+    apply_agreement(std::move(answered.agreement));
+    services_->sip.answer_update(id_, pending.seq, 200, answered.answer);
+    return std::nullopt;
+}
+
+ClientNotices CallSession::remote_update_expired(const sip::CallUpdate &update) {
+    if (!remote_update_ || remote_update_->seq != update.update_seq) return {};
+    remote_update_.reset();
+    settle_state();
+    return update_notice("remote", "failed", {}, "488 the browser did not answer in time");
+}
+
+void CallSession::settle_state() {
+    if (state_ == CallState::updating) state_ = media_up_ ? CallState::established : CallState::accepted;
+}
+
 std::optional<std::string> CallSession::update(const std::string &browser_offer) {
+    if (remote_update_) return answer_remote_update(browser_offer);
     if (local_update_) return std::string("an update is in progress");
     if (!agreement_ || (state_ != CallState::accepted && state_ != CallState::established))
         return std::string("not answered (") + state_name(state_) + ")";
@@ -417,7 +472,7 @@ ClientNotices CallSession::phone_answered_update(const sip::CallUpdate &update) 
     if (!local_update_) return {};
     LocalUpdate sent = std::move(*local_update_);
     local_update_.reset();
-    if (state_ == CallState::updating) state_ = media_up_ ? CallState::established : CallState::accepted;
+    settle_state();
     if (update.status >= 300) {
         // RFC 3261 12.2.1.2 and 14.1: a 481 or 408 to a re-INVITE ends the dialog.
         if (update.status == 481 || update.status == 408) end_by_gateway(update.reason, 488);

@@ -33,7 +33,8 @@ enum class CallState {
     answering,    // incoming: the browser answered, our 200 awaits its ACK
     accepted,     // both answers are in: the client was told `accepted`
     established,  // ICE and DTLS are done, media flows
-    updating,     // the browser's new offer went to the phone in a re-INVITE; its answer is awaited
+    updating,     // an offer in the dialog awaits its answer: the browser's (sent to the phone in a
+                  // re-INVITE), or the phone's that the browser was asked to answer
     terminating,  // the gateway ended it; the SIP side's `ended` is awaited
     terminated,   // over: nothing more happens, nothing is told
 };
@@ -106,7 +107,8 @@ public:
     std::optional<std::string> send_dtmf(char digit, unsigned duration_ms);
     // Once answered: the browser's new offer (hold, resume), sent to the phone in a
     // re-INVITE; the outcome comes as an `update` notice. Error text when it cannot go
-    // (nothing is sent then).
+    // (nothing is sent then). While the browser was asked to renegotiate (an `update`
+    // notice "received" with an offer), this is its answer.
     std::optional<std::string> update(const std::string &browser_offer);
     // Its client has gone: the media stops now, the SIP call is ended, nothing is told.
     void abandon(std::uint16_t decline_code);
@@ -132,6 +134,12 @@ private:
     ClientNotices phone_reoffered(const sip::CallUpdate &update);
     ClientNotices phone_answered_reoffer_in_ack(const sip::CallUpdate &update);
     ClientNotices phone_answered_update(const sip::CallUpdate &update);
+    // The phone's offer needs the browser (another codec): offered to it, answered with its
+    // session-update, or given up when the SIP side stopped waiting.
+    std::optional<ClientNotices> ask_browser(std::uint32_t update_seq, const sdp::SessionDescription &offer);
+    std::optional<std::string> answer_remote_update(const std::string &browser_answer);
+    ClientNotices remote_update_expired(const sip::CallUpdate &update);
+    void settle_state();  // accepted or established again, once an update is over
     void apply_agreement(MediaAgreement agreement);
     ClientNotices update_notice(std::string originator, std::string state, std::string sdp = {},
                                 std::string reason = {}) const;
@@ -175,6 +183,12 @@ private:
         std::vector<sdp::MediaLine> browser_lines;
     };
     std::optional<LocalUpdate> local_update_;
+    struct RemoteUpdate {
+        std::uint32_t seq = 0;
+        sdp::PhoneDescription reoffer;
+        std::vector<sdp::MediaLine> browser_lines;  // what the browser was offered for it
+    };
+    std::optional<RemoteUpdate> remote_update_;
     std::optional<MediaAgreement> offered_in_answer_;  // our offer in a 200 to an offerless re-INVITE
     unsigned browser_version_ = 1;  // the o= version of our last description to the browser
     media::MediaSessionSpec media_;

@@ -206,6 +206,61 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer(const MediaAgreeme
     return result;
 }
 
+std::optional<std::vector<sdp::MediaLine>> browser_reoffer_lines(const MediaAgreement &agreement,
+                                                                 const std::vector<sdp::MediaLine> &plan,
+                                                                 const sdp::PhoneDescription &reoffer) {
+    if (reoffer.lines.size() != agreement.phone_sections.size()) return std::nullopt;
+    std::vector<sdp::MediaLine> lines = plan;
+    for (auto &line : lines) line.bridged = false;
+    for (std::size_t section = 0; section < reoffer.lines.size(); ++section) {
+        std::size_t index = agreement.phone_sections[section];
+        if (index >= lines.size() || !agreement.lines[index].relayed) continue;  // no relay line to carry it
+        sdp::MediaLine line = reoffer.lines[section];
+        line.mid = plan[index].mid;
+        line.protocol = plan[index].protocol;
+        line.first_format = plan[index].first_format;
+        lines[index] = std::move(line);
+    }
+    return lines;
+}
+
+std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(const MediaAgreement &agreement,
+                                                                             const sdp::PhoneDescription &reoffer,
+                                                                             const std::vector<sdp::MediaLine> &browser,
+                                                                             const sdp::GatewayRtp &gateway,
+                                                                             const std::string &session_id) {
+    ReofferAnswer result{{}, agreement};
+    MediaAgreement &next = result.agreement;
+    for (std::size_t section = 0; section < agreement.phone_sections.size() && section < reoffer.lines.size();
+         ++section) {
+        std::size_t index = agreement.phone_sections[section];
+        AgreedLine &line = next.lines[index];
+        line.codecs.clear();
+        line.phone = {};
+        const sdp::MediaLine &phone = reoffer.lines[section];
+        if (!phone.bridged || index >= browser.size() || !browser[index].bridged) continue;
+        for (const auto &codec : browser[index].codecs) {  // under the phone's numbers, as we offered them
+            auto described = std::find_if(phone.codecs.begin(), phone.codecs.end(),
+                                          [&codec](const sdp::Codec &c) { return c.payload_type == codec.payload_type; });
+            auto number = sdp::payload_type_number(codec.payload_type);
+            if (described == phone.codecs.end() || !number) continue;
+            std::uint8_t browser_type = *number;
+            for (const auto &pair : browser[index].payload_types)
+                if (pair.phone == *number) browser_type = pair.browser;
+            line.codecs.push_back({*described, browser_type});
+        }
+        if (std::none_of(line.codecs.begin(), line.codecs.end(), [](const CarriedCodec &c) { return is_media(c.phone); }))
+            return "the browser took no codec of the " + line.kind + " line";
+        line.phone_direction = phone.direction;
+        line.browser_direction = browser[index].direction;
+        line.phone = reoffer.peers[section];
+    }
+    next.phone_origin = reoffer.origin;
+    auto lines = phone_section_lines(next, true, &reoffer.lines);
+    result.answer = versioned(next, lines, section_ports(next, gateway, lines.size()), session_id);
+    return result;
+}
+
 std::string phone_offer(MediaAgreement &agreement, const sdp::GatewayRtp &gateway, const std::string &session_id) {
     auto lines = phone_section_lines(agreement, false, nullptr);
     return versioned(agreement, lines, section_ports(agreement, gateway, lines.size()), session_id);

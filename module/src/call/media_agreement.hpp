@@ -8,10 +8,12 @@
 
 #include "media/media_engine.hpp"
 #include "sdp/media_plan.hpp"
+#include "sdp/phone_side.hpp"
 #include "sdp/session_description.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -74,6 +76,21 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer(const MediaAgreeme
                                                               const sdp::SessionDescription &offer,
                                                               const sdp::GatewayRtp &gateway,
                                                               const std::string &session_id);
+
+// The phone's new offer needs the browser (codecs it does not carry, on the same
+// m-lines): the lines to offer the browser, indexed like the plan, each of the phone's
+// as it offered it (its numbers and direction; the plan's mids), the others refused.
+// Nothing when the browser cannot help (m-lines added or removed).
+std::optional<std::vector<sdp::MediaLine>> browser_reoffer_lines(const MediaAgreement &agreement,
+                                                                 const std::vector<sdp::MediaLine> &plan,
+                                                                 const sdp::PhoneDescription &reoffer);
+// With the browser's answer to those (indexed like the plan, codecs under the phone's
+// numbers): our answer to the phone and the agreement once it is given, or why not.
+std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(const MediaAgreement &agreement,
+                                                                             const sdp::PhoneDescription &reoffer,
+                                                                             const std::vector<sdp::MediaLine> &browser,
+                                                                             const sdp::GatewayRtp &gateway,
+                                                                             const std::string &session_id);
 
 // Our offer to the phone: what the agreement carries, with the browser's directions as
 // ours (its local version and description follow). Read the phone's answer against it.

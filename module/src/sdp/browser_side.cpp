@@ -157,9 +157,9 @@ std::variant<BrowserDescription, std::string> read_browser_answer(const SessionD
 }
 
 SessionDescription write_browser_offer(const std::vector<MediaLine> &lines, const GatewayWebRtc &gateway,
-                                       const std::string &session_id) {
+                                       const std::string &session_id, unsigned version) {
     SessionDescription offer;
-    offer.session_lines = session_header(session_id, gateway.address, lines);
+    offer.session_lines = session_header(session_id, gateway.address, lines, version);
     for (const auto &line : lines)
         offer.media.push_back(line.bridged ? bridged_section(line, gateway, "actpass") : refused_section(line));
     return offer;

@@ -29,7 +29,7 @@ std::variant<BrowserDescription, std::string> read_browser_answer(const SessionD
 
 // The gateway's offer to a browser for the lines a phone offered.
 SessionDescription write_browser_offer(const std::vector<MediaLine> &lines, const GatewayWebRtc &gateway,
-                                       const std::string &session_id);
+                                       const std::string &session_id, unsigned version = 1);
 
 // The gateway's answer to a browser's offer: `answered` has one line per offered line
 // (bridged=false refuses it with port 0, and it leaves the BUNDLE group).

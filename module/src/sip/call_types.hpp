@@ -42,6 +42,7 @@ struct CallUpdate {
         // Answered calls only (DialogUpdates):
         reoffer,         // the phone's re-INVITE or UPDATE: `sdp` (empty: it asks for our offer), `update_seq`
         reoffer_acked,   // the ACK to our 200 for a re-INVITE without SDP: `sdp`, its answer
+        reoffer_expired, // no answer to `update_seq` in time: the phone got 488
         update_answered, // our re-INVITE's final answer: `status`, `reason`, `sdp` (2xx)
         ended,     // `reason` is "CODE Reason"
     };

@@ -31,6 +31,7 @@ DialogUpdates::~DialogUpdates() {
                           "Content-Length: 0\r\n\r\n");
     mem_deref(remote_transaction_);
     mem_deref(const_cast<struct sip_msg *>(remote_request_));
+    tmr_cancel(&answer_deadline_);
     stop_repeating_answer();
     tmr_cancel(&retry_timer_);
     mem_deref(local_);  // libre keeps the transaction until it is done, with no handler left
@@ -92,6 +93,7 @@ void DialogUpdates::take_offer(const struct sip_msg &request) {
     if (invite)
         (void)sip_treplyf(&remote_transaction_, nullptr, stack_, &request, false, 100, "Trying",
                           "Content-Length: 0\r\n\r\n");
+    tmr_start(&answer_deadline_, kAnswerWaitMs, answer_overdue, this);
     if (events_.offered) events_.offered(remote_seq_, sdp);
 }
 
@@ -101,8 +103,23 @@ void DialogUpdates::remote_cancelled(void *arg) {
     if (!self->remote_transaction_) return;
     (void)sip_treplyf(&self->remote_transaction_, nullptr, self->stack_, self->remote_request_, false, 487,
                       "Request Terminated", "Content-Length: 0\r\n\r\n");
-    self->remote_transaction_ = nullptr;
-    self->remote_request_ = static_cast<const struct sip_msg *>(mem_deref(const_cast<struct sip_msg *>(self->remote_request_)));
+    self->close_remote();
+}
+
+void DialogUpdates::answer_overdue(void *arg) {
+    auto *self = static_cast<DialogUpdates *>(arg);
+    if (!self->remote_transaction_) return;
+    std::uint32_t seq = self->remote_seq_;
+    (void)sip_treplyf(&self->remote_transaction_, nullptr, self->stack_, self->remote_request_, false, 488,
+                      "Not Acceptable Here", "Content-Length: 0\r\n\r\n");
+    self->close_remote();
+    if (self->events_.offer_expired) self->events_.offer_expired(seq);
+}
+
+void DialogUpdates::close_remote() {
+    tmr_cancel(&answer_deadline_);
+    remote_transaction_ = nullptr;  // a final answer: libre's timers own the transaction now
+    remote_request_ = static_cast<const struct sip_msg *>(mem_deref(const_cast<struct sip_msg *>(remote_request_)));
 }
 
 void DialogUpdates::answer(std::uint32_t seq, std::uint16_t code, const std::string &sdp) {
@@ -130,8 +147,7 @@ void DialogUpdates::answer(std::uint32_t seq, std::uint16_t code, const std::str
             mem_deref(answer);
         }
     }
-    remote_transaction_ = nullptr;  // a final answer: libre's timers own the transaction now
-    remote_request_ = static_cast<const struct sip_msg *>(mem_deref(const_cast<struct sip_msg *>(remote_request_)));
+    close_remote();
 }
 
 // Libre's server transaction absorbs the retransmitted re-INVITE once it has a 2xx:

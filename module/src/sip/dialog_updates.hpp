@@ -16,12 +16,18 @@ namespace sylk::sip {
 
 class DialogUpdates {
 public:
+    // How long the far end's offer waits for the call's answer (which may wait for the
+    // browser's own answer) before it gets 488.
+    static constexpr std::uint32_t kAnswerWaitMs = 20000;
+
     struct Events {
         // The far end's offer, to be answered with answer(`seq`, ...). Empty `sdp`: a
         // re-INVITE without one asks for our offer (its answer comes in the ACK).
         std::function<void(std::uint32_t seq, const std::string &sdp)> offered;
         // The ACK to our 200 for a re-INVITE without an offer: the far end's answer.
         std::function<void(std::uint32_t seq, const std::string &sdp)> answered_in_ack;
+        // The call gave no answer to offer `seq` within kAnswerWaitMs: it got 488.
+        std::function<void(std::uint32_t seq)> offer_expired;
         // Our re-INVITE's final answer: a 2xx and its SDP, or another code and its reason.
         std::function<void(std::uint16_t code, const std::string &reason, const std::string &sdp)> update_answered;
 
@@ -71,6 +77,8 @@ private:
     static void repeat_answer(void *arg);
     static void retry_offer(void *arg);
     static void remote_cancelled(void *arg);
+    static void answer_overdue(void *arg);
+    void close_remote();  // forgets the far end's offer once its final answer went
     static void response_handler(int error, const struct sip_msg *response, void *arg);
     static void refresh_response_handler(int error, const struct sip_msg *response, void *arg);
     void refresh_answered(int error, const struct sip_msg *response);
@@ -91,6 +99,7 @@ private:
     struct sip_strans *remote_transaction_ = nullptr;
     const struct sip_msg *remote_request_ = nullptr;  // referenced while the transaction is open
     std::uint32_t remote_seq_ = 0;
+    struct tmr answer_deadline_{};
     // Our 200 to a re-INVITE, sent again until its ACK (UDP; RFC 3261 13.3.1.4).
     struct mbuf *answer_ = nullptr;
     struct sa answer_destination_{};

@@ -142,6 +142,13 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
         update.update_seq = seq;
         context_.sink(update);
     };
+    events.offer_expired = [this](std::uint32_t seq) {
+        CallUpdate update;
+        update.id = id_;
+        update.kind = CallUpdate::Kind::reoffer_expired;
+        update.update_seq = seq;
+        context_.sink(update);
+    };
     events.update_answered = [this](std::uint16_t code, const std::string &reason, const std::string &sdp) {
         if (code < 300) last_local_sdp_ = offered_sdp_;
         CallUpdate update;
