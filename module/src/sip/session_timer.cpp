@@ -42,7 +42,9 @@ bool supports_timer(const struct sip_msg &message) {
 }
 
 void SessionTimer::settle(std::uint32_t seconds, bool we_refresh) {
-    seconds_ = seconds;
+    // A far end's 2xx may name less than our Min-SE (RFC 4028 forbids it, phones do it);
+    // it is taken, down to a floor, so that no peer makes us refresh more than every 2 s.
+    seconds_ = seconds ? std::max(seconds, kShortestSessionExpires) : 0;
     we_refresh_ = we_refresh;
     refreshed();
 }

@@ -18,6 +18,7 @@ namespace sylk::sip {
 
 inline constexpr std::uint32_t kSessionExpires = 1800;  // what our INVITE asks (RFC 4028 4: the recommended value)
 inline constexpr std::uint32_t kMinSessionExpires = 90;  // the least we take (RFC 4028 5: no less than 90)
+inline constexpr std::uint32_t kShortestSessionExpires = 4;  // the floor of what a far end's answer may settle
 
 // A Session-Expires header: its interval and whose refresher it names, if it does.
 struct SessionExpires {
