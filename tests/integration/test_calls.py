@@ -143,6 +143,16 @@ def test_a_phone_calls_the_browser_which_answers(start_gateway, registrar, calli
     assert int(relayed.group(1)) >= 100 and int(relayed.group(2)) >= 200, relayed.group(0)
 
 
+async def alice_calls(gateway, browser, baresip):
+    """alice registered, in an established call to baresip (session B1); returns her client."""
+    client = await Client.connect(gateway.url)
+    await client.request(add_account_request("alice@example.com", ALICE_HA1))
+    await client.request({"sylkrtc": "register", "account": "alice@example.com"})
+    await registration_events(client, "alice@example.com", {"registered"})
+    await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
+    return client
+
+
 @pytest.fixture
 def baresip(tmp_path):
     phone = Baresip(tmp_path / "baresip").start()
@@ -155,11 +165,7 @@ def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registr
 
     async def call():
         browser = Browser()
-        client = await Client.connect(gateway.url)
-        await client.request(add_account_request("alice@example.com", ALICE_HA1))
-        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
-        await registration_events(client, "alice@example.com", {"registered"})
-        await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
+        client = await alice_calls(gateway, browser, baresip)
         await until_audible(browser, frames=50)  # baresip's 440 Hz tone, decoded by aiortc
         baresip.event("CALL_ESTABLISHED")
         await asyncio.sleep(1)
@@ -179,11 +185,7 @@ def test_baresip_holds_and_resumes_from_its_own_commands(start_gateway, registra
 
     async def call():
         browser = Browser()
-        client = await Client.connect(gateway.url)
-        await client.request(add_account_request("alice@example.com", ALICE_HA1))
-        await client.request({"sylkrtc": "register", "account": "alice@example.com"})
-        await registration_events(client, "alice@example.com", {"registered"})
-        await call_until_established(client, browser, "alice@example.com", baresip.uri(), session="B1")
+        client = await alice_calls(gateway, browser, baresip)
         await until_audible(browser, frames=50)
         baresip.event("CALL_ESTABLISHED")
         baresip.command("hold")  # a re-INVITE with a=sendonly

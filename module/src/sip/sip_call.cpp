@@ -126,29 +126,11 @@ void SipCall::drop_invite() {
 void SipCall::start_updates(struct sip_dialog *dialog) {
     if (!dialog || updates_) return;
     DialogUpdates::Events events;
-    events.offered = [this](std::uint32_t seq, const std::string &sdp) {
-        CallUpdate update;
-        update.id = id_;
-        update.kind = CallUpdate::Kind::reoffer;
-        update.sdp = sdp;
-        update.update_seq = seq;
-        context_.sink(update);
-    };
+    events.offered = [this](std::uint32_t seq, const std::string &sdp) { report_offer(CallUpdate::Kind::reoffer, seq, sdp); };
     events.answered_in_ack = [this](std::uint32_t seq, const std::string &sdp) {
-        CallUpdate update;
-        update.id = id_;
-        update.kind = CallUpdate::Kind::reoffer_acked;
-        update.sdp = sdp;
-        update.update_seq = seq;
-        context_.sink(update);
+        report_offer(CallUpdate::Kind::reoffer_acked, seq, sdp);
     };
-    events.offer_expired = [this](std::uint32_t seq) {
-        CallUpdate update;
-        update.id = id_;
-        update.kind = CallUpdate::Kind::reoffer_expired;
-        update.update_seq = seq;
-        context_.sink(update);
-    };
+    events.offer_expired = [this](std::uint32_t seq) { report_offer(CallUpdate::Kind::reoffer_expired, seq, {}); };
     events.update_answered = [this](std::uint16_t code, const std::string &reason, const std::string &sdp) {
         if (code < 300) last_local_sdp_ = offered_sdp_;
         CallUpdate update;
@@ -182,6 +164,15 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
 }
 
 void SipCall::stop_updates() { updates_.reset(); }
+
+void SipCall::report_offer(CallUpdate::Kind kind, std::uint32_t seq, const std::string &sdp) {
+    CallUpdate update;
+    update.id = id_;
+    update.kind = kind;
+    update.sdp = sdp;
+    update.update_seq = seq;
+    context_.sink(update);
+}
 
 bool SipCall::take_request(const struct sip_msg &request) {
     if (updates_ && updates_->take_request(request)) return true;

@@ -86,6 +86,7 @@ private:
     // The dialog is up: offers and answers in it go through `updates_` from now on.
     void start_updates(struct sip_dialog *dialog);
     void stop_updates();
+    void report_offer(CallUpdate::Kind kind, std::uint32_t seq, const std::string &sdp);  // the phone's, in the dialog
     // Session timers (RFC 4028): the terms a message carries; our refresh; the end when
     // the far end's refresh never came or ours failed.
     void adopt_session_expires(const struct sip_msg &message, bool answers_our_request);
