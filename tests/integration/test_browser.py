@@ -269,11 +269,7 @@ def test_the_page_answers_the_phones_move_to_another_codec_and_media_goes_on(tmp
             await until_media(browser, ["audio"], packets=25)
             await browser.wait_for("demo.trace.some(m => m.direction === 'sent' && m.message.sylkrtc === 'session-update')",
                                    timeout=15)
-            codec = "demo.call.pc.getStats().then(r => [...r.values()].filter(s => s.type === 'codec')" \
-                    ".map(s => s.mimeType))"
-            before = (await browser.evaluate("demo.stats()"))["audio"]
-            await until_media(browser, ["audio"], packets=before + 50)  # its echo, now of our PCMA
-            assert "audio/PCMA" in await browser.evaluate(codec)
+            await until_media_in(browser, "audio/PCMA")  # its echo, now of our PCMA
             trace = await assert_messages_follow_the_schema(browser)
             assert "PCMA/8000" in trace_sent(trace, "session-update")["sdp"]
             await hang_up(browser)
@@ -282,6 +278,59 @@ def test_the_page_answers_the_phones_move_to_another_codec_and_media_goes_on(tmp
 
     asyncio.run(scenario())
     assert phone.wait() == 0, phone.errors()  # its re-INVITE was answered with PCMA
+
+
+CODECS_IN_USE = "demo.call.pc.getStats().then(r => [...r.values()].filter(s => s.type === 'codec').map(s => s.mimeType))"
+
+
+async def until_media_in(browser, codec):
+    """Until the page's connection carries `codec` and 50 more audio packets come with it."""
+    await browser.wait_for(f"{CODECS_IN_USE}.then(codecs => codecs.length === 2 && codecs.every(c => c === {json.dumps(codec)}))",
+                           timeout=15)
+    before = (await browser.evaluate("demo.stats()"))["audio"]
+    await until_media(browser, ["audio"], packets=before + 50)
+
+
+def test_after_early_media_in_pcmu_the_answer_in_pcma_is_offered_to_the_page_and_media_goes_on(tmp_path, gateway):
+    phone = SippPhone(tmp_path / "phone", "uas_early_media_then_pcma.xml").start()
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            await call_phone(browser, phone)
+            await browser.wait_for(state_is("early media"), timeout=15)
+            await browser.wait_for(state_is("established"), timeout=15)
+            await until_media_in(browser, "audio/PCMA")  # its echo of our PCMA, after the page's renegotiation
+            trace = await assert_messages_follow_the_schema(browser)
+            assert "PCMA/8000" in trace_sent(trace, "session-update")["sdp"]
+            await hang_up(browser)
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()
+
+
+def test_an_offerless_caller_choosing_pcma_in_its_ack_is_offered_to_the_page_and_heard(tmp_path, gateway, registrar):
+    phone = SippPhone(tmp_path / "phone", "uac_offerless_pcma.xml", extra=("-s", "alice"))
+
+    async def scenario():
+        browser = Chromium(tmp_path)
+        try:
+            await logged_in(browser, gateway)
+            phone.start(f"127.0.0.1:{registrar.udp_port}")
+            await browser.wait_for("!document.getElementById('incoming').hidden")
+            await browser.click("answer")
+            await browser.wait_for(state_is("established"))
+            await until_media_in(browser, "audio/PCMA")
+            await browser.wait_for(state_is("terminated"), timeout=30)  # it hangs up after 8 s
+            await assert_messages_follow_the_schema(browser)
+        finally:
+            await browser.stop()
+
+    asyncio.run(scenario())
+    assert phone.wait() == 0, phone.errors()
 
 
 def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):

@@ -6,6 +6,8 @@
 #include "sdp/phone_side.hpp"
 #include "sdp/session_description.hpp"
 
+#include <algorithm>
+
 namespace sylk::call {
 
 namespace {
@@ -191,7 +193,14 @@ ClientNotices CallSession::sip_changed(const sip::CallUpdate &update) {
     case sip::CallUpdate::Kind::confirmed:
         // The ACK for our 200 OK: an incoming call is up. `established` comes from the
         // media side once ICE and DTLS are done.
-        if (awaiting_answer_in_ack_ && !phone_answered_in_ack(update.sdp)) return {};
+        if (awaiting_answer_in_ack_) {
+            if (!phone_answered_in_ack(update.sdp)) return {};
+            // The browser sends the first codec of its answer; the phone may have chosen another.
+            ClientNotices notices = accepted_once_up();
+            if (first_codec_left_out(phone_offer_lines_))
+                for (auto &notice : bring_browser_to_agreement()) notices.push_back(std::move(notice));
+            return notices;
+        }
         return accepted_once_up();
     case sip::CallUpdate::Kind::ended:
         return ended(update.reason);
@@ -297,15 +306,18 @@ ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
     agreement_ = agree(offered_, phone.lines, phone.peers, true, phone.origin, phone_first_sdp_);
     early_answers_.clear();  // `phone` may be one of them
     std::string browser_answer = browser_answer_for(phone);
-    // A client that took the early answer keeps it (sylkRTC-1 has no second answer);
-    // one that waited for `accepted` takes this one.
-    if (!browser_answer_.empty() && browser_answer != browser_answer_)
-        services_->logger.info(log_name_ + ": the phone's final answer chose other codecs than its early one");
+    // A client that took the early answer keeps it (sylkRTC-1 has no second answer) and
+    // is offered the final codecs after; one that waited for `accepted` takes this one.
+    bool codecs_moved = !browser_answer_.empty() && browser_answer != browser_answer_;
     browser_answer_ = browser_answer;
     ClientNotices notices{state_notice("accepted", browser_answer)};
     if (media_up_early_) {  // told in order: accepted, then established
         state_ = CallState::established;
         notices.push_back(state_notice("established"));
+    }
+    if (codecs_moved) {
+        services_->logger.info(log_name_ + ": the phone's final answer chose other codecs than its early one");
+        for (auto &notice : bring_browser_to_agreement()) notices.push_back(std::move(notice));
     }
     return notices;
 }
@@ -418,6 +430,7 @@ std::optional<std::string> CallSession::answer_remote_update(const std::string &
     RemoteUpdate pending = std::move(*remote_update_);
     remote_update_.reset();
     settle_state();
+    if (!pending.sip_answer_due) return std::nullopt;  // it took what the relay already carries
     auto result = answer_phone_reoffer_as_browser_did(*agreement_, pending.reoffer,
                                                       std::get<sdp::BrowserDescription>(answer).lines,
                                                       phone_side_rtp(), std::to_string(id_));
@@ -429,6 +442,47 @@ std::optional<std::string> CallSession::answer_remote_update(const std::string &
     apply_agreement(std::move(answered.agreement));
     services_->sip.answer_update(id_, pending.seq, 200, answered.answer);
     return std::nullopt;
+}
+
+bool CallSession::first_codec_left_out(const std::vector<sdp::MediaLine> &browser_lines) const {
+    if (!agreement_) return false;
+    for (std::size_t index = 0; index < browser_lines.size() && index < agreement_->lines.size(); ++index) {
+        const auto &codecs = browser_lines[index].codecs;
+        auto first = std::find_if(codecs.begin(), codecs.end(), [](const sdp::Codec &c) { return !c.is_telephone_event(); });
+        if (first == codecs.end() || !agreement_->lines[index].carried()) continue;
+        auto number = sdp::payload_type_number(first->payload_type);
+        const auto &agreed = agreement_->lines[index].codecs;
+        if (number && std::none_of(agreed.begin(), agreed.end(),
+                                   [&number](const CarriedCodec &c) { return c.browser_type == *number; }))
+            return true;
+    }
+    return false;
+}
+
+ClientNotices CallSession::bring_browser_to_agreement() {
+    if (!agreement_ || remote_update_ || local_update_) return {};
+    std::vector<sdp::MediaLine> lines = offered_;  // the browser's lines, under its numbers
+    for (std::size_t index = 0; index < lines.size(); ++index) {
+        auto &line = lines[index];
+        std::vector<sdp::Codec> carried;
+        if (index < agreement_->lines.size())
+            for (const auto &codec : line.codecs) {
+                auto number = sdp::payload_type_number(codec.payload_type);
+                const auto &agreed = agreement_->lines[index].codecs;
+                if (number && std::any_of(agreed.begin(), agreed.end(),
+                                          [&number](const CarriedCodec &c) { return c.browser_type == *number; }))
+                    carried.push_back(codec);
+            }
+        line.codecs = std::move(carried);
+        line.bridged = line.bridged && !line.codecs.empty();
+        if (index < agreement_->lines.size()) line.direction = agreement_->lines[index].phone_direction;
+    }
+    if (count_bridged(lines) == 0) return {};
+    std::string browser_offer = sdp::serialize(
+        sdp::write_browser_offer(lines, gateway_webrtc(services_->media, media_), std::to_string(id_), ++browser_version_));
+    remote_update_ = RemoteUpdate{0, {}, std::move(lines), false};
+    state_ = CallState::updating;
+    return update_notice("remote", "received", browser_offer);
 }
 
 ClientNotices CallSession::remote_update_expired(const sip::CallUpdate &update) {

@@ -139,6 +139,11 @@ private:
     std::optional<ClientNotices> ask_browser(std::uint32_t update_seq, const sdp::SessionDescription &offer);
     std::optional<std::string> answer_remote_update(const std::string &browser_answer);
     ClientNotices remote_update_expired(const sip::CallUpdate &update);
+    // The browser sends codecs the phone has not taken (the 200 chose other codecs than the
+    // early answer the browser applied; an offerless call's phone chose another in its
+    // ACK): the browser is offered what the call carries, with no SIP answer due.
+    ClientNotices bring_browser_to_agreement();
+    bool first_codec_left_out(const std::vector<sdp::MediaLine> &browser_lines) const;
     void settle_state();  // accepted or established again, once an update is over
     void apply_agreement(MediaAgreement agreement);
     ClientNotices update_notice(std::string originator, std::string state, std::string sdp = {},
@@ -187,6 +192,7 @@ private:
         std::uint32_t seq = 0;
         sdp::PhoneDescription reoffer;
         std::vector<sdp::MediaLine> browser_lines;  // what the browser was offered for it
+        bool sip_answer_due = true;  // false: the browser only catches up with the agreement
     };
     std::optional<RemoteUpdate> remote_update_;
     std::optional<MediaAgreement> offered_in_answer_;  // our offer in a 200 to an offerless re-INVITE
