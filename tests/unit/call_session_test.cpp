@@ -295,3 +295,543 @@ BOOST_AUTO_TEST_CASE(an_offerless_invite_gets_the_browsers_choice_as_offer_and_i
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Offers and answers in an answered call's dialog (RFC 3264 8): the phone's re-INVITE or
+// UPDATE (sip::CallUpdate reoffer, reoffer_acked) and the browser's session-update sent on
+// in a re-INVITE (CallSession::update, sip::CallUpdate update_answered).
+namespace {
+
+// The phone's description in the dialog of an outgoing call (the gateway offered it an audio
+// and a video line): PCMU at 127.0.0.1:`port` saying `direction`, the video line refused.
+// `audio` replaces the audio line's m= and rtpmap lines.
+std::string dialog_phone_sdp(unsigned version, const std::string &direction, int port = 7000,
+                             const std::string &audio = {}) {
+    return "v=0\r\no=phone 1 " + std::to_string(version) +
+           " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+           (audio.empty() ? "m=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" : audio) +
+           "a=" + direction + "\r\nm=video 0 RTP/AVP 96\r\n";
+}
+
+std::string replaced(std::string text, const std::string &from, const std::string &to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+bool has(const std::string &text, const std::string &part) { return text.find(part) != std::string::npos; }
+
+// The browser's offer the call was placed with, every line saying `direction` instead.
+std::string browser_offer_saying(const std::string &direction) {
+    return replaced(fixture_sdp("chromium-156-offer-audio-video.sdp"), "a=sendrecv", "a=" + direction);
+}
+
+sip::CallUpdate reoffer(std::string sdp, std::uint32_t seq, sip::CallId id = 1) {
+    sip::CallUpdate update = call_update(id, sip::CallUpdate::Kind::reoffer, std::move(sdp));
+    update.update_seq = seq;
+    return update;
+}
+
+sip::CallUpdate reoffer_acked(std::string sdp, std::uint32_t seq, sip::CallId id = 1) {
+    sip::CallUpdate update = call_update(id, sip::CallUpdate::Kind::reoffer_acked, std::move(sdp));
+    update.update_seq = seq;
+    return update;
+}
+
+sip::CallUpdate update_answered(std::uint16_t status, std::string reason, std::string sdp = {}, sip::CallId id = 1) {
+    sip::CallUpdate update = call_update(id, sip::CallUpdate::Kind::update_answered, std::move(sdp), std::move(reason));
+    update.status = status;
+    return update;
+}
+
+using RecordedAnswer = testing::RecordingCalls::UpdateAnswer;
+
+bool is_update(const call::ClientNotice &notice) { return notice.kind == call::ClientNotice::Kind::update; }
+
+// An outgoing call (id 1) the phone answered with dialog_phone_sdp(1, "sendrecv"): accepted,
+// or established with `media_up`.
+struct AnsweredCall : Sides {
+    explicit AnsweredCall(bool media_up = false) : call(place()) {
+        offer_to_phone = sip.placed.at(0).sdp;
+        auto accepted = call.sip_changed(call_update(1, sip::CallUpdate::Kind::answered, dialog_phone_sdp(1, "sendrecv")));
+        BOOST_TEST_REQUIRE(accepted.size() == 1u);
+        BOOST_TEST_REQUIRE(accepted[0].state == "accepted");
+        if (media_up) BOOST_TEST_REQUIRE(call.media_changed({1, media::MediaEvent::Kind::established, {}}).size() == 1u);
+        BOOST_TEST_REQUIRE(sides_quiet());
+    }
+    // Nothing asked of the SIP side beyond placing the call; the relay pointed once.
+    bool sides_quiet() const {
+        return sip.update_answers.empty() && sip.updates.empty() && sip.ended.empty() && media.updated.size() == 1u;
+    }
+    const media::BridgedLine &audio_relay() const { return media.updated.back().lines.at(0); }
+
+    CallSession call;
+    std::string offer_to_phone;  // the INVITE's SDP
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(call_session_updates)
+
+BOOST_AUTO_TEST_CASE(a_reoffer_with_the_same_origin_is_a_refresh_answered_with_the_last_description) {
+    AnsweredCall sides;
+    auto notices = sides.call.sip_changed(reoffer(dialog_phone_sdp(1, "sendrecv"), 11));
+    BOOST_TEST(notices.empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    const RecordedAnswer answer = sides.sip.update_answers[0];
+    BOOST_TEST(answer.call == 1u);
+    BOOST_TEST(answer.seq == 11u);
+    BOOST_TEST(answer.code == 200);
+    BOOST_TEST(answer.sdp == sides.offer_to_phone);  // exactly, its version unchanged
+    BOOST_TEST(sides.media.updated.size() == 1u);   // the relay is left alone
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+
+    // After a change, a refresh gets the answer that made it.
+    sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 12));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    std::string hold_answer = sides.sip.update_answers[1].sdp;
+    std::size_t relay_updates = sides.media.updated.size();
+    BOOST_TEST(sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 13)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 3u);
+    BOOST_TEST(sides.sip.update_answers[2].code == 200);
+    BOOST_TEST(sides.sip.update_answers[2].sdp == hold_answer);
+    BOOST_TEST(sides.media.updated.size() == relay_updates);
+}
+
+BOOST_AUTO_TEST_CASE(the_phones_hold_is_answered_recvonly_stops_rtp_to_it_and_its_resume_undoes_it) {
+    AnsweredCall sides;
+    auto held = sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 5));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    const RecordedAnswer answer = sides.sip.update_answers[0];
+    BOOST_TEST(answer.seq == 5u);
+    BOOST_TEST(answer.code == 200);
+    BOOST_TEST(has(answer.sdp, "a=recvonly"));
+    BOOST_TEST(!has(answer.sdp, "a=sendrecv"));
+    BOOST_TEST(has(answer.sdp, "m=audio 50002 RTP/AVP 0"));  // the same port, the codec carried
+    BOOST_TEST(has(answer.sdp, "m=video 0 "));              // every m-line answered, video still refused
+    BOOST_TEST(has(answer.sdp, "o=- 1 2 IN IP4"));          // a new description: version 2
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST(sides.audio_relay().phone.port == 7000);
+    BOOST_TEST(!sides.audio_relay().phone.receives);  // no RTP to a phone that holds
+    BOOST_TEST(sides.audio_relay().phone.sends);      // its music on hold is relayed
+    BOOST_TEST_REQUIRE(held.size() == 1u);
+    BOOST_TEST(is_update(held[0]));
+    BOOST_TEST(held[0].originator == "remote");
+    BOOST_TEST(held[0].hold);
+    BOOST_TEST(held[0].sdp.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+
+    auto resumed = sides.call.sip_changed(reoffer(dialog_phone_sdp(3, "sendrecv", 7004), 6));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 200);
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "a=sendrecv"));
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "o=- 1 3 IN IP4"));
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 3u);
+    BOOST_TEST(sides.audio_relay().phone.port == 7004);  // and moved
+    BOOST_TEST(sides.audio_relay().phone.receives);
+    BOOST_TEST(sides.audio_relay().phone.sends);
+    BOOST_TEST_REQUIRE(resumed.size() == 1u);
+    BOOST_TEST(is_update(resumed[0]));
+    BOOST_TEST(resumed[0].originator == "remote");
+    BOOST_TEST(!resumed[0].hold);
+    BOOST_TEST(sides.sip.ended.empty());
+}
+
+// A reoffer the gateway answers alone with 488: the call and its relay stay as they were.
+BOOST_AUTO_TEST_CASE(a_reoffer_that_removes_an_m_line_gets_488_and_changes_nothing) {
+    AnsweredCall sides;
+    std::string audio_only = "v=0\r\no=phone 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                             "m=audio 7000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
+    BOOST_TEST(sides.call.sip_changed(reoffer(audio_only, 3)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.sip.update_answers[0].seq == 3u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 488);
+    BOOST_TEST(sides.sip.update_answers[0].sdp.empty());
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.sip.ended.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+
+    // Not SDP at all: the same.
+    BOOST_TEST(sides.call.sip_changed(reoffer("not SDP", 4)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 488);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+
+    // A later valid offer is answered, against the agreement as it was.
+    auto held = sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 5));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 3u);
+    BOOST_TEST(sides.sip.update_answers[2].code == 200);
+    BOOST_TEST(has(sides.sip.update_answers[2].sdp, "a=recvonly"));
+    BOOST_TEST(has(sides.sip.update_answers[2].sdp, "o=- 1 2 IN IP4"));  // the 488s said nothing new
+    BOOST_TEST(sides.media.updated.size() == 2u);
+    BOOST_TEST_REQUIRE(held.size() == 1u);
+    BOOST_TEST(held[0].hold);
+}
+
+// The call carries PCMU; the phone moves to G.729 only. The gateway cannot answer that from
+// what the call carries, so the browser is asked (docs/protocol.md: "an offer whose codecs the
+// browser did not agree ... is put to the browser"); the phone gets 488 when the browser does
+// not answer in time (the SIP side answers it) or takes nothing of it.
+const std::string kG729Audio = "m=audio 7000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n";
+
+BOOST_AUTO_TEST_CASE(a_reoffer_of_a_codec_the_call_does_not_carry_is_put_to_the_browser_and_fails_unanswered) {
+    AnsweredCall sides;
+    auto asked = sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendrecv", 7000, kG729Audio), 8));
+    BOOST_TEST(sides.sip.update_answers.empty());  // not answered yet
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.call.state() == CallState::updating);
+    BOOST_TEST_REQUIRE(asked.size() == 1u);
+    BOOST_TEST(is_update(asked[0]));
+    BOOST_TEST(asked[0].originator == "remote");
+    BOOST_TEST(asked[0].state == "received");
+    BOOST_TEST(!asked[0].hold);
+    BOOST_TEST(has(asked[0].sdp, "G729/8000"));
+    BOOST_TEST(has(asked[0].sdp, "a=setup:actpass"));
+    BOOST_TEST(has(asked[0].sdp, "a=ice-ufrag:" + sides.media.opened.at(0).local_ice_ufrag));  // no ICE restart
+    BOOST_TEST(has(asked[0].sdp, "o=- 1 2 IN IP4"));
+
+    // Another offer meanwhile crosses it.
+    BOOST_TEST(sides.call.sip_changed(reoffer(dialog_phone_sdp(3, "sendonly"), 9)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.sip.update_answers[0].seq == 9u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 491);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+
+    // The browser does not answer in time: the SIP side answered the phone 488.
+    sip::CallUpdate expired = call_update(1, sip::CallUpdate::Kind::reoffer_expired);
+    expired.update_seq = 9;  // not this offer's
+    BOOST_TEST(sides.call.sip_changed(expired).empty());
+    BOOST_TEST(sides.call.state() == CallState::updating);
+    expired.update_seq = 8;
+    auto failed = sides.call.sip_changed(expired);
+    BOOST_TEST_REQUIRE(failed.size() == 1u);
+    BOOST_TEST(is_update(failed[0]));
+    BOOST_TEST(failed[0].originator == "remote");
+    BOOST_TEST(failed[0].state == "failed");
+    BOOST_TEST(failed[0].reason.rfind("488 ", 0) == 0);
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+    BOOST_TEST(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.sip.ended.empty());
+
+    // A later offer the call can carry is answered at once, against the agreement as it was.
+    auto held = sides.call.sip_changed(reoffer(dialog_phone_sdp(3, "sendonly"), 10));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].seq == 10u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 200);
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "m=audio 50002 RTP/AVP 0\r\n"));
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "a=recvonly"));
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST(sides.audio_relay().phone.port == 7000);
+    BOOST_TEST(!sides.audio_relay().phone.receives);
+    BOOST_TEST_REQUIRE(held.size() == 1u);
+    BOOST_TEST(held[0].hold);
+}
+
+BOOST_AUTO_TEST_CASE(a_reoffer_of_a_codec_the_browser_refuses_gets_488_and_changes_nothing) {
+    AnsweredCall sides;
+    auto asked = sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendrecv", 7000, kG729Audio), 8));
+    BOOST_TEST_REQUIRE(asked.size() == 1u);
+    BOOST_TEST_REQUIRE(asked[0].state == "received");
+
+    // The browser has no G.729: it rejects the line (as it rejects the video line).
+    std::string browser_answer =
+        "v=0\r\no=- 5 3 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "m=audio 0 UDP/TLS/RTP/SAVPF 18\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:RstR\r\na=ice-pwd:HAQdeZCdk2EfrLdwLW+utc3O\r\n"
+        "a=fingerprint:sha-256 01:E4:0A:68:05:00:E4:32:59:09:D7:91:46:B1:A7:E7:8E:2F:B7:AF:38:40:AA:28:EB:66:36:61:7E:26:60:DA\r\n"
+        "a=setup:active\r\na=mid:0\r\na=inactive\r\na=rtcp-mux\r\n"
+        "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=inactive\r\n";
+    auto refused = sides.call.update(browser_answer);
+    BOOST_TEST(refused.has_value());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.sip.update_answers[0].seq == 8u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 488);
+    BOOST_TEST(sides.sip.update_answers[0].sdp.empty());
+    BOOST_TEST(sides.media.updated.size() == 1u);      
+    BOOST_TEST(sides.audio_relay().phone.port == 7000);
+    BOOST_TEST(sides.sip.ended.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+
+    // A later offer the call can carry is answered.
+    auto held = sides.call.sip_changed(reoffer(dialog_phone_sdp(3, "sendonly"), 9));
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 200);
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "m=audio 50002 RTP/AVP 0\r\n"));
+    BOOST_TEST(has(sides.sip.update_answers[1].sdp, "a=recvonly"));                
+    BOOST_TEST_REQUIRE(held.size() == 1u);
+    BOOST_TEST(held[0].hold);
+}
+
+BOOST_AUTO_TEST_CASE(a_reoffer_before_the_call_is_answered_gets_488) {
+    Sides sides;
+    CallSession call = sides.place();
+    BOOST_TEST(call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 1)).empty());  // connecting
+    call.sip_changed(call_update(1, sip::CallUpdate::Kind::progress));
+    BOOST_TEST(call.state() == CallState::progress);
+    BOOST_TEST(call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 2)).empty());
+    BOOST_TEST(call.sip_changed(reoffer({}, 3)).empty());  // without SDP too
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 3u);
+    for (std::size_t index = 0; index < 3; ++index) {
+        BOOST_TEST(sides.sip.update_answers[index].seq == index + 1);
+        BOOST_TEST(sides.sip.update_answers[index].code == 488);
+        BOOST_TEST(sides.sip.update_answers[index].sdp.empty());
+    }
+    BOOST_TEST(sides.media.updated.empty());
+    BOOST_TEST(call.state() == CallState::progress);
+    BOOST_TEST(sides.sip.ended.empty());
+
+    // Incoming, answered by the browser, its ACK not in yet.
+    CallSession incoming = std::get<CallSession>(sides.receive(fixture_sdp("sipp-3.6.1-uac-offer.sdp")));
+    BOOST_TEST_REQUIRE(!incoming.answer(kBrowserAnswer).has_value());
+    BOOST_TEST(incoming.state() == CallState::answering);
+    std::size_t relay_updates = sides.media.updated.size();
+    BOOST_TEST(incoming.sip_changed(reoffer(fixture_sdp("sipp-3.6.1-uac-offer.sdp"), 4, incoming.id())).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 4u);
+    BOOST_TEST(sides.sip.update_answers[3].call == incoming.id());
+    BOOST_TEST(sides.sip.update_answers[3].code == 488);
+    BOOST_TEST(sides.media.updated.size() == relay_updates);
+}
+
+BOOST_AUTO_TEST_CASE(a_reoffer_without_sdp_gets_our_offer_and_its_answer_comes_in_the_ack) {
+    AnsweredCall sides;
+    BOOST_TEST(sides.call.sip_changed(reoffer({}, 21)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    const RecordedAnswer offer = sides.sip.update_answers[0];
+    BOOST_TEST(offer.seq == 21u);
+    BOOST_TEST(offer.code == 200);
+    // What the call carries, on the m-lines of the dialog, at the same ports.
+    BOOST_TEST(has(offer.sdp, "m=audio 50002 RTP/AVP 0\r\n"));
+    BOOST_TEST(has(offer.sdp, "a=rtpmap:0 PCMU/8000"));
+    BOOST_TEST(!has(offer.sdp, "opus"));
+    BOOST_TEST(has(offer.sdp, "a=sendrecv"));
+    BOOST_TEST(has(offer.sdp, "m=video 0 "));
+    BOOST_TEST(has(offer.sdp, "o=- 1 2 IN IP4"));  // it differs from the INVITE's
+    BOOST_TEST(sides.media.updated.size() == 1u);  // nothing changes before the answer
+
+    // The ACK's answer: the relay follows it.
+    auto acked = sides.call.sip_changed(reoffer_acked(dialog_phone_sdp(2, "recvonly", 7008), 21));
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST(sides.audio_relay().phone.port == 7008);
+    BOOST_TEST(sides.audio_relay().phone.receives);
+    BOOST_TEST(!sides.audio_relay().phone.sends);  // recvonly: its silence is no timeout
+    BOOST_TEST_REQUIRE(acked.size() == 1u);
+    BOOST_TEST(is_update(acked[0]));
+    BOOST_TEST(acked[0].originator == "remote");
+    BOOST_TEST(!acked[0].hold);
+    BOOST_TEST(sides.sip.ended.empty());
+    // Another ACK with SDP, with no offer of ours out, is nothing.
+    BOOST_TEST(sides.call.sip_changed(reoffer_acked(dialog_phone_sdp(3, "sendrecv"), 21)).empty());
+    BOOST_TEST(sides.media.updated.size() == 2u);
+
+    // The refresh of the phone's answer gets our offer again.
+    BOOST_TEST(sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "recvonly", 7008), 22)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 200);
+    BOOST_TEST(sides.sip.update_answers[1].sdp == offer.sdp);
+
+    // An ACK without an answer: the phone holds a session we know nothing of; the call ends.
+    BOOST_TEST(sides.call.sip_changed(reoffer({}, 23)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 3u);
+    BOOST_TEST(sides.sip.update_answers[2].code == 200);
+    BOOST_TEST(sides.call.sip_changed(reoffer_acked({}, 23)).empty());
+    BOOST_TEST(sides.call.state() == CallState::terminating);
+    BOOST_TEST_REQUIRE(sides.sip.ended.size() == 1u);
+    BOOST_TEST(sides.sip.ended[0].first == 1u);
+    BOOST_TEST(sides.sip.ended[0].second == 488);
+    auto ended = sides.call.sip_changed(call_update(1, sip::CallUpdate::Kind::ended, {}, "200 Call completed"));
+    BOOST_TEST_REQUIRE(ended.size() == 1u);
+    BOOST_TEST(ended[0].state == "terminated");
+    BOOST_TEST(ended[0].reason == "488 no SDP answer in the ACK");
+}
+
+BOOST_AUTO_TEST_CASE(the_browsers_hold_goes_to_the_phone_in_a_reinvite_and_its_answer_comes_back_as_an_update) {
+    AnsweredCall sides(true);
+    BOOST_TEST(sides.call.state() == CallState::established);
+    BOOST_TEST(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    BOOST_TEST(sides.call.state() == CallState::updating);
+    BOOST_TEST_REQUIRE(sides.sip.updates.size() == 1u);
+    const std::string offer = sides.sip.updates[0].second;
+    BOOST_TEST(sides.sip.updates[0].first == 1u);
+    BOOST_TEST(has(offer, "m=audio 50002 RTP/AVP 0\r\n"));  // the codec carried, at the same port
+    BOOST_TEST(has(offer, "a=sendonly"));
+    BOOST_TEST(!has(offer, "a=sendrecv"));
+    BOOST_TEST(has(offer, "m=video 0 "));
+    BOOST_TEST(has(offer, "o=- 1 2 IN IP4"));
+    BOOST_TEST(sides.media.updated.size() == 1u);  // nothing changes before the answer
+    BOOST_TEST(sides.sip.update_answers.empty());
+
+    auto busy = sides.call.update(browser_offer_saying("sendrecv"));
+    BOOST_TEST_REQUIRE(busy.has_value());
+    BOOST_TEST(*busy == "an update is in progress");
+    BOOST_TEST(sides.sip.updates.size() == 1u);
+
+    auto answered = sides.call.sip_changed(update_answered(200, "200 OK", dialog_phone_sdp(2, "recvonly")));
+    BOOST_TEST(sides.call.state() == CallState::established);
+    BOOST_TEST_REQUIRE(answered.size() == 1u);
+    BOOST_TEST(is_update(answered[0]));
+    BOOST_TEST(answered[0].originator == "local");
+    BOOST_TEST(answered[0].state == "accepted");
+    BOOST_TEST(!answered[0].hold);  // the phone does not hold
+    BOOST_TEST(has(answered[0].sdp, "a=recvonly"));
+    BOOST_TEST(has(answered[0].sdp, "a=setup:passive"));  // an answer to the browser's offer
+    BOOST_TEST(has(answered[0].sdp, "a=ice-ufrag:" + sides.media.opened.at(0).local_ice_ufrag));
+    BOOST_TEST(has(answered[0].sdp, "a=rtpmap:0 PCMU/8000"));
+    BOOST_TEST(!has(answered[0].sdp, "opus"));
+    BOOST_TEST(has(answered[0].sdp, "o=- 1 2 IN IP4"));  // its second description to the browser
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST(sides.audio_relay().phone.receives);  // the browser holds: what it sends goes on (silence, MoH)
+    BOOST_TEST(!sides.audio_relay().phone.sends);    // recvonly: its silence is no timeout
+    BOOST_TEST(sides.sip.ended.empty());
+
+    // Resumed: a second update goes now.
+    BOOST_TEST(!sides.call.update(browser_offer_saying("sendrecv")).has_value());
+    BOOST_TEST_REQUIRE(sides.sip.updates.size() == 2u);
+    BOOST_TEST(has(sides.sip.updates[1].second, "a=sendrecv"));
+    BOOST_TEST(has(sides.sip.updates[1].second, "o=- 1 3 IN IP4"));
+    auto resumed = sides.call.sip_changed(update_answered(200, "200 OK", dialog_phone_sdp(3, "sendrecv")));
+    BOOST_TEST_REQUIRE(resumed.size() == 1u);
+    BOOST_TEST(resumed[0].state == "accepted");
+    BOOST_TEST(has(resumed[0].sdp, "a=sendrecv"));
+    BOOST_TEST(sides.audio_relay().phone.receives);
+    BOOST_TEST(sides.audio_relay().phone.sends);
+    BOOST_TEST(sides.call.state() == CallState::established);
+}
+
+BOOST_AUTO_TEST_CASE(an_update_is_refused_before_the_answer_and_for_an_ice_restart_or_other_m_lines) {
+    Sides before;
+    CallSession ringing = before.place();
+    auto refused = ringing.update(browser_offer_saying("sendonly"));
+    BOOST_TEST_REQUIRE(refused.has_value());
+    BOOST_TEST(*refused == "not answered (connecting)");
+    BOOST_TEST(before.sip.updates.empty());
+    BOOST_TEST(ringing.state() == CallState::connecting);
+
+    AnsweredCall sides;
+    auto restart = sides.call.update(replaced(browser_offer_saying("sendonly"), "a=ice-ufrag:RstR", "a=ice-ufrag:NeW9"));
+    BOOST_TEST_REQUIRE(restart.has_value());
+    BOOST_TEST(has(*restart, "ICE restart"));
+    auto certificate = sides.call.update(replaced(browser_offer_saying("sendonly"), "01:E4:0A:68", "02:E4:0A:68"));
+    BOOST_TEST_REQUIRE(certificate.has_value());
+    BOOST_TEST(has(*certificate, "DTLS certificate"));
+    // The data channel added, the same ICE credentials and certificate.
+    std::string three_lines = replaced(
+        replaced(fixture_sdp("chromium-156-offer-audio-video-datachannel.sdp"), "a=ice-ufrag:2vl5", "a=ice-ufrag:RstR"),
+        "48:43:A7:73:60:E2:A2:23:53:09:C3:2D:8B:FA:56:74:80:38:CC:95:19:BC:FA:EA:45:7F:76:06:B0:A6:CC:26",
+        "01:E4:0A:68:05:00:E4:32:59:09:D7:91:46:B1:A7:E7:8E:2F:B7:AF:38:40:AA:28:EB:66:36:61:7E:26:60:DA");
+    auto added = sides.call.update(three_lines);
+    BOOST_TEST_REQUIRE(added.has_value());
+    BOOST_TEST(*added == "media lines cannot be added or removed in an update");
+    auto garbage = sides.call.update("not SDP");
+    BOOST_TEST(garbage.has_value());
+    BOOST_TEST(sides.sip.updates.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+
+    // None of them stands in the way of a good one.
+    BOOST_TEST(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    BOOST_TEST(sides.sip.updates.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_update_fails_for_the_browser_and_481_ends_the_call) {
+    AnsweredCall sides;
+    BOOST_TEST_REQUIRE(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    auto glare = sides.call.sip_changed(update_answered(491, "491 Request Pending"));
+    BOOST_TEST_REQUIRE(glare.size() == 1u);
+    BOOST_TEST(is_update(glare[0]));
+    BOOST_TEST(glare[0].originator == "local");
+    BOOST_TEST(glare[0].state == "failed");
+    BOOST_TEST(glare[0].reason == "491 Request Pending");
+    BOOST_TEST(glare[0].sdp.empty());
+    BOOST_TEST(sides.sip.ended.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    // Only one outcome per update.
+    BOOST_TEST(sides.call.sip_changed(update_answered(200, "200 OK", dialog_phone_sdp(2, "recvonly"))).empty());
+    BOOST_TEST(sides.media.updated.size() == 1u);
+
+    BOOST_TEST_REQUIRE(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    auto refused = sides.call.sip_changed(update_answered(488, "488 Not Acceptable Here"));
+    BOOST_TEST_REQUIRE(refused.size() == 1u);
+    BOOST_TEST(refused[0].originator == "local");
+    BOOST_TEST(refused[0].state == "failed");
+    BOOST_TEST(refused[0].reason == "488 Not Acceptable Here");
+    BOOST_TEST(sides.sip.ended.empty());
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.audio_relay().phone.receives);  // the relay still carries the session as it was
+
+    // The phone keeps the session as it was, and so do we: its refresh is not answered with
+    // the hold it refused.
+    BOOST_TEST(sides.call.sip_changed(reoffer(dialog_phone_sdp(1, "sendrecv"), 30)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 200);
+    BOOST_TEST(!has(sides.sip.update_answers[0].sdp, "a=sendonly"));
+    BOOST_TEST(has(sides.sip.update_answers[0].sdp, "a=sendrecv")); 
+
+    BOOST_TEST_REQUIRE(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    auto gone = sides.call.sip_changed(update_answered(481, "481 Call/Transaction Does Not Exist"));
+    BOOST_TEST_REQUIRE(gone.size() == 1u);
+    BOOST_TEST(gone[0].state == "failed");
+    BOOST_TEST_REQUIRE(sides.sip.ended.size() == 1u);
+    BOOST_TEST(sides.sip.ended[0].first == 1u);
+    BOOST_TEST(sides.call.state() == CallState::terminating);
+    auto ended = sides.call.sip_changed(call_update(1, sip::CallUpdate::Kind::ended, {}, "200 Call completed"));
+    BOOST_TEST_REQUIRE(ended.size() == 1u);
+    BOOST_TEST(ended[0].reason == "481 Call/Transaction Does Not Exist");
+
+    // 408 too.
+    AnsweredCall timed_out;
+    BOOST_TEST_REQUIRE(!timed_out.call.update(browser_offer_saying("sendonly")).has_value());
+    timed_out.call.sip_changed(update_answered(408, "408 Request Timeout"));
+    BOOST_TEST(timed_out.sip.ended.size() == 1u);
+    BOOST_TEST(timed_out.call.state() == CallState::terminating);
+}
+
+BOOST_AUTO_TEST_CASE(a_2xx_to_our_update_without_a_usable_answer_ends_the_call) {
+    AnsweredCall sides;
+    BOOST_TEST_REQUIRE(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    auto failed = sides.call.sip_changed(update_answered(200, "200 OK"));
+    BOOST_TEST_REQUIRE(failed.size() == 1u);
+    BOOST_TEST(failed[0].originator == "local");
+    BOOST_TEST(failed[0].state == "failed");
+    BOOST_TEST(failed[0].reason == "488 no SDP in the answer");
+    BOOST_TEST_REQUIRE(sides.sip.ended.size() == 1u);
+    BOOST_TEST(sides.sip.ended[0].second == 488);
+    BOOST_TEST(sides.call.state() == CallState::terminating);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+
+    AnsweredCall g729;
+    BOOST_TEST_REQUIRE(!g729.call.update(browser_offer_saying("sendonly")).has_value());
+    auto not_carried = g729.call.sip_changed(update_answered(
+        200, "200 OK",
+        dialog_phone_sdp(2, "recvonly", 7000, "m=audio 7000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n")));
+    BOOST_TEST_REQUIRE(not_carried.size() == 1u);
+    BOOST_TEST(not_carried[0].state == "failed");
+    BOOST_TEST(has(not_carried[0].reason, "488 "));
+    BOOST_TEST(g729.sip.ended.size() == 1u);
+    BOOST_TEST(g729.media.updated.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_reoffer_that_crosses_our_update_gets_491) {
+    AnsweredCall sides;
+    BOOST_TEST_REQUIRE(!sides.call.update(browser_offer_saying("sendonly")).has_value());
+    BOOST_TEST(sides.call.sip_changed(reoffer(dialog_phone_sdp(2, "sendonly"), 40)).empty());
+    BOOST_TEST(sides.call.sip_changed(reoffer({}, 41)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[0].seq == 40u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 491);
+    BOOST_TEST(sides.sip.update_answers[0].sdp.empty());
+    BOOST_TEST(sides.sip.update_answers[1].seq == 41u);
+    BOOST_TEST(sides.sip.update_answers[1].code == 491);
+    BOOST_TEST(sides.media.updated.size() == 1u);
+    BOOST_TEST(sides.call.state() == CallState::updating);
+
+    // Our update goes on, against the agreement the refused offer left alone.
+    auto answered = sides.call.sip_changed(update_answered(200, "200 OK", dialog_phone_sdp(2, "recvonly")));
+    BOOST_TEST_REQUIRE(answered.size() == 1u);
+    BOOST_TEST(answered[0].state == "accepted");
+    BOOST_TEST(!answered[0].hold);
+    BOOST_TEST(has(answered[0].sdp, "a=recvonly"));
+    BOOST_TEST(sides.call.state() == CallState::accepted);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -369,11 +369,20 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
     auto parsed = parse_sdp(update.sdp);
     if (auto *problem = std::get_if<std::string>(&parsed)) return refuse(488, *problem);
     auto &offer = std::get<sdp::SessionDescription>(parsed);
-    if (!offer.origin().empty() && offer.origin() == agreement_->phone_origin) {  // a session refresh
+    bool refresh = !offer.origin().empty() && offer.origin() == agreement_->phone_origin;
+    auto answered = answer_phone_reoffer(*agreement_, offer, phone_side_rtp(), std::to_string(id_));
+    if (refresh) {
+        // Our last description again; after an offer of ours the phone refused, the session
+        // as it is, under the version after that offer's. Nothing moves.
+        auto *result = std::get_if<ReofferAnswer>(&answered);
+        if (result && last_offer_refused_) {
+            last_offer_refused_ = false;
+            agreement_->local_version = result->agreement.local_version;
+            agreement_->local_description = result->agreement.local_description;
+        }
         services_->sip.answer_update(id_, update.update_seq, 200, agreement_->local_description);
         return {};
     }
-    auto answered = answer_phone_reoffer(*agreement_, offer, phone_side_rtp(), std::to_string(id_));
     if (auto *problem = std::get_if<std::string>(&answered)) {
         if (auto asked = ask_browser(update.update_seq, offer)) return *asked;
         return refuse(488, *problem);
@@ -389,12 +398,14 @@ ClientNotices CallSession::phone_answered_reoffer_in_ack(const sip::CallUpdate &
     if (!offered_in_answer_) return {};
     MediaAgreement offered = std::move(*offered_in_answer_);
     offered_in_answer_.reset();
-    auto parsed = parse_sdp(update.sdp);
     std::variant<MediaAgreement, std::string> taken = std::string("no SDP answer in the ACK");
-    if (auto *problem = std::get_if<std::string>(&parsed))
-        taken = *problem;
-    else if (!update.sdp.empty())
-        taken = take_phone_answer(offered, std::get<sdp::SessionDescription>(parsed));
+    if (!update.sdp.empty()) {
+        auto parsed = parse_sdp(update.sdp);
+        if (auto *problem = std::get_if<std::string>(&parsed))
+            taken = *problem;
+        else
+            taken = take_phone_answer(offered, std::get<sdp::SessionDescription>(parsed));
+    }
     if (auto *problem = std::get_if<std::string>(&taken)) {
         // The phone holds a session we cannot carry: the call cannot go on as it was.
         services_->logger.info(log_name_ + ": the phone's answer to our offer cannot be taken: " + *problem);
@@ -531,16 +542,20 @@ ClientNotices CallSession::phone_answered_update(const sip::CallUpdate &update) 
         // RFC 3261 12.2.1.2 and 14.1: a 481 or 408 to a re-INVITE ends the dialog.
         if (update.status == 481 || update.status == 408) end_by_gateway(update.reason, 488);
         // The phone keeps what it had; so does our side (the browser rolls its offer back).
+        // Our next description follows the refused one's version.
         agreement_->local_version = sent.offered.local_version;
         agreement_->local_description = sent.offered.local_description;
+        last_offer_refused_ = true;
         return update_notice("local", "failed", {}, update.reason);
     }
-    auto parsed = parse_sdp(update.sdp);
     std::variant<MediaAgreement, std::string> taken = std::string("no SDP in the answer");
-    if (auto *problem = std::get_if<std::string>(&parsed))
-        taken = *problem;
-    else if (!update.sdp.empty())
-        taken = take_phone_answer(sent.offered, std::get<sdp::SessionDescription>(parsed));
+    if (!update.sdp.empty()) {
+        auto parsed = parse_sdp(update.sdp);
+        if (auto *problem = std::get_if<std::string>(&parsed))
+            taken = *problem;
+        else
+            taken = take_phone_answer(sent.offered, std::get<sdp::SessionDescription>(parsed));
+    }
     if (auto *problem = std::get_if<std::string>(&taken)) {
         services_->logger.info(log_name_ + ": the phone's answer to our update cannot be taken: " + *problem);
         end_by_gateway("488 " + *problem, 488);

@@ -188,6 +188,7 @@ private:
         std::vector<sdp::MediaLine> browser_lines;
     };
     std::optional<LocalUpdate> local_update_;
+    bool last_offer_refused_ = false;  // our last description to the phone was an offer it refused
     struct RemoteUpdate {
         std::uint32_t seq = 0;
         sdp::PhoneDescription reoffer;

@@ -255,6 +255,8 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(con
         line.browser_direction = browser[index].direction;
         line.phone = reoffer.peers[section];
     }
+    if (std::none_of(next.lines.begin(), next.lines.end(), [](const AgreedLine &line) { return line.carried(); }))
+        return std::string("the browser took none of the phone's lines");
     next.phone_origin = reoffer.origin;
     auto lines = phone_section_lines(next, true, &reoffer.lines);
     result.answer = versioned(next, lines, section_ports(next, gateway, lines.size()), session_id);
