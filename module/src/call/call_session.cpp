@@ -393,19 +393,22 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
     return update_notice("remote", {});
 }
 
+// The phone's answer to an offer of ours in the dialog, read against what that offer said.
+std::variant<MediaAgreement, std::string> CallSession::phone_answer_to(const MediaAgreement &offered,
+                                                                       const std::string &text,
+                                                                       const char *when_missing) const {
+    if (text.empty()) return std::string(when_missing);
+    auto parsed = parse_sdp(text);
+    if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
+    return take_phone_answer(offered, std::get<sdp::SessionDescription>(parsed));
+}
+
 // Our offer went in the 200 to an offerless re-INVITE: the phone's answer is in the ACK.
 ClientNotices CallSession::phone_answered_reoffer_in_ack(const sip::CallUpdate &update) {
     if (!offered_in_answer_) return {};
     MediaAgreement offered = std::move(*offered_in_answer_);
     offered_in_answer_.reset();
-    std::variant<MediaAgreement, std::string> taken = std::string("no SDP answer in the ACK");
-    if (!update.sdp.empty()) {
-        auto parsed = parse_sdp(update.sdp);
-        if (auto *problem = std::get_if<std::string>(&parsed))
-            taken = *problem;
-        else
-            taken = take_phone_answer(offered, std::get<sdp::SessionDescription>(parsed));
-    }
+    auto taken = phone_answer_to(offered, update.sdp, "no SDP answer in the ACK");
     if (auto *problem = std::get_if<std::string>(&taken)) {
         // The phone holds a session we cannot carry: the call cannot go on as it was.
         services_->logger.info(log_name_ + ": the phone's answer to our offer cannot be taken: " + *problem);
@@ -548,14 +551,7 @@ ClientNotices CallSession::phone_answered_update(const sip::CallUpdate &update) 
         last_offer_refused_ = true;
         return update_notice("local", "failed", {}, update.reason);
     }
-    std::variant<MediaAgreement, std::string> taken = std::string("no SDP in the answer");
-    if (!update.sdp.empty()) {
-        auto parsed = parse_sdp(update.sdp);
-        if (auto *problem = std::get_if<std::string>(&parsed))
-            taken = *problem;
-        else
-            taken = take_phone_answer(sent.offered, std::get<sdp::SessionDescription>(parsed));
-    }
+    auto taken = phone_answer_to(sent.offered, update.sdp, "no SDP in the answer");
     if (auto *problem = std::get_if<std::string>(&taken)) {
         services_->logger.info(log_name_ + ": the phone's answer to our update cannot be taken: " + *problem);
         end_by_gateway("488 " + *problem, 488);

@@ -146,6 +146,8 @@ private:
     bool first_codec_left_out(const std::vector<sdp::MediaLine> &browser_lines) const;
     void settle_state();  // accepted or established again, once an update is over
     void apply_agreement(MediaAgreement agreement);
+    std::variant<MediaAgreement, std::string> phone_answer_to(const MediaAgreement &offered, const std::string &text,
+                                                              const char *when_missing) const;
     ClientNotices update_notice(std::string originator, std::string state, std::string sdp = {},
                                 std::string reason = {}) const;
     sdp::GatewayRtp phone_side_rtp() const;
