@@ -15,7 +15,7 @@ from conftest import Client, add_account_request, free_sip_port
 from test_registration import registration_events
 from kamailio import Kamailio
 from phones import Baresip
-from webrtc_peer import Browser, call_until_established, events_until, session_updates, until_audible
+from webrtc_peer import Browser, call_until_established, events_until, hang_up, session_updates, until_audible
 
 SECRET = "call secret"
 ALICE_HA1 = hashlib.md5(f"alice:example.com:{SECRET}".encode()).hexdigest()
@@ -169,10 +169,7 @@ def test_a_browser_calls_baresip_which_answers_on_its_own(start_gateway, registr
         await until_audible(browser, frames=50)  # baresip's 440 Hz tone, decoded by aiortc
         baresip.event("CALL_ESTABLISHED")
         await asyncio.sleep(1)
-        await client.request({"sylkrtc": "session-terminate", "session": "B1"})
-        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-        await browser.pc.close()
-        await client.close()
+        await hang_up(client, browser, "B1")
 
     asyncio.run(call())
     baresip.event("CALL_CLOSED")
@@ -197,10 +194,7 @@ def test_baresip_holds_and_resumes_from_its_own_commands(start_gateway, registra
         assert resumed == {"originator": "remote", "hold": False}, resumed
         heard = browser.audible_frames
         await until_audible(browser, frames=heard + 50)  # its tone again
-        await client.request({"sylkrtc": "session-terminate", "session": "B1"})
-        assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-        await browser.pc.close()
-        await client.close()
+        await hang_up(client, browser, "B1")
 
     asyncio.run(call())
     baresip.event("CALL_CLOSED")

@@ -16,7 +16,7 @@ from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
 from phones import PhoneMedia
 from test_registration import registration_events
-from webrtc_peer import Browser, call_until_established, events_until, session_updates, until_audible
+from webrtc_peer import Browser, call_until_established, events_until, hang_up, session_updates, until_audible
 
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(b"alice:example.com:wild secret").hexdigest()
@@ -51,13 +51,6 @@ async def registered_client(gateway):
     await client.request({"sylkrtc": "register", "account": ALICE})
     await registration_events(client, ALICE, {"registered"})
     return client
-
-
-async def hang_up(client, browser, session="S1"):
-    await client.request({"sylkrtc": "session-terminate", "session": session})
-    assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
-    await browser.pc.close()
-    await client.close()
 
 
 async def answer_incoming(client, browser):

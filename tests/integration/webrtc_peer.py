@@ -116,6 +116,14 @@ async def events_until(client, state, timeout=15):
         assert event["data"]["state"] != "terminated", seen
 
 
+async def hang_up(client, browser, session="S1"):
+    """session-terminate, `terminated` with "200 Call completed", then both ends closed."""
+    await client.request({"sylkrtc": "session-terminate", "session": session})
+    assert (await events_until(client, "terminated"))[-1]["reason"] == "200 Call completed"
+    await browser.pc.close()
+    await client.close()
+
+
 async def session_updates(client, count, timeout=15):
     """The next `count` update events of the session, each with the time it arrived."""
     seen = []

@@ -100,25 +100,20 @@ std::string versioned(MediaAgreement &agreement, const std::vector<sdp::MediaLin
 
 }  // namespace
 
-bool MediaAgreement::held_by_phone() const {
+// Every carried line says, on `side`'s behalf, that it does not receive (and one does).
+static bool holds(const std::vector<AgreedLine> &lines, std::string AgreedLine::*side) {
     bool any = false;
     for (const auto &line : lines) {
         if (!line.carried()) continue;
         any = true;
-        if (receives(line.phone_direction)) return false;
+        if (receives(line.*side)) return false;
     }
     return any;
 }
 
-bool MediaAgreement::held_by_browser() const {
-    bool any = false;
-    for (const auto &line : lines) {
-        if (!line.carried()) continue;
-        any = true;
-        if (receives(line.browser_direction)) return false;
-    }
-    return any;
-}
+bool MediaAgreement::held_by_phone() const { return holds(lines, &AgreedLine::phone_direction); }
+
+bool MediaAgreement::held_by_browser() const { return holds(lines, &AgreedLine::browser_direction); }
 
 MediaAgreement agree(const std::vector<sdp::MediaLine> &offer, const std::vector<sdp::MediaLine> &answer,
                      const std::vector<sdp::RtpPeer> &phone_peers, bool browser_offered,

@@ -36,7 +36,6 @@ DialogUpdates::~DialogUpdates() {
     tmr_cancel(&retry_timer_);
     mem_deref(local_);  // libre keeps the transaction until it is done, with no handler left
     mem_deref(refresh_);
-    mem_deref(ack_);
     mem_deref(dialog_);
 }
 
@@ -221,7 +220,7 @@ void DialogUpdates::refresh_answered(int error, const struct sip_msg *response) 
     }
     if (response->scode < 300) {
         (void)sip_dialog_update(dialog_, response);
-        if (!refresh_by_update_) send_ack(response->cseq.num);
+        if (!refresh_by_update_) ack_.send(stack_, dialog_, response->cseq.num);
         if (events_.refreshed) events_.refreshed(*response);
         return;
     }
@@ -249,7 +248,7 @@ void DialogUpdates::offer_answered(int error, const struct sip_msg *response) {
     }
     if (response->scode < 300) {
         (void)sip_dialog_update(dialog_, response);  // its Contact: a target refresh
-        send_ack(response->cseq.num);
+        ack_.send(stack_, dialog_, response->cseq.num);
         if (events_.refreshed) events_.refreshed(*response);
         if (events_.update_answered) events_.update_answered(response->scode, "200 OK", message_body(response));
         return;
@@ -275,28 +274,10 @@ void DialogUpdates::retry_offer(void *arg) {
         self->events_.update_answered(500, std::string("500 ") + std::strerror(err), {});
 }
 
-void DialogUpdates::send_ack(std::uint32_t cseq) {
-    ack_cseq_ = cseq;
-    ack_ = static_cast<struct mbuf *>(mem_deref(ack_));
-    (void)sip_drequestf(nullptr, stack_, false, "ACK", dialog_, cseq, nullptr, ack_sent, nullptr, this,
-                        "Content-Length: 0\r\n\r\n");
-}
-
-int DialogUpdates::ack_sent(enum sip_transp transport, const struct sa *, const struct sa *destination,
-                            struct mbuf *message, void *arg) {
-    auto *self = static_cast<DialogUpdates *>(arg);
-    mem_deref(self->ack_);
-    self->ack_ = static_cast<struct mbuf *>(mem_ref(message));
-    self->ack_destination_ = *destination;
-    self->ack_transport_ = transport;
-    return 0;
-}
-
 bool DialogUpdates::take_response(const struct sip_msg &response) {
     if (!is_method(response.cseq.met, "INVITE") || response.scode < 200 || response.scode >= 300) return false;
-    if (response.cseq.num != ack_cseq_ || !ack_cseq_ || !sip_dialog_cmp(dialog_, &response)) return false;
-    if (ack_) (void)sip_send(stack_, nullptr, ack_transport_, &ack_destination_, ack_);  // our ACK was lost
-    return true;
+    if (!ack_.sent_for(response.cseq.num) || !sip_dialog_cmp(dialog_, &response)) return false;
+    return ack_.send_again(stack_, response.cseq.num);  // our ACK was lost
 }
 
 }  // namespace sylk::sip

@@ -12,6 +12,8 @@
 
 #include <re.h>
 
+#include "sip/sent_ack.hpp"
+
 namespace sylk::sip {
 
 class DialogUpdates {
@@ -71,7 +73,6 @@ private:
     void take_offer(const struct sip_msg &request);
     int send_offer();
     void offer_answered(int error, const struct sip_msg *response);
-    void send_ack(std::uint32_t cseq);
     void repeat_answer_until_ack(struct mbuf *answer, const struct sip_msg &request);
     void stop_repeating_answer();
     static void repeat_answer(void *arg);
@@ -85,8 +86,6 @@ private:
     std::string request_headers() const { return events_.request_headers ? events_.request_headers() : ""; }
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
-    static int ack_sent(enum sip_transp transport, const struct sa *source, const struct sa *destination,
-                        struct mbuf *message, void *arg);
 
     struct ::sip *stack_;
     struct sip_dialog *dialog_;
@@ -120,10 +119,7 @@ private:
     std::string local_sdp_;
     bool local_retry_pending_ = false;
     struct tmr retry_timer_{};
-    std::uint32_t ack_cseq_ = 0;
-    struct mbuf *ack_ = nullptr;
-    struct sa ack_destination_{};
-    enum sip_transp ack_transport_ = SIP_TRANSP_NONE;
+    SentAck ack_;  // to our last re-INVITE's 2xx
 };
 
 }  // namespace sylk::sip

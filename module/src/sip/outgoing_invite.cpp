@@ -28,7 +28,6 @@ OutgoingInvite::~OutgoingInvite() {
     // (at once, or when its first provisional answer comes), with no handler left.
     mem_deref(invite_);
     mem_deref(dialog_);
-    mem_deref(ack_);
 }
 
 int OutgoingInvite::start() {
@@ -87,7 +86,7 @@ void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
         } else if (int err = sip_dialog_create(dialog_, answer)) {
             return end(err, nullptr);
         }
-        send_ack(answer->cseq.num);
+        ack_.send(stack_, dialog_, answer->cseq.num);
         answered_ = true;
         if (events_.answered) events_.answered(*answer);
         return;
@@ -134,31 +133,12 @@ bool OutgoingInvite::acknowledge_reliable(const struct sip_msg &answer) {
     return true;
 }
 
-void OutgoingInvite::send_ack(std::uint32_t cseq) {
-    ack_cseq_ = cseq;
-    ack_ = static_cast<struct mbuf *>(mem_deref(ack_));
-    // Stateless (an ACK to a 2xx is its own transaction); ack_sent keeps the bytes.
-    (void)sip_drequestf(nullptr, stack_, false, "ACK", dialog_, cseq, nullptr, ack_sent, nullptr, this, "%s",
-                        kNoBody);
-}
-
-int OutgoingInvite::ack_sent(enum sip_transp transport, const struct sa *, const struct sa *destination,
-                             struct mbuf *message, void *arg) {
-    auto *self = static_cast<OutgoingInvite *>(arg);
-    mem_deref(self->ack_);
-    self->ack_ = static_cast<struct mbuf *>(mem_ref(message));
-    self->ack_destination_ = *destination;
-    self->ack_transport_ = transport;
-    return 0;
-}
-
 bool OutgoingInvite::take_response(const struct sip_msg &response) {
     if (!is_method(response.cseq.met, "INVITE") || response.scode < 200 || response.scode >= 300) return false;
     if (!answered_ || !dialog_) return true;  // ours, but nothing to do with it
     if (sip_dialog_cmp(dialog_, &response)) {
         // The 2xx again: our ACK was lost.
-        if (response.cseq.num == ack_cseq_ && ack_)
-            (void)sip_send(stack_, nullptr, ack_transport_, &ack_destination_, ack_);
+        (void)ack_.send_again(stack_, response.cseq.num);
         return true;
     }
     // A 2xx from another fork (RFC 3261 13.2.2.4): acknowledged, then ended.

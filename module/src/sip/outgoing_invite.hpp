@@ -16,6 +16,8 @@
 
 #include <re.h>
 
+#include "sip/sent_ack.hpp"
+
 namespace sylk::sip {
 
 class OutgoingInvite {
@@ -68,12 +70,9 @@ private:
     int send_invite(const std::string &credentials);
     void invite_answered(int error, const struct sip_msg *answer);
     bool acknowledge_reliable(const struct sip_msg &answer);
-    void send_ack(std::uint32_t cseq);
     void end(int error, const struct sip_msg *answer);
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
-    static int ack_sent(enum sip_transp transport, const struct sa *source, const struct sa *destination,
-                        struct mbuf *message, void *arg);
     static void response_handler(int error, const struct sip_msg *answer, void *arg);
 
     struct ::sip *stack_;
@@ -87,11 +86,7 @@ private:
     std::string credentials_;  // of the last challenge answered, sent again after a 422
     bool answered_ = false;
     bool ended_ = false;
-    // The ACK as sent, to send again for each retransmission of the 2xx.
-    std::uint32_t ack_cseq_ = 0;
-    struct mbuf *ack_ = nullptr;
-    struct sa ack_destination_{};
-    enum sip_transp ack_transport_ = SIP_TRANSP_NONE;
+    SentAck ack_;  // to send again for each retransmission of the 2xx
 };
 
 }  // namespace sylk::sip
