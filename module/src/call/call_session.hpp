@@ -118,6 +118,8 @@ public:
 
 private:
     CallSession(CallServices &services, sip::CallId id, bool incoming, std::string log_name);
+    // The SDP text read, or "invalid SDP: WHY".
+    static std::variant<sdp::SessionDescription, std::string> parse_sdp(const std::string &text);
     ClientNotices phone_progress(const sip::CallUpdate &update);
     ClientNotices phone_answered(const sip::CallUpdate &update);
     // The phone's answer read against the lines we offered it: the description, or why it

@@ -58,6 +58,11 @@ sdp::GatewayRtp gateway_rtp(const std::string &address, const std::vector<sdp::M
     return rtp;
 }
 
+sdp::GatewayWebRtc gateway_webrtc(const media::MediaEngine &media, const media::MediaSessionSpec &spec) {
+    return {media.media_address(), spec.ports.browser_port, spec.local_ice_ufrag, spec.local_ice_pwd,
+            media.fingerprint()};
+}
+
 bool is_unspecified(const std::string &address) {
     auto bytes = access::parse_address(address);
     return bytes && (*bytes == *access::parse_address("0.0.0.0") || *bytes == *access::parse_address("::"));

@@ -31,6 +31,10 @@ media::BrowserParameters browser_parameters(const sdp::WebRtcParameters &browser
 sdp::GatewayRtp gateway_rtp(const std::string &address, const std::vector<sdp::MediaLine> &lines,
                             const media::PortReservation &ports);
 
+// The gateway's WebRTC side for SDP: its media address, the session's browser port and
+// ICE credentials, the engine's DTLS fingerprint.
+sdp::GatewayWebRtc gateway_webrtc(const media::MediaEngine &media, const media::MediaSessionSpec &spec);
+
 // c=0.0.0.0 or :: (RFC 2543 hold): the SDP names no destination.
 bool is_unspecified(const std::string &address);
 
