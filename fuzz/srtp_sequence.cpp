@@ -1,5 +1,5 @@
-// SrtpGcm over packet sequences (the single-packet target, srtp_packet, cannot reach its
-// per-SSRC state): two streams whose sequence numbers step on, jump (across the rollover
+// SrtpGcm and SrtpAesCm over packet sequences, each the same input (the single-packet
+// target, srtp_packet, cannot reach their per-SSRC state): two streams whose sequence numbers step on, jump (across the rollover
 // too), go back (reordering) or repeat, sealed by our sender and opened, in the order
 // sealed, by our receiver and by libre's srtp; old packets replayed and sealed packets
 // damaged in between.
@@ -19,6 +19,7 @@
 #include "check.hpp"
 #include "libre_input.hpp"
 
+#include "media/srtp_aes_cm.hpp"
 #include "media/srtp_gcm.hpp"
 
 #include <re.h>
@@ -29,14 +30,18 @@
 #include <set>
 #include <vector>
 
+using sylk::media::SrtpAesCm;
 using sylk::media::SrtpGcm;
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-const std::uint8_t kMaster[SrtpGcm::kMasterSize] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12, 13, 14,
-                                                    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
+// 30 bytes: AES-CM's master key and salt; GCM's are the first 28.
+const std::uint8_t kMaster[SrtpAesCm::kMasterSize] = {9,  8,  7,  6,  5,  4,  3,  2,  1,  0,  11, 12, 13, 14, 15,
+                                                      16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30};
+template <class Cipher> constexpr enum srtp_suite kLibreSuite = SRTP_AES_128_GCM;
+template <> constexpr enum srtp_suite kLibreSuite<SrtpAesCm> = SRTP_AES_CM_128_HMAC_SHA1_80;
 const std::uint32_t kSsrc[2] = {0x11223344u, 0x55667788u};
 
 Bytes rtp(std::uint32_t ssrc, std::uint16_t sequence, std::size_t payload) {
@@ -79,21 +84,18 @@ struct StreamModel {
     }
 };
 
-struct Receivers {
-    SrtpGcm ours{kMaster};
+template <class Cipher> struct Receivers {
+    Cipher ours{kMaster};
     struct srtp *libre = nullptr;
-    Receivers() { FUZZ_CHECK(srtp_alloc(&libre, SRTP_AES_128_GCM, kMaster, sizeof kMaster, 0) == 0); }
+    Receivers() { FUZZ_CHECK(srtp_alloc(&libre, kLibreSuite<Cipher>, kMaster, Cipher::kMasterSize, 0) == 0); }
     ~Receivers() { mem_deref(libre); }
     Receivers(const Receivers &) = delete;
     Receivers &operator=(const Receivers &) = delete;
 };
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
-    if (size < 2 || !SrtpGcm::available()) return 0;
-    SrtpGcm sender(kMaster);
-    Receivers receivers;
+template <class Cipher> void play(const std::uint8_t *data, std::size_t size) {
+    Cipher sender(kMaster);
+    Receivers<Cipher> receivers;
     std::uint16_t sequence[2];
     sequence[0] = static_cast<std::uint16_t>(data[0] << 8 | data[1]);
     sequence[1] = static_cast<std::uint16_t>(sequence[0] ^ 0x8000);
@@ -152,7 +154,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             continue;
         }
         model[stream].seal(static_cast<std::uint64_t>(index));
-        FUZZ_CHECK(packet.bytes().size() == plain.size() + 16);
+        FUZZ_CHECK(packet.bytes().size() == plain.size() + Cipher::kTagSize);
         sealed.push_back({packet.bytes(), newest, stream, static_cast<std::uint64_t>(index)});
         Packet libre(sealed.back().bytes);
         FUZZ_CHECK(receivers.ours.unprotect(packet.get()));
@@ -162,5 +164,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             FUZZ_CHECK(libre.bytes() == plain);
         }
     }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    if (size < 2) return 0;
+    if (SrtpGcm::available()) play<SrtpGcm>(data, size);
+    play<SrtpAesCm>(data, size);
     return 0;
 }

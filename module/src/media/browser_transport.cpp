@@ -2,6 +2,8 @@
 
 #include "media/dtls_certificate.hpp"
 #include "media/rtp_header.hpp"
+#include "media/srtp_aes_cm.hpp"
+#include "media/srtp_gcm.hpp"
 
 #include <cstring>
 
@@ -77,9 +79,7 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
         }
         events_.browser_rtcp(packet);
     } else {
-        bool opened = rtp_from_browser_ ? rtp_from_browser_->unprotect(packet)
-                                        : srtp_decrypt(from_browser_.get(), packet) == 0;
-        if (!opened) {
+        if (!rtp_from_browser_->unprotect(packet)) {
             ++drops_.srtp_refused;
             return;
         }
@@ -89,8 +89,7 @@ void BrowserTransport::port_media(const struct sa &, struct mbuf *packet) {
 
 BrowserTransport::Drops BrowserTransport::drops() const {
     Drops drops = drops_;
-    drops.srtp_send_used_index =
-        rtp_to_browser_ ? rtp_to_browser_->refused_used_index() : libre_send_out_of_order_;
+    if (rtp_to_browser_) drops.srtp_send_used_index = rtp_to_browser_->refused_used_index();
     return drops;
 }
 
@@ -173,25 +172,34 @@ void BrowserTransport::secure() {
         fail(std::string("DTLS failed: no SRTP profile agreed: ") + std::strerror(err));
         return;
     }
-    struct srtp *from = nullptr, *to = nullptr;
-    err = srtp_alloc(&from, suite, client_key, srtp_key_size(suite), 0);
-    if (!err) from_browser_.reset(from);
-    if (!err) err = srtp_alloc(&to, suite, server_key, srtp_key_size(suite), 0);
-    if (!err) to_browser_.reset(to);
-    if (err) {
-        fail(std::string("DTLS failed: cannot set SRTP keys: ") + std::strerror(err));
+    // RTP in our own SRTP code; libre's context sends SRTCP, and the guard opens it.
+    try {
+        if (suite == SRTP_AES_128_GCM && SrtpGcm::available()) {
+            rtp_from_browser_ = std::make_unique<SrtpGcm>(client_key);
+            rtp_to_browser_ = std::make_unique<SrtpGcm>(server_key);
+        } else if (suite == SRTP_AES_CM_128_HMAC_SHA1_80) {
+            rtp_from_browser_ = std::make_unique<SrtpAesCm>(client_key);
+            rtp_to_browser_ = std::make_unique<SrtpAesCm>(server_key);
+        } else {
+            fail(std::string("DTLS failed: SRTP profile not offered: ") + srtp_suite_name(suite));
+            return;
+        }
+    } catch (const std::exception &error) {
+        fail(std::string("DTLS failed: cannot set SRTP keys: ") + error.what());
         return;
     }
+    struct srtp *to = nullptr;
+    err = srtp_alloc(&to, suite, server_key, srtp_key_size(suite), 0);
+    if (err) {
+        fail(std::string("DTLS failed: cannot set SRTCP keys: ") + std::strerror(err));
+        return;
+    }
+    to_browser_.reset(to);
     srtcp_guard_.emplace(suite);
     err = srtcp_guard_->set_key(client_key, srtp_key_size(suite));
     if (err) {
         fail(std::string("DTLS failed: cannot set SRTCP keys: ") + std::strerror(err));
         return;
-    }
-    // RTP on the fast path when it can (libre's contexts above still do SRTCP).
-    if (suite == SRTP_AES_128_GCM && SrtpGcm::available()) {
-        rtp_from_browser_.emplace(client_key);
-        rtp_to_browser_.emplace(server_key);
     }
     secured_ = true;
     events_.browser_secured();
@@ -203,16 +211,7 @@ bool BrowserTransport::send_rtp(struct mbuf *packet) {
         ++drops_.not_secured;
         return false;
     }
-    bool sealed;
-    if (rtp_to_browser_) {
-        sealed = rtp_to_browser_->protect(packet);
-    } else if (!libre_send_order_.admit(mbuf_buf(packet), mbuf_get_left(packet))) {
-        ++libre_send_out_of_order_;
-        sealed = false;
-    } else {
-        sealed = srtp_encrypt(to_browser_.get(), packet) == 0;
-    }
-    if (!sealed) {
+    if (!rtp_to_browser_->protect(packet)) {
         ++drops_.srtp_send_refused;
         return false;
     }

@@ -11,11 +11,11 @@
 #include "media/ice_lite_responder.hpp"
 #include "media/media_engine.hpp"
 #include "media/re_ptr.hpp"
-#include "media/send_order.hpp"
 #include "media/srtcp_guard.hpp"
-#include "media/srtp_gcm.hpp"
+#include "media/srtp_rtp.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,14 +99,11 @@ private:
     std::optional<BrowserParameters> browser_;
     bool attached_ = false;
     RePtr<struct tls_conn> connection_;
-    RePtr<struct srtp> from_browser_;  // decrypts with the DTLS client's keys (SRTCP: the guard's own)
-    RePtr<struct srtp> to_browser_;    // encrypts with the DTLS server's (ours)
+    RePtr<struct srtp> to_browser_;  // SRTCP to the browser, with the DTLS server's keys (ours)
     std::optional<SrtcpGuard> srtcp_guard_;  // SRTCP from the browser, with a libre context of its own
-    // RTP with AES-128-GCM goes through these instead of the two above (SRTCP does not).
-    std::optional<SrtpGcm> rtp_from_browser_;
-    std::optional<SrtpGcm> rtp_to_browser_;
-    SendOrder libre_send_order_;  // in front of to_browser_'s srtp_encrypt (F12)
-    std::uint64_t libre_send_out_of_order_ = 0;
+    // RTP, with the DTLS client's keys and with ours (SrtpGcm or SrtpAesCm); set when secured_.
+    std::unique_ptr<SrtpRtp> rtp_from_browser_;
+    std::unique_ptr<SrtpRtp> rtp_to_browser_;
     bool dtls_up_ = false;
     bool secured_ = false;
     bool failed_ = false;

@@ -1,6 +1,7 @@
 #include "media/dtls_certificate.hpp"
 
 #include "media/re_ptr.hpp"
+#include "media/srtp_gcm.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -109,7 +110,9 @@ int DtlsCertificate::make_dtls_context(struct tls **tlsp) const {
                                   private_key_.data(), private_key_.size());
     if (err) return err;
     tls_set_verify_client(context);
-    err = tls_set_srtp(context, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80");
+    // AES-GCM only where our fast path runs it: RTP is never left to libre's srtp.
+    err = tls_set_srtp(context, SrtpGcm::available() ? "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+                                                     : "SRTP_AES128_CM_SHA1_80");
     if (err) return err;
     *tlsp = owned.release();
     return 0;

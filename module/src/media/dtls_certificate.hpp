@@ -33,7 +33,8 @@ public:
 
     // On a libre thread: a DTLS server context holding this certificate, asking for the
     // peer's certificate (so that its fingerprint can be checked) and offering the SRTP
-    // profiles browsers use (AES-GCM first; aiortc has only AES_CM_128_HMAC_SHA1_80).
+    // profiles our SRTP code runs (AES-GCM first where the CPU has AES-NI; aiortc has
+    // only AES_CM_128_HMAC_SHA1_80).
     // Returns 0 or an errno value; *tlsp is released with mem_deref.
     int make_dtls_context(struct tls **tlsp) const;
 

@@ -1,7 +1,6 @@
 // RFC 3711 3.3.1: the packet index (rollover counter << 16 | sequence number) that an RTP
 // sequence number most likely has, given the highest index of its stream so far; -1 for a
-// packet from before the stream's first rollover counter (or past the last). SrtpGcm and
-// the send order of libre's path (send_order.*) read indexes the same way.
+// packet from before the stream's first rollover counter (or past the last).
 #pragma once
 
 #include <cstdint>
