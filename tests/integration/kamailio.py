@@ -152,6 +152,14 @@ class Kamailio:
                                  f"{result.stdout.strip()} {result.stderr.strip()}{self._state()}")
         return result
 
+    def add_contact(self, aor, contact, expires=3600):
+        """Puts one more contact for `aor` in the location table (ul.add), as a REGISTER of
+        that contact would: two contacts of one user make Kamailio fork its INVITEs."""
+        # table, AOR, contact, expires, q, path (empty), flags, cflags, methods (every bit: all)
+        self.rpc("ul.add", "location", aor, contact, str(expires), "1.0", "s:", "0", "0", "4294967295")
+        if contact not in self.contact_details(aor):
+            raise RegistrarError(f"ul.add did not add {contact} to {aor}: {self.contact_details(aor)}")
+
     def _state(self):
         if self.process is not None and self.process.poll() is not None:
             return f"\nkamailio exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}"

@@ -210,6 +210,36 @@ def test_a_reliable_183_with_early_media_is_pracked_and_heard(phones, start_gate
     assert callee.wait() == 0, callee.errors()  # Supported: 100rel, then the PRACK with the right RAck
 
 
+def test_a_forked_invite_gets_each_reliable_183_pracked_and_the_fork_that_answers_carries_the_call(
+        proxy, phones, gateway_behind):
+    """Kamailio forks the INVITE to bob's two contacts. Both ring with a reliable 183, the
+    second 300 ms after the first; each must get its PRACK in its own early dialog (sipp
+    checks the RAck and its To tag). The second answers: the call is up with it and its
+    media, and Kamailio cancels the first."""
+    fork_a = phones("uas_fork_rings_then_cancelled.xml", echo_rtp=False).start()
+    fork_b = phones("uas_fork_answers.xml").start()
+    proxy.add_contact("bob@example.com", f"sip:bob@127.0.0.1:{fork_a.port}")
+    proxy.add_contact("bob@example.com", f"sip:bob@127.0.0.1:{fork_b.port}")
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                    "uri": "bob@example.com", "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        progress = (await events_until(client, "progress"))[-1]
+        assert "sdp" in progress, progress  # the first fork's early media
+        await browser.accept(progress["sdp"])
+        states = await events_until(client, "established")
+        assert [s["state"] for s in states if s["state"] != "progress"] == ["accepted", "established"], states
+        await until_audible(browser, frames=25)  # fork b's echo of our tone
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert fork_a.wait() == 0, fork_a.errors()  # PRACKed in its dialog, then CANCELled
+    assert fork_b.wait() == 0, fork_b.errors()  # PRACKed in its dialog, answered, our BYE
+
+
 def test_dtmf_goes_to_the_phone_as_sip_info_and_the_phones_digits_reach_the_browser(proxy, phones, gateway_behind):
     callee = phones("uas_dtmf_info.xml").start()
     gateway = gateway_behind(proxy)

@@ -274,9 +274,9 @@ public:
     // `from` answers `request` with `code` (a To tag added unless it has one); returns the
     // answer as sent.
     std::string answer(const Peer &from, const Message &request, std::uint16_t code, const std::string &headers = "",
-                       const std::string &body = "") const {
+                       const std::string &body = "", const std::string &tag = kCalleeTag) const {
         std::string to = "To: " + request.header("To");
-        if (code > 100 && request->to.tag.l == 0) to += ";tag=" + std::string(kCalleeTag);
+        if (code > 100 && request->to.tag.l == 0) to += ";tag=" + tag;
         std::string text = "SIP/2.0 " + std::to_string(code) + " " + reason_of(code) + "\r\n" +
                            request.header_lines("Via") + "From: " + request.header("From") + "\r\n" + to + "\r\n" +
                            "Call-ID: " + request.call_id() + "\r\nCSeq: " + request.header("CSeq") + "\r\n" + headers +
@@ -414,6 +414,62 @@ BOOST_AUTO_TEST_CASE(a_200_is_reported_once_and_acked_at_its_contact_again_for_e
         run_loop_for(50);
         BOOST_TEST(h.answers == 1);
         BOOST_TEST(h.endings == 0);
+    });
+}
+
+// A proxy forking the INVITE: each fork's reliable 183 is PRACKed in its own early dialog
+// (at its Contact, under its To tag); the 2xx of one fork confirms its dialog, whose next
+// request counts on from its PRACK; a later 2xx of the other is ACKed and ended.
+BOOST_AUTO_TEST_CASE(each_fork_is_pracked_in_its_own_dialog_and_the_2xx_picks_one) {
+    on_libre_thread([] {
+        Harness h;
+        Peer fork_a, fork_b;
+        Message invite_sent = h.place_call();
+        auto reliable = [&](const Peer &fork, const char *tag, std::uint32_t rseq) {
+            h.answer(h.phone, invite_sent, 183,
+                     "Contact: <" + uri_at(fork) + ">\r\nRequire: 100rel\r\nRSeq: " + std::to_string(rseq) +
+                         "\r\nContent-Type: application/sdp\r\n",
+                     kAnswer, tag);
+        };
+        reliable(fork_a, "fork-a", 7);
+        Message prack_a = next_request(fork_a, "PRACK");
+        reliable(fork_b, "fork-b", 30);
+        Message prack_b = next_request(fork_b, "PRACK");
+        BOOST_TEST(text_of(prack_a->to.tag) == "fork-a");
+        BOOST_TEST(text_of(prack_b->to.tag) == "fork-b");
+        BOOST_TEST(prack_a.header("RAck") == "7 " + std::to_string(invite_sent->cseq.num) + " INVITE");
+        BOOST_TEST(prack_b.header("RAck") == "30 " + std::to_string(invite_sent->cseq.num) + " INVITE");
+        BOOST_TEST(prack_a.call_id() == invite_sent.call_id());
+        BOOST_TEST(prack_b->cseq.num > invite_sent->cseq.num);
+        // A retransmission of fork a's 183 is not PRACKed or reported again; its next one is.
+        reliable(fork_a, "fork-a", 7);
+        BOOST_TEST(no_request_for(fork_a, "PRACK", 100));
+        reliable(fork_a, "fork-a", 8);
+        BOOST_TEST(next_request(fork_a, "PRACK").header("RAck") == "8 " + std::to_string(invite_sent->cseq.num) + " INVITE");
+        BOOST_TEST(h.provisionals == 3);
+
+        // Fork b answers: ACKed at its Contact, in its dialog.
+        h.answer(h.phone, invite_sent, 200, "Contact: <" + uri_at(fork_b) + ">\r\nContent-Type: application/sdp\r\n",
+                 kAnswer, "fork-b");
+        Message ack = next_request(fork_b, "ACK");
+        BOOST_TEST(text_of(ack->to.tag) == "fork-b");
+        BOOST_TEST(ack->cseq.num == invite_sent->cseq.num);
+        BOOST_TEST(h.answers == 1);
+        BOOST_TEST(h.endings == 0);
+
+        // Fork a answers too, late: ACKed and ended at its Contact; the call goes on.
+        h.answer(h.phone, invite_sent, 200, "Contact: <" + uri_at(fork_a) + ">\r\nContent-Type: application/sdp\r\n",
+                 kAnswer, "fork-a");
+        BOOST_TEST(text_of(next_request(fork_a, "ACK")->to.tag) == "fork-a");
+        BOOST_TEST(text_of(next_request(fork_a, "BYE")->to.tag) == "fork-a");
+        BOOST_TEST(h.answers == 1);
+        BOOST_TEST(h.endings == 0);
+
+        // Our BYE goes to fork b, after its PRACK in CSeq order.
+        h.let_go();
+        Message bye = next_request(fork_b, "BYE");
+        BOOST_TEST(text_of(bye->to.tag) == "fork-b");
+        BOOST_TEST(bye->cseq.num > prack_b->cseq.num);
     });
 }
 

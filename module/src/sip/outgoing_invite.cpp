@@ -27,18 +27,20 @@ OutgoingInvite::~OutgoingInvite() {
     // A request still waiting for its final answer is CANCELled by libre as it goes
     // (at once, or when its first provisional answer comes), with no handler left.
     mem_deref(invite_);
+    for (auto &early : early_) mem_deref(early.dialog);
     mem_deref(dialog_);
+    mem_deref(invite_dialog_);
 }
 
 int OutgoingInvite::start() {
     const char *routes[1] = {spec_.route ? spec_.route->c_str() : nullptr};
-    int err = sip_dialog_alloc(&dialog_, spec_.target.c_str(), spec_.target.c_str(),
+    int err = sip_dialog_alloc(&invite_dialog_, spec_.target.c_str(), spec_.target.c_str(),
                                spec_.from_display_name ? spec_.from_display_name->c_str() : nullptr,
                                spec_.from.c_str(), spec_.route ? routes : nullptr, spec_.route ? 1 : 0);
     return err ? err : send_invite("");
 }
 
-const char *OutgoingInvite::call_id() const { return dialog_ ? sip_dialog_callid(dialog_) : ""; }
+const char *OutgoingInvite::call_id() const { return invite_dialog_ ? sip_dialog_callid(invite_dialog_) : ""; }
 
 // The dialog's next CSeq goes on each INVITE: the first, one after a challenge, one after
 // a redirect.
@@ -50,7 +52,7 @@ int OutgoingInvite::send_invite(const std::string &credentials) {
     if (spec_.session_expires)
         timer = "Session-Expires: " + std::to_string(spec_.session_expires) +
                 "\r\nMin-SE: " + std::to_string(kMinSessionExpires) + "\r\n";
-    return sip_drequestf(&invite_, stack_, true, "INVITE", dialog_, 0, nullptr, contact_handler, response_handler,
+    return sip_drequestf(&invite_, stack_, true, "INVITE", invite_dialog_, 0, nullptr, contact_handler, response_handler,
                          this,
                          "%sSupported: 100rel%s\r\n%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
                          credentials.c_str(), spec_.session_expires ? ", timer" : "", timer.c_str(), spec_.sdp.size(),
@@ -79,20 +81,14 @@ void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
     // A final answer: libre has let go of the request (invite_ is null again).
     if (sip_request_loops(&loop_state_, answer->scode)) return end(0, answer);
     if (answer->scode < 300) {
-        if (!early_dialog_tag_.empty()) {
-            // The dialog began at a reliable provisional answer: its 2xx must be from it.
-            if (pl_strcmp(&answer->to.tag, early_dialog_tag_.c_str()) != 0) return end(EPROTO, nullptr);
-            (void)sip_dialog_update(dialog_, answer);
-        } else if (int err = sip_dialog_create(dialog_, answer)) {
-            return end(err, nullptr);
-        }
+        if (int err = confirm_dialog(*answer)) return end(err, nullptr);
         ack_.send(stack_, dialog_, answer->cseq.num);
         answered_ = true;
         if (events_.answered) events_.answered(*answer);
         return;
     }
     if (answer->scode < 400) {  // a redirect: the same dialog, to its first Contact
-        if (sip_dialog_update(dialog_, answer) == 0 && send_invite("") == 0) return;
+        if (sip_dialog_update(invite_dialog_, answer) == 0 && send_invite("") == 0) return;
         return end(0, answer);
     }
     if (answer->scode == 422 && spec_.session_expires) {  // our interval is below the far end's Min-SE
@@ -110,27 +106,46 @@ void OutgoingInvite::invite_answered(int error, const struct sip_msg *answer) {
 }
 
 // RFC 3262: a provisional answer that requires 100rel carries an RSeq and is sent again
-// until our PRACK. The first one makes the dialog (early), each new RSeq is PRACKed in it,
-// and a retransmission is not reported again. Provisional answers of other forks than the
-// first reliable one are reported but not PRACKed (one dialog per call). Returns whether
-// the answer is new.
+// until our PRACK. Each fork's first one makes its early dialog, each new RSeq is PRACKed
+// in it, and a retransmission is not reported again. Returns whether the answer is new.
 bool OutgoingInvite::acknowledge_reliable(const struct sip_msg &answer) {
     if (!sip_msg_hdr_has_value(&answer, SIP_HDR_REQUIRE, "100rel")) return true;
     const struct sip_hdr *rseq_header = sip_msg_hdr(&answer, SIP_HDR_RSEQ);
     if (!rseq_header || !pl_isset(&answer.to.tag)) return true;
     std::uint32_t rseq = pl_u32(&rseq_header->val);
-    if (early_dialog_tag_.empty()) {
-        if (sip_dialog_create(dialog_, &answer) != 0) return true;
-        early_dialog_tag_ = pl_text(answer.to.tag);
-    } else if (pl_strcmp(&answer.to.tag, early_dialog_tag_.c_str()) != 0) {
-        return true;
-    } else if (rseq <= last_rseq_) {
+    auto early = std::find_if(early_.begin(), early_.end(),
+                              [&](const EarlyDialog &known) { return pl_strcmp(&answer.to.tag, known.tag.c_str()) == 0; });
+    if (early == early_.end()) {
+        struct sip_dialog *dialog = nullptr;
+        if (early_.size() >= kMaxEarlyDialogs || sip_dialog_fork(&dialog, invite_dialog_, &answer) != 0) return true;
+        early_.push_back({pl_text(answer.to.tag), dialog});
+        early = early_.end() - 1;
+    } else if (rseq <= early->last_rseq) {
         return false;
     }
-    last_rseq_ = rseq;
-    (void)sip_drequestf(nullptr, stack_, true, "PRACK", dialog_, 0, nullptr, nullptr, nullptr, nullptr,
+    early->last_rseq = rseq;
+    (void)sip_drequestf(nullptr, stack_, true, "PRACK", early->dialog, 0, nullptr, nullptr, nullptr, nullptr,
                         "RAck: %u %u INVITE\r\nContent-Length: 0\r\n\r\n", rseq, answer.cseq.num);
     return true;
+}
+
+// The 2xx that answers the call (RFC 3261 13.2.2.4): the early dialog of its fork becomes
+// the call's, or a new one is made from it; the other forks' early dialogs go. The route
+// set of an early dialog stays as its reliable 1xx gave it: a dialog made anew from the
+// 2xx would start its CSeq again below the PRACKs already sent in it, and libre cannot
+// set it (proxies that Record-Route put themselves on the 1xx and the 2xx alike).
+int OutgoingInvite::confirm_dialog(const struct sip_msg &answer) {
+    for (auto &early : early_) {
+        if (!dialog_ && pl_strcmp(&answer.to.tag, early.tag.c_str()) == 0) {
+            dialog_ = early.dialog;
+            (void)sip_dialog_update(dialog_, &answer);  // its Contact: the remote target
+        } else {
+            mem_deref(early.dialog);
+        }
+    }
+    early_.clear();
+    if (dialog_) return 0;
+    return sip_dialog_fork(&dialog_, invite_dialog_, &answer);
 }
 
 bool OutgoingInvite::take_response(const struct sip_msg &response) {
@@ -143,7 +158,7 @@ bool OutgoingInvite::take_response(const struct sip_msg &response) {
     }
     // A 2xx from another fork (RFC 3261 13.2.2.4): acknowledged, then ended.
     struct sip_dialog *fork = nullptr;
-    if (sip_dialog_fork(&fork, dialog_, &response) == 0) {
+    if (sip_dialog_fork(&fork, invite_dialog_, &response) == 0) {
         (void)sip_drequestf(nullptr, stack_, false, "ACK", fork, response.cseq.num, nullptr, nullptr, nullptr,
                             nullptr, "%s", kNoBody);
         (void)sip_drequestf(nullptr, stack_, true, "BYE", fork, 0, nullptr, nullptr, nullptr, nullptr, "%s", kNoBody);

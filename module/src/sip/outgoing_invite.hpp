@@ -4,8 +4,11 @@
 // from the HA1, which libre's sipsess cannot do (it answers challenges only from a plain
 // password, and a retry in a new dialog is refused by proxies that bind nonces to the
 // Call-ID). It sends the INVITE, ACKs the 2xx (again for each retransmission), CANCELs
-// or BYEs, PRACKs reliable provisional answers (100rel), and answers BYE and INFO in the
-// dialog (re-INVITEs and UPDATEs are the call's DialogUpdates').
+// or BYEs, PRACKs reliable provisional answers (100rel) in each fork's early dialog, and
+// answers BYE and INFO in the dialog (re-INVITEs and UPDATEs are the call's DialogUpdates').
+// The dialog the INVITE was allocated with is never made into one: every dialog (each
+// fork's early one, the confirmed one, a second fork's 2xx to end) is forked from it,
+// since libre forks only from a dialog not yet created.
 // Libre thread only; reports through OutgoingInvite::Events.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <re.h>
 
@@ -60,6 +64,9 @@ public:
     bool answered() const { return answered_; }
     // The dialog, once answered (its offers and answers are the call's DialogUpdates').
     struct sip_dialog *dialog() const { return dialog_; }
+    // Early dialogs kept at once (forks that sent a reliable provisional answer); the
+    // provisional answers of more forks are reported, not PRACKed.
+    static constexpr std::size_t kMaxEarlyDialogs = 8;
 
     // A request or a response that the agent's listeners found under this call's
     // Call-ID: true when it was this dialog's (handled), false to let others try.
@@ -70,6 +77,7 @@ private:
     int send_invite(const std::string &credentials);
     void invite_answered(int error, const struct sip_msg *answer);
     bool acknowledge_reliable(const struct sip_msg &answer);
+    int confirm_dialog(const struct sip_msg &answer);
     void end(int error, const struct sip_msg *answer);
     static int contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *destination,
                                struct mbuf *message, void *arg);
@@ -78,11 +86,16 @@ private:
     struct ::sip *stack_;
     Spec spec_;
     Events events_;
-    struct sip_dialog *dialog_ = nullptr;
+    struct sip_dialog *invite_dialog_ = nullptr;  // the INVITE's (Call-ID, From tag, CSeq, route); never created
+    struct EarlyDialog {
+        std::string tag;              // the fork's To tag
+        struct sip_dialog *dialog;    // its PRACKs' dialog (RFC 3262)
+        std::uint32_t last_rseq = 0;  // its last reliable provisional answer
+    };
+    std::vector<EarlyDialog> early_;
+    struct sip_dialog *dialog_ = nullptr;   // the confirmed dialog, from the 2xx
     struct sip_request *invite_ = nullptr;  // while the INVITE waits for its final answer
     struct sip_loopstate loop_state_{};
-    std::string early_dialog_tag_;  // To tag of the first reliable provisional answer (RFC 3262)
-    std::uint32_t last_rseq_ = 0;
     std::string credentials_;  // of the last challenge answered, sent again after a 422
     bool answered_ = false;
     bool ended_ = false;
