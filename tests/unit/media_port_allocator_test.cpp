@@ -35,17 +35,19 @@ BOOST_AUTO_TEST_CASE(even_ports_in_whole_pairs) {
     BOOST_TEST(ports.free_pairs() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(release_frees_the_whole_reservation_once) {
+BOOST_AUTO_TEST_CASE(release_frees_each_held_pair_once) {
     RtpPortAllocator ports(40000, 40007, all_free);
     auto a = ports.reserve(2);
     auto b = ports.reserve(2);
     BOOST_TEST_REQUIRE((a && b));
     BOOST_TEST(!ports.reserve(1).has_value());
-    ports.release(a->front());
+    ports.release({a->front()});  // one pair of a reservation (a line's)
+    BOOST_TEST(ports.free_pairs() == 1u);
+    ports.release(*a);  // the rest; the pair freed already is not freed twice
     BOOST_TEST(ports.free_pairs() == 2u);
-    ports.release(a->front());  // twice: nothing more
+    ports.release(*a);  // twice: nothing more
     BOOST_TEST(ports.free_pairs() == 2u);
-    ports.release(a->back());  // not a reservation's first port: nothing
+    ports.release({40001, 40003});  // odd ports, never held: nothing
     BOOST_TEST(ports.free_pairs() == 2u);
     auto c = ports.reserve(2);
     BOOST_TEST_REQUIRE(c.has_value());
@@ -56,10 +58,10 @@ BOOST_AUTO_TEST_CASE(ports_are_reused_as_late_as_possible) {
     RtpPortAllocator ports(40000, 40011, all_free);  // twelve ports, six pairs
     for (int round = 0; round < 50; ++round) {  // the draw is random: many times
         auto a = ports.reserve(1);
-        ports.release(a->front());
+        ports.release(*a);
         auto b = ports.reserve(1);
         BOOST_TEST(b->front() != a->front());  // not the same pair again at once
-        ports.release(b->front());
+        ports.release(*b);
     }
 }
 
@@ -68,13 +70,13 @@ BOOST_AUTO_TEST_CASE(a_released_pair_waits_behind_half_of_the_free_ones) {
     for (int round = 0; round < 20; ++round) {
         auto a = ports.reserve(1);
         BOOST_TEST_REQUIRE(a.has_value());
-        ports.release(a->front());
+        ports.release(*a);
         std::vector<std::vector<std::uint16_t>> next;
         for (int i = 0; i < 5; ++i) {
             next.push_back(*ports.reserve(1));
             BOOST_TEST(next.back().front() != a->front());
         }
-        for (const auto &held : next) ports.release(held.front());
+        for (const auto &held : next) ports.release(held);
     }
 }
 
@@ -110,7 +112,7 @@ BOOST_AUTO_TEST_CASE(threads_never_get_the_same_port) {
             for (int i = 0; i < 1000; ++i) {
                 auto held = ports.reserve(1);
                 if (held) got[t].push_back(held->front());
-                if (i % 2) ports.release(got[t].back()), got[t].pop_back();
+                if (i % 2) ports.release({got[t].back()}), got[t].pop_back();
             }
         });
     for (auto &thread : threads) thread.join();

@@ -52,6 +52,12 @@ struct RecordingMedia : media::MediaEngine {
         for (std::size_t i = 0; i < lines; ++i, next_port += 2) ports.phone_ports.push_back(next_port);
         return ports;
     }
+    std::optional<std::vector<std::uint16_t>> reserve_more_ports(media::MediaSessionId, std::size_t lines) override {
+        if (exhausted) return std::nullopt;
+        std::vector<std::uint16_t> ports;
+        for (std::size_t i = 0; i < lines; ++i, next_port += 2) ports.push_back(next_port);
+        return ports;
+    }
     void open(media::MediaSessionSpec spec) override { opened.push_back(std::move(spec)); }
     void update(media::MediaSessionSpec spec) override { updated.push_back(std::move(spec)); }
     void close(media::MediaSessionId id) override { closed.push_back(id); }

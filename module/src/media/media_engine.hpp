@@ -74,6 +74,10 @@ struct MediaSessionSpec {
     std::string local_ice_pwd;
     std::optional<BrowserParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
     std::vector<BridgedLine> lines;
+    // In an update: ports reserve_more_ports() gave for the lines it adds (lines past
+    // those the session has, each naming one as its phone_port). The session owns them
+    // from then on; when it has ended already, the worker releases them at once.
+    std::vector<std::uint16_t> added_phone_ports;
     // The browser holds both SDPs (outgoing: our answer went out; incoming: its answer
     // came): it can finish ICE and DTLS now, and the deadline for them starts.
     bool negotiated = false;
@@ -112,11 +116,17 @@ public:
     // released by close() of the session opened with them, or when that session ends
     // on its own (after its `ended` event): open every reservation you make.
     virtual std::optional<PortReservation> reserve_ports(MediaSessionId id, std::size_t phone_lines) = 0;
+    // More phone ports for lines added to the open session `id` mid-call (video added);
+    // nothing when the range is exhausted. Hand every one over in the next update()'s
+    // added_phone_ports.
+    virtual std::optional<std::vector<std::uint16_t>> reserve_more_ports(MediaSessionId id,
+                                                                         std::size_t phone_lines) = 0;
     // Starts a session: binds its ports, answers ICE checks on its ufrag/pwd, accepts the
     // browser's DTLS, and relays once the browser's fingerprint is checked. Fields not
     // yet known (the browser's parameters, the phone's address) come with update().
     virtual void open(MediaSessionSpec spec) = 0;
-    // Replaces what was not known at open(): the browser's parameters, the phone's peers.
+    // Replaces what was not known at open(): the browser's parameters, the phone's peers;
+    // and adds the lines past the session's own (with added_phone_ports).
     virtual void update(MediaSessionSpec spec) = 0;
     // Stops relaying and releases the ports; no event follows once the worker has taken
     // it (an event already on its way may still arrive: ignore events of closed sessions).

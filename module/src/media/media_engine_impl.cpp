@@ -80,6 +80,10 @@ std::optional<PortReservation> LibreMediaEngine::reserve_ports(MediaSessionId id
     return reservation;
 }
 
+std::optional<std::vector<std::uint16_t>> LibreMediaEngine::reserve_more_ports(MediaSessionId, std::size_t phone_lines) {
+    return ports_.reserve(phone_lines);
+}
+
 MediaCounts LibreMediaEngine::counts() const {
     MediaCounts total;
     for (const auto &worker : workers_) add(total, worker->counts());

@@ -33,6 +33,7 @@ public:
     // reservation is released by close() of the session opened with it (or when that
     // session ends).
     std::optional<PortReservation> reserve_ports(MediaSessionId id, std::size_t phone_lines) override;
+    std::optional<std::vector<std::uint16_t>> reserve_more_ports(MediaSessionId id, std::size_t phone_lines) override;
 
     // RTP port pairs of the configured range: free now, and in all (any thread).
     std::size_t free_port_pairs() const { return ports_.free_pairs(); }

@@ -35,20 +35,25 @@ MediaSession::~MediaSession() = default;
 
 std::optional<std::string> MediaSession::start(const struct sa &local) {
     if (browser_.attach() != 0) return "ICE ufrag " + spec_.local_ice_ufrag + " is already in use on this media worker";
-    for (std::size_t line = 0; line < spec_.lines.size(); ++line) {
-        auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line, phone_ring_);
-        if (int err = phone->listen(local, spec_.lines[line].phone_port))
-            return "cannot bind the RTP ports " + std::to_string(spec_.lines[line].phone_port) + "/" +
-                   std::to_string(spec_.lines[line].phone_port + 1) + ": " + std::strerror(err);
-        phones_.push_back(std::move(phone));
-    }
+    local_ = local;
+    for (std::size_t line = 0; line < spec_.lines.size(); ++line)
+        if (auto problem = open_phone_line(line)) return problem;
     apply(spec_);
     return std::nullopt;
 }
 
-void MediaSession::update(const MediaSessionSpec &spec) {
+std::optional<std::string> MediaSession::open_phone_line(std::size_t line) {
+    auto phone = std::make_unique<PhoneTransport>(static_cast<PhoneTransport::Events &>(*this), line, phone_ring_);
+    if (int err = phone->listen(local_, spec_.lines[line].phone_port))
+        return "cannot bind the RTP ports " + std::to_string(spec_.lines[line].phone_port) + "/" +
+               std::to_string(spec_.lines[line].phone_port + 1) + ": " + std::strerror(err);
+    phones_.push_back(std::move(phone));
+    return std::nullopt;
+}
+
+std::optional<std::string> MediaSession::update(const MediaSessionSpec &spec) {
     // Ports and ICE credentials stay as opened; the browser's parameters, the phones'
-    // addresses and the payload type pairs may come now.
+    // addresses and the payload type pairs may come now, and lines be added.
     spec_.browser = spec.browser;
     spec_.negotiated = spec.negotiated;
     bool phone_sent = phone_sends();
@@ -56,9 +61,21 @@ void MediaSession::update(const MediaSessionSpec &spec) {
         spec_.lines[line].payload_types = spec.lines[line].payload_types;
         spec_.lines[line].phone = spec.lines[line].phone;
     }
+    const auto &added = spec.added_phone_ports;
+    spec_.ports.phone_ports.insert(spec_.ports.phone_ports.end(), added.begin(), added.end());
+    std::optional<std::string> problem;
+    for (std::size_t line = spec_.lines.size(); line < spec.lines.size() && !problem; ++line) {
+        if (std::find(added.begin(), added.end(), spec.lines[line].phone_port) == added.end()) {
+            problem = "line " + std::to_string(line) + " was added without a port of its own";
+            break;
+        }
+        spec_.lines.push_back(spec.lines[line]);
+        if ((problem = open_phone_line(line))) spec_.lines.pop_back();
+    }
     apply(spec_);
     // Off hold: the RTP timeout counts from now, not from the phone's last packet before it.
     if (phone_sends() && !phone_sent) last_phone_rtp_ms_ = tmr_jiffies();
+    return problem;
 }
 
 void MediaSession::apply(const MediaSessionSpec &spec) {

@@ -54,7 +54,10 @@ public:
     // Takes its ufrag on the browser port and binds the phone sockets on `local`'s
     // address. Empty, or why it could not.
     std::optional<std::string> start(const struct sa &local);
-    void update(const MediaSessionSpec &spec);
+    // Takes what the spec now knows, and opens the lines it adds (on added_phone_ports,
+    // which the session owns from here). Empty, or which added line could not be opened
+    // (the call goes on without it; its port is still released with the session).
+    std::optional<std::string> update(const MediaSessionSpec &spec);
     // Empty, or why the session must end now.
     std::optional<std::string> check(std::uint64_t now_ms) const;
 
@@ -70,6 +73,7 @@ public:
     std::string quality_json() const;
 
 private:
+    std::optional<std::string> open_phone_line(std::size_t line);
     void browser_rtp(struct mbuf *packet) override;
     void browser_rtcp(struct mbuf *packet) override;
     void browser_secured() override;
@@ -89,7 +93,8 @@ private:
     SessionTimeouts timeouts_;
     MediaSessionSpec spec_;
     BrowserTransport browser_;
-    std::vector<std::unique_ptr<PhoneTransport>> phones_;
+    std::vector<std::unique_ptr<PhoneTransport>> phones_;  // one per line of spec_
+    struct sa local_ {};                                   // where phone sockets bind
     PayloadTypeTables payload_types_;  // the lines' pairs, rebuilt with each spec
     std::unordered_map<std::uint32_t, std::size_t> line_of_ssrc_;  // browser's sending SSRCs
     std::optional<std::pair<std::uint32_t, std::size_t>> last_ssrc_;  // the last written to it

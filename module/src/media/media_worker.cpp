@@ -115,6 +115,7 @@ private:
         auto left = inbox_.close();
         for (auto &command : left)
             if (auto *open = std::get_if<OpenSession>(&command)) release(open->spec.ports);
+            else if (auto *update = std::get_if<UpdateSession>(&command)) ports_.release(update->spec.added_phone_ports);
         for (auto &[id, session] : sessions_) {
             log_quality(*session);
             forget(*session);
@@ -177,7 +178,15 @@ private:
 
     void handle(UpdateSession &command) {
         auto session = sessions_.find(command.spec.id);
-        if (session != sessions_.end() && !session->second->failed()) session->second->update(command.spec);
+        if (session != sessions_.end() && !session->second->failed()) {
+            // It owns the added ports now (a line that could not be opened is left out).
+            if (auto problem = session->second->update(command.spec))
+                logger_.warning(name_ + ": media session " + std::to_string(command.spec.id) + ": " + *problem);
+            return;
+        }
+        // Ended (or closed) before the update came: the ports reserved for its new lines
+        // are no session's.
+        ports_.release(command.spec.added_phone_ports);
     }
 
     void handle(CloseSession &command) {
@@ -203,9 +212,7 @@ private:
     void forget(MediaSession &session) { add(counted_, session.counts_since_last_call()); }
 
     // The phone ports go back to the range; the browser port is the worker's.
-    void release(const PortReservation &ports) {
-        if (!ports.phone_ports.empty()) ports_.release(ports.phone_ports.front());
-    }
+    void release(const PortReservation &ports) { ports_.release(ports.phone_ports); }
 
     void session_established(MediaSessionId id) override {
         listener_.media_event({id, MediaEvent::Kind::established, {}});

@@ -89,16 +89,14 @@ std::optional<std::vector<std::uint16_t>> RtpPortAllocator::reserve(std::size_t 
         for (auto port : ports) free_.insert(free_.begin(), static_cast<std::size_t>((port - first_) / 2));
         return std::nullopt;
     }
-    held_.emplace(ports.front(), ports);
+    held_.insert(ports.begin(), ports.end());
     return ports;
 }
 
-void RtpPortAllocator::release(std::uint16_t first_port) {
+void RtpPortAllocator::release(const std::vector<std::uint16_t> &ports) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto held = held_.find(first_port);
-    if (held == held_.end()) return;
-    for (auto port : held->second) free_.push_back(static_cast<std::size_t>((port - first_) / 2));
-    held_.erase(held);
+    for (auto port : ports)
+        if (held_.erase(port)) free_.push_back(static_cast<std::size_t>((port - first_) / 2));
 }
 
 std::size_t RtpPortAllocator::free_pairs() const {

@@ -1,8 +1,9 @@
 // The configured RTP port range handed out in even/odd pairs (RTP on the even port,
-// RTCP on the odd one; the browser's muxed port takes a pair too). A reservation is
-// released whole, by its first port, and only by the one owner of the session it
-// was opened with (the media worker, when that session's sockets are closed), so a
-// port is never freed while another session holds it. Thread-safe: gateway threads
+// RTCP on the odd one; the browser's muxed port takes a pair too). Pairs are released
+// by their even port, only by the one owner of the session that holds them (the media
+// worker, when that session's sockets are closed; a session may gain pairs for lines
+// added mid-call), and a pair not held is left alone, so a port is never freed while
+// another session holds it. Thread-safe: gateway threads
 // reserve, media workers release.
 //
 // A pair is drawn at random (security-review.md F5: sequential ports let anyone guess a
@@ -22,7 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sylk::media {
@@ -40,8 +41,8 @@ public:
     // `count` even ports whose pairs could be bound, or nothing when the range has not
     // that many free pairs that can.
     std::optional<std::vector<std::uint16_t>> reserve(std::size_t count);
-    // Frees the reservation whose first port is `first_port`; nothing when none is held.
-    void release(std::uint16_t first_port);
+    // Frees the pairs of these even ports that are held; the others are left alone.
+    void release(const std::vector<std::uint16_t> &ports);
 
     std::size_t free_pairs() const;
     std::size_t total_pairs() const { return pairs_; }
@@ -55,7 +56,7 @@ private:
     std::size_t pairs_ = 0;
     std::vector<std::size_t> free_;  // free pairs, longest free first
     std::uint64_t skipped_ = 0;
-    std::unordered_map<std::uint16_t, std::vector<std::uint16_t>> held_;  // by first port
+    std::unordered_set<std::uint16_t> held_;  // even ports reserved and not released
 };
 
 // A probe binding a UDP socket to `bind_address`:port and closing it at once.
