@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from aiortc import RTCSessionDescription
+from aiortc import RTCSessionDescription, VideoStreamTrack
 
 from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
@@ -371,6 +371,37 @@ def test_the_browser_holds_and_resumes_by_reinvite(proxy, phones, gateway_behind
 
     asyncio.run(call())
     assert callee.wait() == 0, callee.errors()  # sendonly, then sendrecv, each in a re-INVITE
+
+
+def test_the_browser_adds_video_mid_call_by_reinvite_and_the_phones_video_comes_back(proxy, phones, gateway_behind):
+    callee = phones("uas_video_added.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        await until_audible(browser, frames=25)
+        browser.pc.addTrack(VideoStreamTrack())  # the camera turned on: a video m-line added
+        await browser.pc.setLocalDescription(await browser.pc.createOffer())
+        ack = await client.request({"sylkrtc": "session-update", "session": "S1",
+                                    "sdp": browser.pc.localDescription.sdp})
+        assert ack["sylkrtc"] == "ack", ack
+        (_, update), = await session_updates(client, 1)
+        assert update["originator"] == "local" and update["state"] == "accepted", update
+        video = re.search(r"^m=video (\d+) ", update["sdp"], re.M)
+        assert video and video.group(1) != "0", update["sdp"]  # carried, on the bundled port
+        assert "VP8/90000" in update["sdp"], update["sdp"]
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=update["sdp"], type="answer"))
+        deadline = time.monotonic() + 15
+        while browser.video_frames < 10:  # our frames, echoed by the phone's video port
+            assert time.monotonic() < deadline, f"only {browser.video_frames} video frames came back"
+            await asyncio.sleep(0.1)
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 25, timeout=5)  # the audio goes on
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # the re-INVITE carried a VP8 line with a port
 
 
 def test_glare_our_reinvite_is_sent_again_after_a_491_and_the_phones_crossing_one_gets_491(

@@ -45,6 +45,7 @@ class Browser:
         self.pc.addTrack(Tone())
         self.audible_frames = 0
         self.frames = 0
+        self.video_frames = 0  # decoded from a video track, once one is added
         self.loudest = 0
         self.pc.on("track", self._on_track)
 
@@ -55,6 +56,9 @@ class Browser:
                     frame = await track.recv()
                 except Exception:
                     return
+                if track.kind == "video":
+                    self.video_frames += 1
+                    continue
                 samples = struct.unpack(f"<{len(bytes(frame.planes[0])) // 2}h", bytes(frame.planes[0]))
                 self.frames += 1
                 self.loudest = max(self.loudest, max(abs(s) for s in samples))

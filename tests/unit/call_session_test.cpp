@@ -696,6 +696,92 @@ BOOST_AUTO_TEST_CASE(the_browsers_hold_goes_to_the_phone_in_a_reinvite_and_its_a
     BOOST_TEST(sides.call.state() == CallState::established);
 }
 
+// The browser's offer the call was placed with, and a second video line added (mid 2),
+// as a browser that turns its camera on offers it.
+std::string browser_offer_adding_video() {
+    std::string offer = fixture_sdp("chromium-156-offer-audio-video.sdp");
+    std::string video = offer.substr(offer.find("m=video"));
+    video = replaced(replaced(replaced(video, "a=mid:1", "a=mid:2"), "1702820187", "1702820188"), "2982563385", "2982563386");
+    return replaced(offer, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2") + video;
+}
+
+// The phone's answer to that: audio as before, the first video line refused as before,
+// the added one taken at `video_port` (0: refused) with VP8 under the browser's 96.
+std::string phone_answer_with_video(unsigned version, int video_port) {
+    return replaced(dialog_phone_sdp(version, "sendrecv"), "m=video 0 RTP/AVP 96\r\n",
+                    "m=video 0 RTP/AVP 96\r\nm=video " + std::to_string(video_port) +
+                        " RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(video_the_browser_adds_goes_to_the_phone_on_a_new_port_and_is_relayed_once_answered) {
+    AnsweredCall sides(true);
+    BOOST_TEST(!sides.call.update(browser_offer_adding_video()).has_value());
+    // The new pair goes to the media session at once (it owns it from then on).
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST_REQUIRE(sides.media.updated[1].added_phone_ports.size() == 1u);
+    std::uint16_t added = sides.media.updated[1].added_phone_ports[0];
+    BOOST_TEST(sides.media.updated[1].lines.size() == 2u);  // no line before the phone answers
+    BOOST_TEST_REQUIRE(sides.sip.updates.size() == 1u);
+    const std::string offer = sides.sip.updates[0].second;
+    BOOST_TEST(has(offer, "m=video 0 "));  // the line the phone refused at first, still refused
+    BOOST_TEST(has(offer, "m=video " + std::to_string(added) + " RTP/AVP 96 "));
+    BOOST_TEST(has(offer, "a=rtpmap:96 VP8/90000"));
+
+    auto notices = sides.call.sip_changed(update_answered(200, "OK", phone_answer_with_video(2, 7004)));
+    BOOST_TEST_REQUIRE(notices.size() == 1u);
+    BOOST_TEST(notices[0].state == "accepted");
+    const std::string answer = notices[0].sdp;
+    auto added_section = answer.find("a=mid:2");
+    BOOST_TEST_REQUIRE(added_section != std::string::npos);
+    BOOST_TEST(has(answer.substr(answer.rfind("m=video", added_section)), "VP8/90000"));
+    BOOST_TEST(has(answer, "a=group:BUNDLE 0 2"), answer);  // the refused line 1 is not bundled
+    const auto &relay = sides.media.updated.back();
+    BOOST_TEST_REQUIRE(relay.lines.size() == 3u);
+    BOOST_TEST(relay.lines[2].kind == "video");
+    BOOST_TEST(relay.lines[2].phone_port == added);
+    BOOST_TEST(relay.lines[2].phone.port == 7004);
+    BOOST_TEST_REQUIRE(!relay.lines[2].payload_types.empty());
+    BOOST_TEST(relay.lines[2].payload_types[0].browser == 96);
+    BOOST_TEST(relay.lines[2].payload_types[0].phone == 96);
+    BOOST_TEST(sides.call.state() == CallState::established);
+}
+
+BOOST_AUTO_TEST_CASE(video_the_phone_refuses_leaves_its_pair_for_the_next_try_and_the_limit_holds) {
+    AnsweredCall sides(true);
+    BOOST_TEST(!sides.call.update(browser_offer_adding_video()).has_value());
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    std::uint16_t added = sides.media.updated[1].added_phone_ports.at(0);
+    auto notices = sides.call.sip_changed(update_answered(200, "OK", phone_answer_with_video(2, 0)));
+    BOOST_TEST_REQUIRE(notices.size() == 1u);
+    BOOST_TEST(notices[0].state == "accepted");
+    BOOST_TEST(sides.media.updated.back().lines.size() == 3u);  // relayed, carrying nothing
+    BOOST_TEST(sides.media.updated.back().lines[2].payload_types.empty());
+
+    // Another line added: one more pair; the limit (4 lines here) holds after that.
+    std::string four = browser_offer_adding_video();
+    std::string video = four.substr(four.rfind("m=video"));
+    four = replaced(four, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3") +
+           replaced(replaced(video, "a=mid:2", "a=mid:3"), "1702820188", "1702820189");
+    std::size_t updates_before = sides.media.updated.size();
+    BOOST_TEST(!sides.call.update(four).has_value());
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == updates_before + 1);
+    BOOST_TEST(sides.media.updated.back().added_phone_ports.size() == 1u);
+    BOOST_TEST(sides.media.updated.back().added_phone_ports.at(0) != added);
+    BOOST_TEST(sides.call.sip_changed(update_answered(488, "Not Acceptable Here")).size() == 1u);
+    // Refused: the pair stays the call's and the next try takes it again (no new pair).
+    updates_before = sides.media.updated.size();
+    BOOST_TEST(!sides.call.update(four).has_value());
+    BOOST_TEST(sides.media.updated.size() == updates_before);
+    BOOST_TEST(sides.call.sip_changed(update_answered(488, "Not Acceptable Here")).size() == 1u);
+    std::string five = four;
+    video = five.substr(five.rfind("m=video"));
+    five = replaced(five, "a=group:BUNDLE 0 1 2 3", "a=group:BUNDLE 0 1 2 3 4") +
+           replaced(replaced(video, "a=mid:3", "a=mid:4"), "1702820189", "1702820190");
+    auto refused = sides.call.update(five);
+    BOOST_TEST_REQUIRE(refused.has_value());
+    BOOST_TEST(*refused == "too many media lines (at most 4)");
+}
+
 BOOST_AUTO_TEST_CASE(an_update_is_refused_before_the_answer_and_for_an_ice_restart_or_other_m_lines) {
     Sides before;
     CallSession ringing = before.place();
@@ -719,7 +805,7 @@ BOOST_AUTO_TEST_CASE(an_update_is_refused_before_the_answer_and_for_an_ice_resta
         "01:E4:0A:68:05:00:E4:32:59:09:D7:91:46:B1:A7:E7:8E:2F:B7:AF:38:40:AA:28:EB:66:36:61:7E:26:60:DA");
     auto added = sides.call.update(three_lines);
     BOOST_TEST_REQUIRE(added.has_value());
-    BOOST_TEST(*added == "media lines cannot be added or removed in an update");
+    BOOST_TEST(*added == "only audio and video lines can be added (line 2 is application)");
     auto garbage = sides.call.update("not SDP");
     BOOST_TEST(garbage.has_value());
     BOOST_TEST(sides.sip.updates.empty());

@@ -105,8 +105,8 @@ public:
     void terminate(std::uint16_t decline_code);
     // Once answered: a DTMF digit to the phone (SIP INFO). Error text in other states.
     std::optional<std::string> send_dtmf(char digit, unsigned duration_ms);
-    // Once answered: the browser's new offer (hold, resume), sent to the phone in a
-    // re-INVITE; the outcome comes as an `update` notice. Error text when it cannot go
+    // Once answered: the browser's new offer (hold, resume, video added), sent to the phone
+    // in a re-INVITE; the outcome comes as an `update` notice. Error text when it cannot go
     // (nothing is sent then). While the browser was asked to renegotiate (an `update`
     // notice "received" with an offer), this is its answer.
     std::optional<std::string> update(const std::string &browser_offer);
@@ -153,6 +153,12 @@ private:
     ClientNotices update_notice(std::string originator, std::string state, std::string sdp = {},
                                 std::string reason = {}) const;
     sdp::GatewayRtp phone_side_rtp() const;
+    // Port pairs for `lines` more relayed lines: the idle ones the call holds, then new ones,
+    // handed to the media session at once (it releases them with the call). Error text
+    // when the range has none left.
+    std::optional<std::string> hold_ports_for(std::size_t lines);
+    // Why the browser's lines past the plan cannot be added, or nothing.
+    std::optional<std::string> refuse_added_lines(const std::vector<sdp::MediaLine> &browser_lines) const;
     // Offerless: reads the phone's answer from its ACK and points the relay; false when the
     // call ends instead.
     bool phone_answered_in_ack(const std::string &phone_answer);
@@ -190,6 +196,7 @@ private:
     struct LocalUpdate {
         MediaAgreement offered;
         std::vector<sdp::MediaLine> browser_lines;
+        std::vector<sdp::MediaLine> plan;  // offered_ with the lines the browser adds
     };
     std::optional<LocalUpdate> local_update_;
     bool last_offer_refused_ = false;  // our last description to the phone was an offer it refused

@@ -188,16 +188,26 @@ std::optional<std::string> CallSession::update(const std::string &browser_offer)
     auto offer = sdp::read_browser_offer(std::get<sdp::SessionDescription>(parsed));
     if (auto *reason = std::get_if<std::string>(&offer)) return "invalid SDP: " + *reason;
     auto &browser = std::get<sdp::BrowserDescription>(offer);
-    if (browser.lines.size() != offered_.size())
-        return std::string("media lines cannot be added or removed in an update");
+    if (browser.lines.size() < offered_.size()) return std::string("media lines cannot be removed in an update");
     if (!media_.browser || browser.peer.ice_ufrag != media_.browser->ice_ufrag ||
         browser.peer.fingerprint != media_.browser->fingerprint)
         return std::string("an ICE restart or a new DTLS certificate is not supported in an update");
+    if (auto problem = refuse_added_lines(browser.lines)) return problem;
+    if (auto problem = hold_ports_for(browser.lines.size() - offered_.size())) return problem;
     MediaAgreement offered = *agreement_;
-    for (std::size_t line = 0; line < browser.lines.size() && line < offered.lines.size(); ++line)
-        offered.lines[line].browser_direction = browser.lines[line].direction;
-    std::string phone_sdp = phone_offer(offered, phone_side_rtp(), std::to_string(id_));
-    local_update_ = LocalUpdate{std::move(offered), std::move(browser.lines)};
+    std::vector<sdp::MediaLine> plan = offered_;
+    for (std::size_t line = 0; line < browser.lines.size(); ++line) {
+        if (line < offered.lines.size()) {
+            offered.lines[line].browser_direction = browser.lines[line].direction;
+            continue;
+        }
+        offered.lines.push_back(browser_added_line(browser.lines[line]));  // video added
+        offered.phone_sections.push_back(line);
+        plan.push_back(browser.lines[line]);
+    }
+    std::string phone_sdp =
+        phone_offer(offered, gateway_rtp(services_->media.media_address(), plan, media_.ports), std::to_string(id_));
+    local_update_ = LocalUpdate{std::move(offered), std::move(browser.lines), std::move(plan)};
     state_ = CallState::updating;
     services_->sip.update_call(id_, phone_sdp);
     return std::nullopt;
@@ -225,11 +235,42 @@ ClientNotices CallSession::phone_answered_update(const sip::CallUpdate &update) 
         end_by_gateway("488 " + *problem, 488);
         return update_notice("local", "failed", {}, "488 " + *problem);
     }
+    offered_ = std::move(sent.plan);  // with the lines the browser added, if any
     apply_agreement(std::get<MediaAgreement>(std::move(taken)));
     std::string browser_answer = sdp::serialize(
         sdp::write_browser_answer(sent.browser_lines, browser_answer_lines(*agreement_, sent.browser_lines),
                                   gateway_webrtc(services_->media, media_), std::to_string(id_), ++browser_version_));
     return update_notice("local", "accepted", browser_answer);
+}
+
+std::optional<std::string> CallSession::refuse_added_lines(const std::vector<sdp::MediaLine> &browser_lines) const {
+    if (browser_lines.size() == offered_.size()) return std::nullopt;
+    if (agreement_->lines.size() != offered_.size())
+        return std::string("media lines cannot be added once the phone has added its own");
+    if (browser_lines.size() > services_->max_media_lines)
+        return "too many media lines (at most " + std::to_string(services_->max_media_lines) + ")";
+    for (std::size_t line = offered_.size(); line < browser_lines.size(); ++line) {
+        const auto &added = browser_lines[line];
+        if (added.kind != "audio" && added.kind != "video")
+            return "only audio and video lines can be added (line " + std::to_string(line) + " is " + added.kind + ")";
+        if (!added.bridged) return "no codec the gateway carries on the added " + added.kind + " line";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> CallSession::hold_ports_for(std::size_t lines) {
+    std::size_t relayed = static_cast<std::size_t>(
+        std::count_if(agreement_->lines.begin(), agreement_->lines.end(), [](const AgreedLine &line) { return line.relayed; }));
+    std::size_t held = media_.ports.phone_ports.size();
+    std::size_t idle = held > relayed ? held - relayed : 0;  // left by an addition the phone refused
+    if (lines <= idle) return std::nullopt;
+    auto more = services_->media.reserve_more_ports(media_.id, lines - idle);
+    if (!more) return std::string("no media ports available");
+    media_.ports.phone_ports.insert(media_.ports.phone_ports.end(), more->begin(), more->end());
+    media_.added_phone_ports = std::move(*more);
+    services_->media.update(media_);  // the media session owns them from here
+    media_.added_phone_ports.clear();
+    return std::nullopt;
 }
 
 void CallSession::apply_agreement(MediaAgreement agreement) {

@@ -258,6 +258,18 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(con
     return result;
 }
 
+AgreedLine browser_added_line(const sdp::MediaLine &browser_line) {
+    AgreedLine line;
+    line.kind = browser_line.kind;
+    line.relayed = true;
+    line.protocol = "RTP/AVP";
+    line.browser_direction = browser_line.direction;
+    for (const auto &codec : browser_line.codecs)
+        if (auto number = sdp::payload_type_number(codec.payload_type)) line.codecs.push_back({codec, *number});
+    line.first_format = line.codecs.empty() ? browser_line.first_format : line.codecs.front().phone.payload_type;
+    return line;
+}
+
 std::string phone_offer(MediaAgreement &agreement, const sdp::GatewayRtp &gateway, const std::string &session_id) {
     auto lines = phone_section_lines(agreement, false, nullptr);
     return versioned(agreement, lines, section_ports(agreement, gateway, lines.size()), session_id);

@@ -92,6 +92,11 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(con
                                                                              const sdp::GatewayRtp &gateway,
                                                                              const std::string &session_id);
 
+// A line the browser adds in the dialog (video added), as our offer to the phone carries
+// it: the browser's codecs under its own numbers and its direction; the phone's comes with
+// its answer. Relayed: the call holds a port pair for it.
+AgreedLine browser_added_line(const sdp::MediaLine &browser_line);
+
 // Our offer to the phone: what the agreement carries, with the browser's directions as
 // ours (its local version and description follow). Read the phone's answer against it.
 std::string phone_offer(MediaAgreement &agreement, const sdp::GatewayRtp &gateway, const std::string &session_id);

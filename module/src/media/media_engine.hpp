@@ -74,9 +74,10 @@ struct MediaSessionSpec {
     std::string local_ice_pwd;
     std::optional<BrowserParameters> browser;  // the browser's ICE/DTLS parameters, once its SDP is known
     std::vector<BridgedLine> lines;
-    // In an update: ports reserve_more_ports() gave for the lines it adds (lines past
-    // those the session has, each naming one as its phone_port). The session owns them
-    // from then on; when it has ended already, the worker releases them at once.
+    // In an update: ports reserve_more_ports() gave, for lines added now or in a later
+    // update (lines past those the session has, each naming one as its phone_port). The
+    // session owns them from then on; when it has ended already, the worker releases
+    // them at once.
     std::vector<std::uint16_t> added_phone_ports;
     // The browser holds both SDPs (outgoing: our answer went out; incoming: its answer
     // came): it can finish ICE and DTLS now, and the deadline for them starts.

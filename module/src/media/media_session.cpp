@@ -65,7 +65,11 @@ std::optional<std::string> MediaSession::update(const MediaSessionSpec &spec) {
     spec_.ports.phone_ports.insert(spec_.ports.phone_ports.end(), added.begin(), added.end());
     std::optional<std::string> problem;
     for (std::size_t line = spec_.lines.size(); line < spec.lines.size() && !problem; ++line) {
-        if (std::find(added.begin(), added.end(), spec.lines[line].phone_port) == added.end()) {
+        std::uint16_t port = spec.lines[line].phone_port;
+        const auto &owned = spec_.ports.phone_ports;
+        bool in_use = std::any_of(spec_.lines.begin(), spec_.lines.end(),
+                                  [port](const BridgedLine &open) { return open.phone_port == port; });
+        if (in_use || std::find(owned.begin(), owned.end(), port) == owned.end()) {
             problem = "line " + std::to_string(line) + " was added without a port of its own";
             break;
         }

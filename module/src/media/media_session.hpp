@@ -54,8 +54,8 @@ public:
     // Takes its ufrag on the browser port and binds the phone sockets on `local`'s
     // address. Empty, or why it could not.
     std::optional<std::string> start(const struct sa &local);
-    // Takes what the spec now knows, and opens the lines it adds (on added_phone_ports,
-    // which the session owns from here). Empty, or which added line could not be opened
+    // Takes what the spec now knows and the ports in added_phone_ports (owned from here),
+    // and opens the lines it adds, each on a port it owns that no line uses. Empty, or which added line could not be opened
     // (the call goes on without it; its port is still released with the session).
     std::optional<std::string> update(const MediaSessionSpec &spec);
     // Empty, or why the session must end now.
