@@ -404,6 +404,35 @@ def test_the_browser_adds_video_mid_call_by_reinvite_and_the_phones_video_comes_
     assert callee.wait() == 0, callee.errors()  # the re-INVITE carried a VP8 line with a port
 
 
+def test_video_the_phone_adds_is_offered_to_the_browser_and_carried_once_it_answers(proxy, phones, gateway_behind):
+    callee = phones("uas_adds_video.xml").start()
+    gateway = gateway_behind(proxy)
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        await call_until_established(client, browser, ALICE, callee.uri(), "S1")
+        await until_audible(browser, frames=25)
+        (_, offered), = await session_updates(client, 1)  # the phone's re-INVITE with video
+        assert offered["originator"] == "remote" and offered["state"] == "received", offered
+        assert re.search(r"^m=video [1-9][0-9]* UDP/TLS/RTP/SAVPF 96", offered["sdp"], re.M), offered["sdp"]
+        await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=offered["sdp"], type="offer"))
+        browser.pc.addTrack(VideoStreamTrack())  # the browser's camera on the new line
+        await browser.pc.setLocalDescription(await browser.pc.createAnswer())
+        ack = await client.request({"sylkrtc": "session-update", "session": "S1",
+                                    "sdp": browser.pc.localDescription.sdp})
+        assert ack["sylkrtc"] == "ack", ack
+        deadline = time.monotonic() + 15
+        while browser.video_frames < 10:  # our frames, echoed by the phone's video port
+            assert time.monotonic() < deadline, f"only {browser.video_frames} video frames came back"
+            await asyncio.sleep(0.1)
+        heard = browser.audible_frames
+        await until_audible(browser, frames=heard + 25, timeout=5)  # the audio goes on
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()  # its 200 carried a VP8 line with a port
+
+
 def test_glare_our_reinvite_is_sent_again_after_a_491_and_the_phones_crossing_one_gets_491(
         proxy, phones, gateway_behind):
     callee = phones("uas_glare.xml").start()

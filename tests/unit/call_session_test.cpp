@@ -782,6 +782,52 @@ BOOST_AUTO_TEST_CASE(video_the_phone_refuses_leaves_its_pair_for_the_next_try_an
     BOOST_TEST(*refused == "too many media lines (at most 4)");
 }
 
+BOOST_AUTO_TEST_CASE(video_the_phone_adds_is_put_to_the_browser_on_a_fresh_mid_and_carried_once_it_answers) {
+    AnsweredCall sides(true);
+    auto asked = sides.call.sip_changed(reoffer(phone_answer_with_video(2, 7006), 8));
+    // The pair for it goes to the media session at once; the phone waits for the browser.
+    BOOST_TEST_REQUIRE(sides.media.updated.size() == 2u);
+    BOOST_TEST_REQUIRE(sides.media.updated[1].added_phone_ports.size() == 1u);
+    std::uint16_t added = sides.media.updated[1].added_phone_ports[0];
+    BOOST_TEST(sides.sip.update_answers.empty());
+    BOOST_TEST_REQUIRE(asked.size() == 1u);
+    BOOST_TEST(asked[0].state == "received");
+    const std::string offer = asked[0].sdp;
+    auto section = offer.find("a=mid:2");
+    BOOST_TEST_REQUIRE(section != std::string::npos, offer);
+    BOOST_TEST(has(offer.substr(offer.rfind("m=video", section)), "VP8/90000"));
+    BOOST_TEST(has(offer, "a=ice-ufrag:" + sides.media.opened.at(0).local_ice_ufrag));  // no ICE restart
+
+    // The browser takes it (and keeps PCMU on the audio line).
+    std::string browser_answer =
+        "v=0\r\no=- 5 3 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 2\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:RstR\r\na=ice-pwd:HAQdeZCdk2EfrLdwLW+utc3O\r\n"
+        "a=fingerprint:sha-256 01:E4:0A:68:05:00:E4:32:59:09:D7:91:46:B1:A7:E7:8E:2F:B7:AF:38:40:AA:28:EB:66:36:61:7E:26:60:DA\r\n"
+        "a=setup:active\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\n"
+        "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=inactive\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendrecv\r\na=rtcp-mux\r\n"
+        "a=rtpmap:96 VP8/90000\r\n";
+    BOOST_TEST(!sides.call.update(browser_answer).has_value());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 1u);
+    BOOST_TEST(sides.sip.update_answers[0].seq == 8u);
+    BOOST_TEST(sides.sip.update_answers[0].code == 200);
+    const std::string answer = sides.sip.update_answers[0].sdp;
+    BOOST_TEST(has(answer, "m=video 0 "));  // the first video line, refused as before
+    BOOST_TEST(has(answer, "m=video " + std::to_string(added) + " RTP/AVP 96"), answer);
+    const auto &relay = sides.media.updated.back();
+    BOOST_TEST_REQUIRE(relay.lines.size() == 3u);
+    BOOST_TEST(relay.lines[2].phone_port == added);
+    BOOST_TEST(relay.lines[2].phone.port == 7006);
+    BOOST_TEST_REQUIRE(!relay.lines[2].payload_types.empty());
+    BOOST_TEST(relay.lines[2].payload_types[0].browser == 96);
+    BOOST_TEST(sides.call.state() == CallState::established);
+
+    // The next offer of the phone (a refresh of it) is answered at once, with the video line.
+    BOOST_TEST(sides.call.sip_changed(reoffer(phone_answer_with_video(2, 7006), 9)).empty());
+    BOOST_TEST_REQUIRE(sides.sip.update_answers.size() == 2u);
+    BOOST_TEST(sides.sip.update_answers[1].sdp == answer);
+}
+
 BOOST_AUTO_TEST_CASE(an_update_is_refused_before_the_answer_and_for_an_ice_restart_or_other_m_lines) {
     Sides before;
     CallSession ringing = before.place();

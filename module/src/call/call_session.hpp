@@ -140,6 +140,9 @@ private:
     // session-update, or given up when the SIP side stopped waiting.
     std::optional<ClientNotices> ask_browser(std::uint32_t update_seq, const sdp::SessionDescription &offer);
     std::optional<std::string> answer_remote_update(const std::string &browser_answer);
+    // How many relayable m-lines the phone's offer adds at the end, when they may be
+    // carried (within max_media_lines, none refused before); else 0.
+    std::size_t lines_the_phone_adds(const sdp::SessionDescription &offer) const;
     ClientNotices remote_update_expired(const sip::CallUpdate &update);
     // The browser sends codecs the phone has not taken (the 200 chose other codecs than the
     // early answer the browser applied; an offerless call's phone chose another in its

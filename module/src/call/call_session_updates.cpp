@@ -15,8 +15,9 @@ namespace sylk::call {
 
 // The phone's re-INVITE or UPDATE, once answered (RFC 3264 8, RFC 6337): a refresh gets
 // our last description again; hold, resume, a new address, port or codec that the
-// browser already carries are answered here and the relay follows; what would need the
-// browser (a codec it does not carry, video added) is refused or left out.
+// browser already carries are answered here and the relay follows; what needs the
+// browser (a codec it does not carry, video added) is put to it, or refused when it cannot
+// be (lines the phone adds get port 0 then).
 ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
     auto refuse = [this, &update](std::uint16_t code, const std::string &why) {
         services_->logger.info(log_name_ + ": the phone's new offer is refused (" + std::to_string(code) + "): " + why);
@@ -55,6 +56,9 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
         if (auto asked = ask_browser(update.update_seq, offer)) return *asked;
         return refuse(488, *problem);
     }
+    if (auto added = lines_the_phone_adds(offer); added > 0 && !hold_ports_for(added))
+        if (auto asked = ask_browser(update.update_seq, offer)) return *asked;  // video added
+    // (else the answer above refuses the added lines with port 0)
     auto &result = std::get<ReofferAnswer>(answered);
     apply_agreement(std::move(result.agreement));
     services_->sip.answer_update(id_, update.update_seq, 200, result.answer);
@@ -104,6 +108,17 @@ std::optional<ClientNotices> CallSession::ask_browser(std::uint32_t update_seq, 
     return update_notice("remote", "received", browser_offer);
 }
 
+std::size_t CallSession::lines_the_phone_adds(const sdp::SessionDescription &offer) const {
+    auto read = sdp::read_phone_offer(offer);
+    auto *phone = std::get_if<sdp::PhoneDescription>(&read);
+    std::size_t sections = agreement_->phone_sections.size();
+    if (!phone || phone->lines.size() <= sections || agreement_->lines.size() != offered_.size() ||
+        phone->lines.size() - sections + offered_.size() > services_->max_media_lines)
+        return 0;
+    return static_cast<std::size_t>(std::count_if(phone->lines.begin() + static_cast<std::ptrdiff_t>(sections),
+                                                  phone->lines.end(), [](const sdp::MediaLine &line) { return line.bridged; }));
+}
+
 std::optional<std::string> CallSession::answer_remote_update(const std::string &browser_answer) {
     auto parsed = parse_sdp(browser_answer);
     if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
@@ -113,14 +128,20 @@ std::optional<std::string> CallSession::answer_remote_update(const std::string &
     remote_update_.reset();
     settle_state();
     if (!pending.sip_answer_due) return std::nullopt;  // it took what the relay already carries
+    // The plan with the lines the phone added (video added), as the browser was offered them.
+    std::vector<sdp::MediaLine> plan = offered_;
+    plan.insert(plan.end(), pending.browser_lines.begin() + static_cast<std::ptrdiff_t>(offered_.size()),
+                pending.browser_lines.end());
     auto result = answer_phone_reoffer_as_browser_did(*agreement_, pending.reoffer,
                                                       std::get<sdp::BrowserDescription>(answer).lines,
-                                                      phone_side_rtp(), std::to_string(id_));
+                                                      gateway_rtp(services_->media.media_address(), plan, media_.ports),
+                                                      std::to_string(id_));
     if (auto *problem = std::get_if<std::string>(&result)) {  // the phone keeps what it had
         services_->sip.answer_update(id_, pending.seq, 488, {});
         return "the phone's offer cannot be carried: " + *problem;
     }
     auto &answered = std::get<ReofferAnswer>(result);
+    offered_ = std::move(plan);
     apply_agreement(std::move(answered.agreement));
     services_->sip.answer_update(id_, pending.seq, 200, answered.answer);
     return std::nullopt;

@@ -201,15 +201,33 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer(const MediaAgreeme
     return result;
 }
 
+// A mid the plan does not use yet, for a line the phone adds.
+static std::string fresh_mid(const std::vector<sdp::MediaLine> &lines) {
+    for (std::size_t candidate = lines.size();; ++candidate) {
+        std::string mid = std::to_string(candidate);
+        if (std::none_of(lines.begin(), lines.end(), [&mid](const sdp::MediaLine &line) { return line.mid == mid; }))
+            return mid;
+    }
+}
+
 std::optional<std::vector<sdp::MediaLine>> browser_reoffer_lines(const MediaAgreement &agreement,
                                                                  const std::vector<sdp::MediaLine> &plan,
                                                                  const sdp::PhoneDescription &reoffer) {
-    if (reoffer.lines.size() != agreement.phone_sections.size()) return std::nullopt;
+    if (reoffer.lines.size() < agreement.phone_sections.size()) return std::nullopt;
+    bool adds = reoffer.lines.size() > agreement.phone_sections.size();
+    if (adds && agreement.lines.size() != plan.size()) return std::nullopt;  // lines it added before stay refused
     std::vector<sdp::MediaLine> lines = plan;
-    for (auto &line : lines) line.bridged = false;
-    for (std::size_t section = 0; section < reoffer.lines.size(); ++section) {
+    for (std::size_t section = agreement.phone_sections.size(); section < reoffer.lines.size(); ++section) {
+        sdp::MediaLine added = reoffer.lines[section];  // video added: a new line for the browser too
+        added.mid = fresh_mid(lines);
+        added.protocol = "UDP/TLS/RTP/SAVPF";
+        lines.push_back(std::move(added));
+    }
+    std::size_t added_from = plan.size();
+    for (std::size_t index = 0; index < added_from; ++index) lines[index].bridged = false;
+    for (std::size_t section = 0; section < agreement.phone_sections.size(); ++section) {
         std::size_t index = agreement.phone_sections[section];
-        if (index >= lines.size() || !agreement.lines[index].relayed) continue;  // no relay line to carry it
+        if (index >= added_from || !agreement.lines[index].relayed) continue;  // no relay line to carry it
         sdp::MediaLine line = reoffer.lines[section];
         line.mid = plan[index].mid;
         line.protocol = plan[index].protocol;
@@ -226,9 +244,17 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(con
                                                                              const std::string &session_id) {
     ReofferAnswer result{{}, agreement};
     MediaAgreement &next = result.agreement;
-    for (std::size_t section = 0; section < agreement.phone_sections.size() && section < reoffer.lines.size();
-         ++section) {
-        std::size_t index = agreement.phone_sections[section];
+    for (std::size_t section = agreement.phone_sections.size(); section < reoffer.lines.size(); ++section) {
+        AgreedLine added;  // video added: relayed on a pair the call holds for it
+        added.kind = reoffer.lines[section].kind;
+        added.relayed = reoffer.lines[section].bridged;
+        added.protocol = reoffer.lines[section].protocol;
+        added.first_format = reoffer.lines[section].first_format;
+        next.phone_sections.push_back(next.lines.size());
+        next.lines.push_back(std::move(added));
+    }
+    for (std::size_t section = 0; section < next.phone_sections.size() && section < reoffer.lines.size(); ++section) {
+        std::size_t index = next.phone_sections[section];
         AgreedLine &line = next.lines[index];
         line.codecs.clear();
         line.phone = {};

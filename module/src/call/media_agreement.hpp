@@ -77,15 +77,17 @@ std::variant<ReofferAnswer, std::string> answer_phone_reoffer(const MediaAgreeme
                                                               const sdp::GatewayRtp &gateway,
                                                               const std::string &session_id);
 
-// The phone's new offer needs the browser (codecs it does not carry, on the same
-// m-lines): the lines to offer the browser, indexed like the plan, each of the phone's
-// as it offered it (its numbers and direction; the plan's mids), the others refused.
-// Nothing when the browser cannot help (m-lines added or removed).
+// The phone's new offer needs the browser (codecs it does not carry, or m-lines it adds
+// at the end: video added): the lines to offer the browser, indexed like the plan and
+// then the added ones (fresh mids), each of the phone's as it offered it (its numbers
+// and direction; the plan's mids), the others refused. Nothing when the browser cannot
+// help (m-lines removed, or added after lines the phone added before and had refused).
 std::optional<std::vector<sdp::MediaLine>> browser_reoffer_lines(const MediaAgreement &agreement,
                                                                  const std::vector<sdp::MediaLine> &plan,
                                                                  const sdp::PhoneDescription &reoffer);
 // With the browser's answer to those (indexed like the plan, codecs under the phone's
-// numbers): our answer to the phone and the agreement once it is given, or why not.
+// numbers): our answer to the phone and the agreement once it is given (added lines
+// relayed), or why not.
 std::variant<ReofferAnswer, std::string> answer_phone_reoffer_as_browser_did(const MediaAgreement &agreement,
                                                                              const sdp::PhoneDescription &reoffer,
                                                                              const std::vector<sdp::MediaLine> &browser,
