@@ -16,6 +16,7 @@ from conftest import Client, add_account_request, free_sip_port
 from kamailio import Kamailio
 from phones import PhoneMedia
 from test_registration import registration_events
+from test_security import metric
 from webrtc_peer import Browser, call_until_established, events_until, hang_up, session_updates, until_audible
 
 ALICE = "alice@example.com"
@@ -180,6 +181,42 @@ def test_early_media_is_heard_before_the_answer_which_then_changes_nothing_for_t
         assert states[0]["sdp"] == progress["sdp"], states
         heard = browser.audible_frames
         await until_audible(browser, frames=heard + 25, timeout=5)  # still flowing once answered
+        await hang_up(client, browser)
+
+    asyncio.run(call())
+    assert callee.wait() == 0, callee.errors()
+
+
+def test_early_media_a_phone_plays_from_a_pcap_reaches_the_browser_before_the_answer(proxy, phones, gateway_behind):
+    """sipp's own announcement (its G.711 A-law pcap, 30 ms packets that aiortc does not
+    decode): counted by the gateway as relayed to the browser while the call rings."""
+    callee = phones("uas_early_media_pcap.xml", echo_rtp=False)
+    callee.directory.mkdir(parents=True, exist_ok=True)
+    (callee.directory / "pcap").symlink_to("/usr/share/sip-tester")
+    callee.start()
+    gateway = gateway_behind(proxy)
+    relayed = 'packets_relayed_total{direction="phone_to_browser",kind="rtp"}'
+
+    async def call():
+        client, browser = await registered_client(gateway), Browser()
+        before = metric(gateway, relayed)
+        ack = await client.request({"sylkrtc": "session-create", "account": ALICE, "session": "S1",
+                                    "uri": callee.uri(), "sdp": await browser.offer()})
+        assert ack["sylkrtc"] == "ack", ack
+        progress = (await events_until(client, "progress"))[-1]
+        assert "PCMA/8000" in progress.get("sdp", ""), progress
+        await browser.accept(progress["sdp"])
+        deadline = time.monotonic() + 4
+        while metric(gateway, relayed) - before < 50:  # 1.5 s of the announcement
+            assert time.monotonic() < deadline, f"{metric(gateway, relayed) - before} packets relayed while ringing"
+            await asyncio.sleep(0.05)
+        try:  # ... while the phone has not answered
+            early = await client.receive(timeout=0.1)
+        except asyncio.TimeoutError:
+            early = None
+        assert early is None or early.get("data", {}).get("state") == "established", early
+        states = await events_until(client, "accepted", timeout=10)
+        assert states[-1]["sdp"] == progress["sdp"], states  # the same codec in the 200
         await hang_up(client, browser)
 
     asyncio.run(call())
