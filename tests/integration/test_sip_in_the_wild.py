@@ -17,7 +17,8 @@ from kamailio import Kamailio
 from phones import PhoneMedia
 from test_registration import registration_events
 from test_security import metric
-from webrtc_peer import Browser, call_until_established, events_until, hang_up, session_updates, until_audible
+from webrtc_peer import (Browser, call_until_established, events_until, hang_up, session_updates, until_audible,
+                         until_video)
 
 ALICE = "alice@example.com"
 ALICE_HA1 = hashlib.md5(b"alice:example.com:wild secret").hexdigest()
@@ -429,10 +430,7 @@ def test_the_browser_adds_video_mid_call_by_reinvite_and_the_phones_video_comes_
         assert video and video.group(1) != "0", update["sdp"]  # carried, on the bundled port
         assert "VP8/90000" in update["sdp"], update["sdp"]
         await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=update["sdp"], type="answer"))
-        deadline = time.monotonic() + 15
-        while browser.video_frames < 10:  # our frames, echoed by the phone's video port
-            assert time.monotonic() < deadline, f"only {browser.video_frames} video frames came back"
-            await asyncio.sleep(0.1)
+        await until_video(browser, frames=10)  # our frames, echoed by the phone's video port
         heard = browser.audible_frames
         await until_audible(browser, frames=heard + 25, timeout=5)  # the audio goes on
         await hang_up(client, browser)
@@ -458,10 +456,7 @@ def test_video_the_phone_adds_is_offered_to_the_browser_and_carried_once_it_answ
         ack = await client.request({"sylkrtc": "session-update", "session": "S1",
                                     "sdp": browser.pc.localDescription.sdp})
         assert ack["sylkrtc"] == "ack", ack
-        deadline = time.monotonic() + 15
-        while browser.video_frames < 10:  # our frames, echoed by the phone's video port
-            assert time.monotonic() < deadline, f"only {browser.video_frames} video frames came back"
-            await asyncio.sleep(0.1)
+        await until_video(browser, frames=10)  # our frames, echoed by the phone's video port
         heard = browser.audible_frames
         await until_audible(browser, frames=heard + 25, timeout=5)  # the audio goes on
         await hang_up(client, browser)

@@ -148,6 +148,14 @@ async def until_audible(browser, frames=25, timeout=10):
         await asyncio.sleep(0.05)
 
 
+async def until_video(browser, frames=10, timeout=15):
+    """Waits until the browser has decoded `frames` video frames; fails after `timeout` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while browser.video_frames < frames:
+        assert asyncio.get_running_loop().time() < deadline, f"only {browser.video_frames} video frames came back"
+        await asyncio.sleep(0.1)
+
+
 async def call_until_established(client, browser, account, uri, session="S1"):
     """session-create with the browser's offer, its answer applied on `accepted`; returns
     once the session is `established` (fails on `terminated` before)."""

@@ -126,49 +126,37 @@ bool SrtpAesCm::tag(const std::uint8_t *data, std::size_t size, std::uint32_t ro
 
 bool SrtpAesCm::protect(struct mbuf *packet) {
     std::size_t size = mbuf_get_left(packet);
-    std::size_t header = srtp_header_size(mbuf_buf(packet), size);
-    if (header == 0) return false;
-    auto place = streams_.place(mbuf_buf(packet));
-    if (place.fit == SrtpStreams::Place::Fit::unplaceable) return false;
-    if (place.fit == SrtpStreams::Place::Fit::used) {  // the same index is the same keystream
-        ++refused_used_index_;
-        return false;
-    }
-    if (packet->size < packet->end + kTagSize && mbuf_resize(packet, packet->end + kTagSize) != 0) return false;
-
+    auto located = to_seal(packet, kTagSize);  // a used index would repeat its keystream
+    if (!located) return false;
     std::uint8_t *start = mbuf_buf(packet);
+    std::size_t header = located->header;
     std::uint8_t iv[16];
-    counter(place.ssrc, place.index, iv);
+    counter(located->place.ssrc, located->place.index, iv);
     if (!apply_keystream(iv, start + header, size - header)) return false;
     std::uint8_t sealed_tag[kTagSize];
-    if (!tag(start, size, static_cast<std::uint32_t>(place.index >> 16), sealed_tag)) {
+    if (!tag(start, size, static_cast<std::uint32_t>(located->place.index >> 16), sealed_tag)) {
         apply_keystream(iv, start + header, size - header);  // the same keystream again gives the plain bytes back
         return false;
     }
     std::memcpy(start + size, sealed_tag, kTagSize);
     packet->end += kTagSize;
-    streams_.commit(place);
+    streams_.commit(located->place);
     return true;
 }
 
 bool SrtpAesCm::unprotect(struct mbuf *packet) {
-    std::size_t size = mbuf_get_left(packet);
-    if (size < 12 + kTagSize) return false;
-    std::size_t sealed_size = size - kTagSize;
-    std::size_t header = srtp_header_size(mbuf_buf(packet), sealed_size);
-    if (header == 0) return false;
+    auto located = to_open(packet, kTagSize);
+    if (!located) return false;
+    std::size_t sealed_size = mbuf_get_left(packet) - kTagSize;
     std::uint8_t *start = mbuf_buf(packet);
-    auto place = streams_.place(start);
-    if (place.fit != SrtpStreams::Place::Fit::fresh) return false;  // a replay, too old, or no room
-
     std::uint8_t expected[kTagSize];
-    if (!tag(start, sealed_size, static_cast<std::uint32_t>(place.index >> 16), expected)) return false;
+    if (!tag(start, sealed_size, static_cast<std::uint32_t>(located->place.index >> 16), expected)) return false;
     if (CRYPTO_memcmp(expected, start + sealed_size, kTagSize) != 0) return false;
     std::uint8_t iv[16];
-    counter(place.ssrc, place.index, iv);
-    if (!apply_keystream(iv, start + header, sealed_size - header)) return false;
+    counter(located->place.ssrc, located->place.index, iv);
+    if (!apply_keystream(iv, start + located->header, sealed_size - located->header)) return false;
     packet->end -= kTagSize;
-    streams_.commit(place);
+    streams_.commit(located->place);
     return true;
 }
 

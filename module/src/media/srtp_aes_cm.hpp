@@ -6,7 +6,6 @@
 #pragma once
 
 #include "media/srtp_rtp.hpp"
-#include "media/srtp_streams.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -46,7 +45,6 @@ private:
     evp_md_ctx_st *inner_ = nullptr;       // SHA-1 having read the session auth key XOR ipad
     evp_md_ctx_st *outer_ = nullptr;       // ... XOR opad
     evp_md_ctx_st *work_ = nullptr;        // a copy of one of them, per packet
-    SrtpStreams streams_;
 };
 
 }  // namespace sylk::media

@@ -56,42 +56,29 @@ void SrtpGcm::nonce(std::uint32_t ssrc, std::uint64_t index, std::uint8_t iv[Aes
 
 bool SrtpGcm::protect(struct mbuf *packet) {
     std::size_t size = mbuf_get_left(packet);
-    std::size_t header = srtp_header_size(mbuf_buf(packet), size);
-    if (header == 0) return false;
-    auto place = streams_.place(mbuf_buf(packet));
-    if (place.fit == SrtpStreams::Place::Fit::unplaceable) return false;
-    // A phone that starts its sequence again under the same SSRC lands here until it
-    // passes its old highest number: those packets are dropped, never sealed again.
-    if (place.fit == SrtpStreams::Place::Fit::used) {
-        ++refused_used_index_;
-        return false;
-    }
-    if (packet->size < packet->end + kTagSize && mbuf_resize(packet, packet->end + kTagSize) != 0) return false;
-
+    auto located = to_seal(packet, kTagSize);
+    if (!located) return false;
     std::uint8_t iv[Aes128Gcm::kIvSize];
-    nonce(place.ssrc, place.index, iv);
+    nonce(located->place.ssrc, located->place.index, iv);
     std::uint8_t *start = mbuf_buf(packet);
-    cipher_.seal(iv, start, header, start + header, size - header, start + size);
+    cipher_.seal(iv, start, located->header, start + located->header, size - located->header, start + size);
     packet->end += kTagSize;
-    streams_.commit(place);
+    streams_.commit(located->place);
     return true;
 }
 
 bool SrtpGcm::unprotect(struct mbuf *packet) {
-    std::size_t size = mbuf_get_left(packet);
-    if (size < 12 + kTagSize) return false;
-    std::size_t plain_size = size - kTagSize;
-    std::size_t header = srtp_header_size(mbuf_buf(packet), plain_size);
-    if (header == 0) return false;
-    std::uint8_t *start = mbuf_buf(packet);
-    auto place = streams_.place(start);
-    if (place.fit != SrtpStreams::Place::Fit::fresh) return false;  // a replay, too old, or no room
-
+    auto located = to_open(packet, kTagSize);
+    if (!located) return false;
+    std::size_t plain_size = mbuf_get_left(packet) - kTagSize;
     std::uint8_t iv[Aes128Gcm::kIvSize];
-    nonce(place.ssrc, place.index, iv);
-    if (!cipher_.open(iv, start, header, start + header, plain_size - header, start + plain_size)) return false;
+    nonce(located->place.ssrc, located->place.index, iv);
+    std::uint8_t *start = mbuf_buf(packet);
+    if (!cipher_.open(iv, start, located->header, start + located->header, plain_size - located->header,
+                      start + plain_size))
+        return false;
     packet->end -= kTagSize;
-    streams_.commit(place);
+    streams_.commit(located->place);
     return true;
 }
 

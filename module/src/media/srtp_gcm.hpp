@@ -5,7 +5,6 @@
 
 #include "media/aes128_gcm.hpp"
 #include "media/srtp_rtp.hpp"
-#include "media/srtp_streams.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -41,7 +40,6 @@ private:
 
     Aes128Gcm cipher_;
     std::uint8_t session_salt_[Aes128Gcm::kIvSize];
-    SrtpStreams streams_;
 };
 
 }  // namespace sylk::media

@@ -4,7 +4,11 @@
 // SRTCP stays with libre's srtp behind SrtcpGuard (a few packets a second).
 #pragma once
 
+#include "media/srtp_streams.hpp"
+
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 
 struct mbuf;
 
@@ -32,6 +36,18 @@ protected:
     SrtpRtp(const SrtpRtp &) = default;
     SrtpRtp &operator=(const SrtpRtp &) = default;
 
+    // A packet to seal or open: its RTP header's length, and its place in its stream.
+    struct Located {
+        std::size_t header;
+        SrtpStreams::Place place;
+    };
+    // protect()'s checks: an RTP packet at a fresh index (a used one is counted), with room
+    // made after it for a tag of `tag_size`. Nothing when it may not be sealed.
+    std::optional<Located> to_seal(struct mbuf *packet, std::size_t tag_size);
+    // unprotect()'s checks: an RTP packet followed by a tag of `tag_size`, at a fresh index.
+    std::optional<Located> to_open(const struct mbuf *packet, std::size_t tag_size) const;
+
+    SrtpStreams streams_;
     std::uint64_t refused_used_index_ = 0;
 };
 
