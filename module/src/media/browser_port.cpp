@@ -23,6 +23,27 @@ constexpr std::size_t kStunHeader = 20;
 
 std::uint16_t read_u16(const std::uint8_t *p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 
+// Whether libre's STUN decoder (which the session's responder uses next) steps over an
+// attribute of this type and length as its length field says. For some types it reads
+// what the type's value holds and ignores a longer or shorter length, and then reads the
+// attributes after it from elsewhere: such a message could name one session to us and
+// another to libre (the stun_ufrag fuzz target found one), so it goes to none.
+bool read_by_its_length(std::uint16_t type, std::size_t length) {
+    switch (type) {
+    case 0x0001: case 0x0012: case 0x0016: case 0x0020:  // (XOR-)MAPPED, PEER, RELAYED ADDRESS
+    case 0x8023: case 0x802B: case 0x802C:               // ALTERNATE-SERVER, RESPONSE-ORIGIN, OTHER-ADDRESS
+        return length == 8 || length == 20;              // IPv4 or IPv6
+    case 0x000C: case 0x0027:                            // CHANNEL-NUMBER, RESPONSE-PORT
+        return length == 4;
+    case 0x0017: case 0x0018: case 0x0019:               // REQUESTED-ADDRESS-FAMILY, EVEN-PORT, REQUESTED-TRANSPORT
+        return length >= 1 && length <= 4;
+    case 0x000A:                                         // UNKNOWN-ATTRIBUTES: 16-bit types
+        return length % 2 == 0;
+    default:
+        return true;
+    }
+}
+
 // A libre mbuf holding a copy of `size` bytes (for what keeps a reference: STUN, DTLS).
 struct mbuf *copy_to_mbuf(const std::uint8_t *bytes, std::size_t size) {
     struct mbuf *copy = mbuf_alloc(size);
@@ -41,7 +62,7 @@ std::string_view stun_local_ufrag(const std::uint8_t *message, std::size_t size)
     for (std::size_t at = kStunHeader; at + 4 <= end;) {
         std::uint16_t type = read_u16(message + at);
         std::size_t length = read_u16(message + at + 2);
-        if (at + 4 + length > end) return {};
+        if (at + 4 + length > end || !read_by_its_length(type, length)) return {};
         if (type == kStunUsername) {
             std::string_view username(reinterpret_cast<const char *>(message + at + 4), length);
             auto colon = username.find(':');

@@ -124,7 +124,8 @@ private:
 };
 
 // The local ufrag a STUN message is for: the part of its USERNAME before the colon
-// (RFC 8445 7.2.2), read without decoding the rest; empty when there is none.
+// (RFC 8445 7.2.2), read without decoding the rest; empty when there is none, or when an
+// attribute before it has a length libre's decoder would not step over as written.
 std::string_view stun_local_ufrag(const std::uint8_t *message, std::size_t size);
 
 }  // namespace sylk::media
