@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     auto again = sylk::sip::read_dtmf_relay(sylk::sip::dtmf_relay_body(*digit));
     FUZZ_CHECK(again && again->digit == digit->digit && again->duration_ms == digit->duration_ms);
     boost::json::error_code error;
-    auto event = boost::json::parse(sylk::protocol::encode_session_dtmf("S", digit->digit, digit->duration_ms), error);
+    auto event = boost::json::parse(sylk::protocol::encode(
+        sylk::protocol::SessionDtmfEvent{"S", digit->digit, digit->duration_ms}, sylk::protocol::Dialect::sylkrtc1), error);
     FUZZ_CHECK(!error && event.at("data").at("digit").as_string() == std::string(1, digit->digit));
     return 0;
 }

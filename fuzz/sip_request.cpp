@@ -3,7 +3,7 @@
 // (sip::describe_incoming_invite, as SipCall reports an incoming call), whether its
 // offer can be bridged (the reading call::CallSession::receive makes: sdp::parse and
 // sdp::read_phone_offer; 488 otherwise), and the incoming_session event the browser then
-// gets (protocol::encode_incoming_session, UTF-8 repaired as the gateway sends it).
+// gets (protocol::encode of an IncomingSessionEvent, UTF-8 repaired as the gateway sends it).
 // CANCEL, BYE, ACK and re-INVITEs are decoded too (libre's sipsess takes them from there).
 #include "check.hpp"
 #include "libre_input.hpp"
@@ -42,8 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         return 0;  // refused with 488, or offerless (empty: the gateway offers its own codecs)
     // Offered to a browser: the event valid JSON whatever bytes the caller's name and
     // address hold. As the gateway sends it: UTF-8 repaired (gateway/gateway.cpp).
-    std::string event = sylk::text::utf8_repaired(sylk::protocol::encode_incoming_session(
-        "alice@example.com", "0123456789abcdef", caller.originator, caller.display_name, "v=0\r\n"));
+    std::string event = sylk::text::utf8_repaired(sylk::protocol::encode(
+        sylk::protocol::IncomingSessionEvent{"alice@example.com", "0123456789abcdef", caller.originator,
+                                             caller.display_name, "v=0\r\n", caller.call_id, {}},
+        sylk::protocol::Dialect::sylkrtc1));
     boost::json::error_code error;
     boost::json::value decoded = boost::json::parse(event, error);
     FUZZ_CHECK(!error && decoded.is_object());

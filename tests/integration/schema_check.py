@@ -1,4 +1,5 @@
-"""Validates messages against the project's JSON Schema (schema/)."""
+"""Validates messages against the project's JSON Schema (schema/): sylkRTC-1's in
+schema/, sylkRTC-2's in schema/sylkrtc-2/."""
 
 import functools
 import json
@@ -19,12 +20,15 @@ def validator(name):
     return cls(schema, resolver=resolver)
 
 
-def assert_server_message(message):
-    validator("server-message.json").validate(message)
+DIALECT_DIRS = {"sylkRTC-1": "", "sylkRTC-2": "sylkrtc-2/"}
 
 
-def assert_client_message(message):
-    validator("client-message.json").validate(message)
+def assert_server_message(message, dialect="sylkRTC-1"):
+    validator(DIALECT_DIRS[dialect] + "server-message.json").validate(message)
+
+
+def assert_client_message(message, dialect="sylkRTC-1"):
+    validator(DIALECT_DIRS[dialect] + "client-message.json").validate(message)
 
 
 def is_valid(name, message):

@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(a_call_sends_dtmf_only_once_answered_and_tells_the_client_t
     auto notices = call.sip_changed(digit);
     BOOST_TEST_REQUIRE(notices.size() == 1u);
     BOOST_TEST((notices[0].kind == call::ClientNotice::Kind::dtmf));
-    auto event = boost::json::parse(protocol::encode_session_dtmf("S1", notices[0].dtmf_digit, notices[0].dtmf_duration_ms));
+    auto event = boost::json::parse(protocol::encode(
+        protocol::SessionDtmfEvent{"S1", notices[0].dtmf_digit, notices[0].dtmf_duration_ms}, protocol::Dialect::sylkrtc1));
     BOOST_TEST(event.at("event").as_string() == "dtmf");
     BOOST_TEST(event.at("data").at("digit").as_string() == "#");
     BOOST_TEST(event.at("data").at("duration").as_int64() == 120);

@@ -82,7 +82,7 @@ sip::CallUpdate incoming_call(sip::CallId id, sip::BindingId binding, std::optio
 // A client with alice@example.com added and registered.
 struct CallFixture : Fixture {
     explicit CallFixture(const std::string &configuration_json = "{}") : Fixture(configuration_json) {
-        gateway.client_opened(1, "peer");
+        gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
         request(1, add_request("alice@example.com"));
         request(1, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
         gateway.registration_changed({binding(), sip::RegistrationState::registered, ""});
@@ -226,14 +226,14 @@ BOOST_AUTO_TEST_SUITE(gateway_state)
 
 BOOST_AUTO_TEST_CASE(a_new_client_gets_the_ready_event) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     BOOST_TEST(f.transport.last().at("event").as_string() == "ready");
     BOOST_TEST(f.counters.connections == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(accounts_are_added_once_and_removed_once) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     BOOST_TEST(f.request(1, add_request("alice@example.com")).at("sylkrtc").as_string() == "ack");
     BOOST_TEST(f.counters.accounts == 1u);
     auto duplicate = f.request(1, add_request("alice@example.com", "T2"));
@@ -249,8 +249,8 @@ BOOST_AUTO_TEST_CASE(accounts_are_added_once_and_removed_once) {
 
 BOOST_AUTO_TEST_CASE(the_same_account_may_live_on_two_connections) {
     Fixture f;
-    f.gateway.client_opened(1, "one");
-    f.gateway.client_opened(2, "two");
+    f.gateway.client_opened(1, "one", protocol::Dialect::sylkrtc1);
+    f.gateway.client_opened(2, "two", protocol::Dialect::sylkrtc1);
     BOOST_TEST(f.request(1, add_request("alice@example.com")).at("sylkrtc").as_string() == "ack");
     BOOST_TEST(f.request(2, add_request("alice@example.com")).at("sylkrtc").as_string() == "ack");
     f.gateway.client_closed(1);
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(the_same_account_may_live_on_two_connections) {
 
 BOOST_AUTO_TEST_CASE(sip_domains_limit_which_accounts_can_be_added) {
     Fixture f(R"({"sip_domains":["example.com"]})");
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     BOOST_TEST(f.request(1, add_request("alice@EXAMPLE.com")).at("sylkrtc").as_string() == "ack");
     auto refused = f.request(1, add_request("mallory@evil.org"));
     BOOST_TEST(refused.at("error").as_string() == "domain not allowed: evil.org");
@@ -269,7 +269,7 @@ BOOST_AUTO_TEST_CASE(sip_domains_limit_which_accounts_can_be_added) {
 
 BOOST_AUTO_TEST_CASE(closing_a_connection_forgets_its_accounts) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     f.request(1, add_request("a@example.com"));
     f.request(1, add_request("b@example.com"));
     f.gateway.client_closed(1);
@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(closing_a_connection_forgets_its_accounts) {
 
 BOOST_AUTO_TEST_CASE(register_hands_the_account_to_the_sip_side_and_relays_its_events) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     f.request(1, add_request("alice@Example.com"));
     auto reg = f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"alice@Example.com"})");
     BOOST_TEST(reg.at("sylkrtc").as_string() == "ack");
@@ -304,8 +304,8 @@ BOOST_AUTO_TEST_CASE(register_hands_the_account_to_the_sip_side_and_relays_its_e
 
 BOOST_AUTO_TEST_CASE(removing_or_disconnecting_removes_the_bindings_and_silences_their_events) {
     Fixture f;
-    f.gateway.client_opened(1, "one");
-    f.gateway.client_opened(2, "two");
+    f.gateway.client_opened(1, "one", protocol::Dialect::sylkrtc1);
+    f.gateway.client_opened(2, "two", protocol::Dialect::sylkrtc1);
     f.request(1, add_request("alice@example.com"));
     f.request(2, add_request("alice@example.com"));
     f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"alice@example.com"})");
@@ -324,7 +324,7 @@ BOOST_AUTO_TEST_CASE(removing_or_disconnecting_removes_the_bindings_and_silences
 
 BOOST_AUTO_TEST_CASE(requests_about_unknown_state_are_refused) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     auto unknown = f.request(1, R"({"sylkrtc":"register","transaction":"X","account":"bob@example.com"})");
     BOOST_TEST(unknown.at("error").as_string() == "unknown account: bob@example.com");
     auto terminate = f.request(1, R"({"sylkrtc":"session-terminate","transaction":"X","session":"S1"})");
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(requests_about_unknown_state_are_refused) {
 
 BOOST_AUTO_TEST_CASE(dropped_messages_send_nothing) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     std::size_t before = f.transport.sent.size();
     f.gateway.client_message(1, "{not json");
     f.gateway.client_message(1, R"({"sylkrtc":"add_account","account":"a@b.c"})");
@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_SUITE(gateway_limits)
 
 BOOST_AUTO_TEST_CASE(an_account_that_is_not_registered_cannot_call_unless_the_setting_allows_it) {
     Fixture f;
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     f.request(1, add_request("alice@example.com"));
     auto refused = f.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")));
     BOOST_TEST(refused.at("error").as_string() ==
@@ -364,7 +364,7 @@ BOOST_AUTO_TEST_CASE(an_account_that_is_not_registered_cannot_call_unless_the_se
     BOOST_TEST(f.media.opened.empty());
 
     Fixture open(R"({"allow_unregistered_calls": true})");
-    open.gateway.client_opened(1, "peer");
+    open.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     open.request(1, add_request("alice@example.com"));
     BOOST_TEST(open.request(1, create_request("S1", fixture_sdp("chromium-156-offer-audio-video.sdp")))
                    .at("sylkrtc").as_string() == "ack");
@@ -421,7 +421,7 @@ BOOST_AUTO_TEST_CASE(per_connection_limits_answer_with_the_setting_that_was_reac
 
 BOOST_AUTO_TEST_CASE(max_calls_counts_every_connection_together) {
     CallFixture f(R"({"max_calls": 1})");
-    f.gateway.client_opened(2, "other");
+    f.gateway.client_opened(2, "other", protocol::Dialect::sylkrtc1);
     f.request(2, add_request("alice@example.com"));
     f.request(2, R"({"sylkrtc":"register","transaction":"G","account":"alice@example.com"})");
     f.gateway.registration_changed({f.registrar.registered.back().id, sip::RegistrationState::registered, ""});
@@ -434,7 +434,7 @@ BOOST_AUTO_TEST_CASE(max_calls_counts_every_connection_together) {
 
 BOOST_AUTO_TEST_CASE(a_request_flood_is_refused_beyond_the_rate_and_answered_all_the_same) {
     Fixture f(R"({"max_requests_per_second": 5})");
-    f.gateway.client_opened(1, "peer");
+    f.gateway.client_opened(1, "peer", protocol::Dialect::sylkrtc1);
     std::size_t refused = 0;
     for (int i = 0; i < 200; ++i) {
         auto answer = f.request(1, R"({"sylkrtc":"register","transaction":"R","account":"x@example.com"})");

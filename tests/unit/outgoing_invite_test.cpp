@@ -228,7 +228,7 @@ public:
     // Places the call to the phone; returns the INVITE it receives.
     Message place_call() {
         OutgoingInvite::Spec spec{uri_at(phone), "sip:alice@example.com", std::nullopt, kContactUser, std::nullopt,
-                                  kOffer};
+                                  kOffer, 0, {}};
         OutgoingInvite::Events events;
         events.provisional = [this](const struct sip_msg &) { ++provisionals; };
         events.answered = [this](const struct sip_msg &) {

@@ -17,9 +17,13 @@ namespace sylk::testing {
 struct RecordingCalls : sip::CallControl {
     std::vector<sip::OutgoingCallSpec> placed;
     std::vector<std::pair<sip::CallId, std::string>> answered;
+    std::vector<std::string> answer_headers;  // the extra header lines of each answer
     std::vector<std::pair<sip::CallId, std::uint16_t>> ended;
     void place_call(sip::OutgoingCallSpec spec) override { placed.push_back(std::move(spec)); }
-    void answer_call(sip::CallId call, std::string sdp) override { answered.emplace_back(call, std::move(sdp)); }
+    void answer_call(sip::CallId call, std::string sdp, std::string extra_headers) override {
+        answered.emplace_back(call, std::move(sdp));
+        answer_headers.push_back(std::move(extra_headers));
+    }
     void end_call(sip::CallId call, std::uint16_t code) override { ended.emplace_back(call, code); }
     std::vector<std::pair<sip::CallId, char>> digits;
     void send_dtmf(sip::CallId call, char digit, unsigned) override { digits.emplace_back(call, digit); }

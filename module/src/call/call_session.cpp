@@ -126,7 +126,7 @@ std::variant<CallSession, IncomingRefusal> CallSession::receive(CallServices &se
     return session;
 }
 
-std::optional<std::string> CallSession::answer(const std::string &browser_answer) {
+std::optional<std::string> CallSession::answer(const std::string &browser_answer, const std::string &extra_headers) {
     auto parsed = parse_sdp(browser_answer);
     if (auto *problem = std::get_if<std::string>(&parsed)) return *problem;
     auto answer = sdp::read_browser_answer(std::get<sdp::SessionDescription>(parsed), offered_);
@@ -149,7 +149,7 @@ std::optional<std::string> CallSession::answer(const std::string &browser_answer
         phone_first_sdp_ = sdp::serialize(sdp::write_phone_answer(offered_, browser.lines, rtp, std::to_string(id_)));
         agreement_ = agree(offered_, browser.lines, phone_peers_, false, phone_origin_, phone_first_sdp_);
     }
-    services_->sip.answer_call(id_, phone_first_sdp_);
+    services_->sip.answer_call(id_, phone_first_sdp_, extra_headers);
     return std::nullopt;
 }
 
@@ -266,19 +266,24 @@ std::string CallSession::browser_answer_for(const sdp::PhoneDescription &phone) 
 // only move the relay.
 ClientNotices CallSession::phone_progress(const sip::CallUpdate &update) {
     if (state_ == CallState::connecting) state_ = CallState::progress;
-    if (update.sdp.empty() || state_ == CallState::terminating) return {state_notice("progress")};
+    auto progress = [&update](std::string early_answer = {}) {
+        ClientNotice notice = state_notice("progress", std::move(early_answer));
+        notice.code = update.status;
+        return ClientNotices{notice};
+    };
+    if (update.sdp.empty() || state_ == CallState::terminating) return progress();
     auto answer = read_phone_answer(update.sdp, offered_);
     if (auto *problem = std::get_if<std::string>(&answer)) {
         services_->logger.info(log_name_ + ": early media not taken: " + *problem);
-        return {state_notice("progress")};
+        return progress();
     }
     auto &phone = std::get<sdp::PhoneDescription>(answer);
     point_relay_at(phone);
     early_answers_[update.dialog_tag] = phone;
-    if (!browser_answer_.empty()) return {state_notice("progress")};
+    if (!browser_answer_.empty()) return progress();
     state_ = CallState::early_media;
     browser_answer_ = browser_answer_for(phone);
-    return {state_notice("progress", browser_answer_)};
+    return progress(browser_answer_);
 }
 
 // The 2xx: its SDP, or the early answer of its dialog when it has none, is where the
@@ -303,9 +308,11 @@ ClientNotices CallSession::phone_answered(const sip::CallUpdate &update) {
     std::string browser_answer = browser_answer_for(phone);
     // A client that took the early answer keeps it (sylkRTC-1 has no second answer) and
     // is offered the final codecs after; one that waited for `accepted` takes this one.
-    bool codecs_moved = !browser_answer_.empty() && browser_answer != browser_answer_;
+    bool answered_early = !browser_answer_.empty();
+    bool codecs_moved = answered_early && browser_answer != browser_answer_;
     browser_answer_ = browser_answer;
     ClientNotices notices{state_notice("accepted", browser_answer)};
+    notices.front().answer_given_early = answered_early;
     if (media_up_early_) {  // told in order: accepted, then established
         state_ = CallState::established;
         notices.push_back(state_notice("established"));

@@ -55,6 +55,8 @@ struct ClientNotice {
     // `state` "accepted" with `sdp`, or "failed" with `reason`).
     std::string originator{};
     bool hold = false;
+    std::uint16_t code = 0;           // progress: the phone's 1xx
+    bool answer_given_early = false;  // accepted: the sdp was already given with early media
 };
 using ClientNotices = std::vector<ClientNotice>;
 
@@ -99,7 +101,11 @@ public:
     // Incoming, ringing: the browser's answer. Error text when it is refused (the call
     // then goes on ringing); nothing when the 200 went to the SIP side.
     bool can_answer() const { return incoming_ && state_ == CallState::connecting; }
-    std::optional<std::string> answer(const std::string &browser_answer);
+    // `extra_headers`: whole header lines for the 200, checked by the client's dialect.
+    std::optional<std::string> answer(const std::string &browser_answer, const std::string &extra_headers = {});
+    // The client answers a change the phone made (sylkRTC-2): a hold or resume the
+    // gateway settled with the phone is offered to the browser (`update` received) as well.
+    void set_browser_follows_phone_changes() { browser_follows_phone_changes_ = true; }
     // The client asks to end it: CANCEL, decline with `decline_code`, or BYE.
     bool can_terminate() const { return state_ != CallState::terminating && state_ != CallState::terminated; }
     void terminate(std::uint16_t decline_code);
@@ -148,6 +154,7 @@ private:
     // early answer the browser applied; an offerless call's phone chose another in its
     // ACK): the browser is offered what the call carries, with no SIP answer due.
     ClientNotices bring_browser_to_agreement();
+    ClientNotices phone_change_settled();
     bool first_codec_left_out(const std::vector<sdp::MediaLine> &browser_lines) const;
     void settle_state();  // accepted or established again, once an update is over
     void apply_agreement(MediaAgreement agreement);
@@ -210,6 +217,7 @@ private:
         bool sip_answer_due = true;  // false: the browser only catches up with the agreement
     };
     std::optional<RemoteUpdate> remote_update_;
+    bool browser_follows_phone_changes_ = false;
     std::optional<MediaAgreement> offered_in_answer_;  // our offer in a 200 to an offerless re-INVITE
     unsigned browser_version_ = 1;  // the o= version of our last description to the browser
     media::MediaSessionSpec media_;

@@ -62,7 +62,7 @@ ClientNotices CallSession::phone_reoffered(const sip::CallUpdate &update) {
     auto &result = std::get<ReofferAnswer>(answered);
     apply_agreement(std::move(result.agreement));
     services_->sip.answer_update(id_, update.update_seq, 200, result.answer);
-    return update_notice("remote", {});
+    return phone_change_settled();
 }
 
 // The phone's answer to an offer of ours in the dialog, read against what that offer said.
@@ -88,6 +88,14 @@ ClientNotices CallSession::phone_answered_reoffer_in_ack(const sip::CallUpdate &
         return {};
     }
     apply_agreement(std::get<MediaAgreement>(std::move(taken)));
+    return phone_change_settled();
+}
+
+// The phone's change is answered: the client is told; one that follows such changes is
+// offered the session as it now is (a hold: sendonly), and its answer settles nothing more.
+ClientNotices CallSession::phone_change_settled() {
+    if (browser_follows_phone_changes_)
+        if (auto offered = bring_browser_to_agreement(); !offered.empty()) return offered;
     return update_notice("remote", {});
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gateway/client_transport.hpp"
+#include "protocol/dialect.hpp"
 
 #include <string>
 #include <string_view>
@@ -12,7 +13,8 @@ namespace sylk::gateway {
 class ClientEvents {
 public:
     virtual ~ClientEvents() = default;
-    virtual void client_opened(ClientId client, std::string peer) = 0;
+    // `dialect`: the one its handshake chose (protocol::choose_dialect).
+    virtual void client_opened(ClientId client, std::string peer, protocol::Dialect dialect) = 0;
     virtual void client_message(ClientId client, std::string_view text) = 0;
     virtual void client_closed(ClientId client) = 0;
 };

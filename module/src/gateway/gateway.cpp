@@ -2,6 +2,7 @@
 
 #include "protocol/decoder.hpp"
 #include "protocol/encoder.hpp"
+#include "sip/digest.hpp"
 #include "text/utf8.hpp"
 
 namespace sylk::gateway {
@@ -17,15 +18,15 @@ Gateway::Gateway(const config::Configuration &configuration, const log::Logger &
                                                           configuration_.max_media_lines});
 }
 
-void Gateway::client_opened(ClientId client, std::string peer) {
+void Gateway::client_opened(ClientId client, std::string peer, protocol::Dialect dialect) {
     double rate = configuration_.max_requests_per_second;
     auto [it, inserted] =
-        clients_.try_emplace(client, Client{client, peer, peer.substr(0, peer.rfind(':')), {}, {}, log::LogBudget(),
-                                            access::TokenBucket(rate, rate * 5)});
+        clients_.try_emplace(client, Client{client, peer, peer.substr(0, peer.rfind(':')), dialect, {}, {},
+                                            log::LogBudget(), access::TokenBucket(rate, rate * 5)});
     if (!inserted) return;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
-    logger_.debug("client " + it->second.peer + " connected");
-    send(client, it->second, protocol::encode_ready_event());
+    logger_.debug("client " + it->second.peer + " connected (" + std::string(protocol::subprotocol_of(dialect)) + ")");
+    tell(it->second, protocol::ReadyEvent{});
 }
 
 void Gateway::client_closed(ClientId client) {
@@ -47,7 +48,7 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     if (configuration_.trace_client)
         logger_.info("trace " + state.peer + " in: " + protocol::masked_for_log(text));
 
-    protocol::DecodedMessage decoded = protocol::decode_message(text);
+    protocol::DecodedMessage decoded = protocol::decode_message(text, state.dialect);
     switch (decoded.outcome) {
     case protocol::DecodedMessage::Outcome::drop:
         if (auto line = state.warnings.admit("client " + state.peer + ": dropped message: " + decoded.problem);
@@ -62,6 +63,7 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     }
     counters_.requests.fetch_add(1, std::memory_order_relaxed);
     std::optional<std::string> refusal;
+    after_answer_.clear();
     if (!state.requests.take())
         refusal = counters_.limit_reached(stats::Refusal::max_requests_per_second,
                                           configuration_.max_requests_per_second) +
@@ -71,6 +73,14 @@ void Gateway::client_message(ClientId client, std::string_view text) {
     send(client, state,
          refusal ? protocol::encode_error(decoded.transaction, *refusal)
                  : protocol::encode_ack(decoded.transaction));
+    if (!refusal)
+        for (const auto &event : after_answer_) tell(state, event);
+    after_answer_.clear();
+}
+
+void Gateway::tell(const Client &client, const protocol::Event &event) {
+    std::string text = protocol::encode(event, client.dialect);
+    if (!text.empty()) send(client.id, client, std::move(text));
 }
 
 void Gateway::send(ClientId client, const Client &state, std::string text) {
@@ -91,8 +101,14 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
         return counters_.limit_reached(stats::Refusal::max_accounts_per_connection,
                                        configuration_.max_accounts_per_connection);
     sip::BindingId binding = ++last_binding_;
-    client.accounts.emplace(request.account, Account{request.address.user, request.address.domain, request.ha1,
-                                                     request.display_name, binding});
+    // A plain password (sylkRTC-2's ha1:false) is kept only as its HA1, the domain its realm.
+    std::string ha1 = request.password_is_plain
+                          ? sip::md5_hex(request.address.user + ":" + request.address.domain + ":" + request.ha1)
+                          : request.ha1;
+    Account account{request.address.user, request.address.domain, std::move(ha1), request.display_name, binding, false, false, {}, {}, {}};
+    account.user_agent = request.user_agent.value_or("");
+    account.incoming_header_prefixes = request.incoming_header_prefixes;
+    client.accounts.emplace(request.account, std::move(account));
     bindings_.emplace(binding, BindingOwner{client.id, request.account});
     counters_.accounts.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
@@ -110,16 +126,51 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Remov
 std::optional<std::string> Gateway::handle(Client &client, const protocol::RegisterAccount &request) {
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
-    const Account &account = it->second;
     it->second.known_to_sip = true;
-    registrar_.register_binding(
-        {account.binding, account.user, account.domain, account.ha1, account.display_name, client.address});
+    registrar_.register_binding(binding_spec(client, it->second));
     return std::nullopt;
+}
+
+sip::BindingSpec Gateway::binding_spec(const Client &client, const Account &account) const {
+    return {account.binding, account.user,    account.domain,    account.ha1, account.display_name,
+            client.address,  account.user_agent, account.push_params};
+}
+
+std::optional<std::string> Gateway::handle(Client &, const protocol::Ping &) { return std::nullopt; }
+
+// Kept as Contact parameters (SylkServer's names): a REGISTER with them goes now if the
+// account is registering or registered, else with its next register.
+std::optional<std::string> Gateway::handle(Client &client, const protocol::DeviceToken &request) {
+    auto it = client.accounts.find(request.account);
+    if (it == client.accounts.end()) return "unknown account: " + request.account;
+    it->second.push_params = {{"pn_app", request.app},
+                              {"pn_tok", request.token},
+                              {"pn_type", request.platform},
+                              {"pn_device", request.device},
+                              {"pn_silent", request.silent ? "1" : "0"}};
+    if (it->second.known_to_sip) registrar_.register_binding(binding_spec(client, it->second));
+    return std::nullopt;
+}
+
+std::optional<std::string> Gateway::handle(Client &client, const protocol::FetchAddressbook &request) {
+    if (!client.accounts.count(request.account)) return "unknown account: " + request.account;
+    after_answer_.push_back(protocol::AddressbookFetchedEvent{request.account});
+    return std::nullopt;
+}
+
+std::optional<std::string> Gateway::handle(Client &, const protocol::LookupPublicKey &request) {
+    after_answer_.push_back(protocol::PublicKeyEvent{request.uri});
+    return std::nullopt;
+}
+
+std::optional<std::string> Gateway::handle(Client &, const protocol::Unsupported &request) {
+    return request.name + " is not supported by this gateway";
 }
 
 std::optional<std::string> Gateway::handle(Client &client, const protocol::UnregisterAccount &request) {
     auto it = client.accounts.find(request.account);
     if (it == client.accounts.end()) return "unknown account: " + request.account;
+    it->second.push_params.clear();  // as SylkServer: an unregistered account gets no pushes
     if (it->second.known_to_sip) registrar_.unregister_binding(it->second.binding);
     return std::nullopt;
 }
@@ -145,8 +196,8 @@ void Gateway::registration_changed(const sip::RegistrationUpdate &update) {
         break;
     case sip::RegistrationState::registering: break;
     }
-    send(client->first, client->second,
-         protocol::encode_registration_state(owner->second.account, sip::to_string(update.state), update.reason));
+    tell(client->second, protocol::RegistrationStateEvent{owner->second.account, sip::to_string(update.state),
+                                                          update.reason});
 }
 
 }  // namespace sylk::gateway

@@ -4,7 +4,8 @@
 #include "gateway/gateway.hpp"
 
 #include "protocol/account_address.hpp"
-#include "protocol/encoder.hpp"
+#include "protocol/client_headers.hpp"
+#include "sip/digest.hpp"
 
 #include <openssl/rand.h>
 
@@ -15,6 +16,12 @@ namespace sylk::gateway {
 
 namespace {
 
+// 32 hex digits as a UUID's 8-4-4-4-12.
+std::string dashed(const std::string &hex) {
+    return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' + hex.substr(16, 4) + '-' +
+           hex.substr(20, 12);
+}
+
 // A version 4 UUID (RFC 4122), the form SylkServer gives incoming sessions' ids.
 std::string random_uuid() {
     unsigned char bytes[16];
@@ -22,13 +29,25 @@ std::string random_uuid() {
     bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);
     bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
     static const char hex[] = "0123456789abcdef";
-    std::string id;
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) id += '-';
-        id += hex[bytes[i] >> 4];
-        id += hex[bytes[i] & 0xF];
+    std::string digits;
+    for (unsigned char byte : bytes) {
+        digits += hex[byte >> 4];
+        digits += hex[byte & 0xF];
     }
-    return id;
+    return dashed(digits);
+}
+
+// One header line each, already checked by the decoder (protocol/client_headers).
+std::string header_lines(const protocol::Headers &headers) {
+    std::string lines;
+    for (const auto &header : headers) lines += header.name + ": " + header.value + "\r\n";
+    return lines;
+}
+
+protocol::Headers as_headers(const std::vector<std::pair<std::string, std::string>> &list) {
+    protocol::Headers headers;
+    for (const auto &[name, value] : list) headers.push_back({name, value});
+    return headers;
 }
 
 }  // namespace
@@ -70,12 +89,16 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     sip::CallId id = ++last_call_;
     auto placed = call::CallSession::place(*call_services_,
                                            {id, caller.binding, caller.user, caller.domain, caller.ha1,
-                                            caller.display_name, target, {}, {}, client.address},
+                                            caller.display_name, target, {}, {}, client.address,
+                                            header_lines(request.headers)},
                                            request.sdp, "session " + request.session);
     if (auto *problem = std::get_if<std::string>(&placed)) return *problem;
     client.sessions.emplace(request.session, id);
-    sessions_.emplace(id, Session{client.id, request.session, request.account, {},
-                                  std::get<call::CallSession>(std::move(placed))});
+    auto &session = sessions_.emplace(id, Session{client.id, request.session, request.account, {},
+                                                  std::get<call::CallSession>(std::move(placed)), std::nullopt, {}, {}})
+                        .first->second;
+    if (client.dialect == protocol::Dialect::sylkrtc2) session.call.set_browser_follows_phone_changes();
+    after_answer_.push_back(protocol::SessionPlacedEvent{request.session});
     return std::nullopt;
 }
 
@@ -84,7 +107,7 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::Sessi
     if (known == client.sessions.end()) return "unknown session: " + request.session;
     Session &session = sessions_.at(known->second);
     if (!session.call.can_answer()) return "session cannot be answered: " + request.session;
-    return session.call.answer(request.sdp);
+    return session.call.answer(request.sdp, header_lines(request.headers));
 }
 
 // ICE-lite: the browser checks the gateway's one candidate, so its own candidates are
@@ -124,6 +147,12 @@ void Gateway::call_changed(const sip::CallUpdate &update) {
     auto found = sessions_.find(update.id);
     if (found == sessions_.end()) return;  // its client has gone; the SIP side ends it on its own
     Session &session = found->second;
+    if (!update.call_id.empty()) session.call_id = update.call_id;
+    if (update.kind == sip::CallUpdate::Kind::answered)
+        if (auto client = clients_.find(session.client); client != clients_.end())
+            if (auto account = client->second.accounts.find(session.account); account != client->second.accounts.end())
+                session.answer_headers =
+                    protocol::headers_with_prefixes(as_headers(update.headers), account->second.incoming_header_prefixes);
     tell(session, session.call.sip_changed(update));
     if (session.call.state() != call::CallState::terminated) return;
     if (auto client = clients_.find(session.client); client != clients_.end()) client->second.sessions.erase(session.id);
@@ -136,30 +165,51 @@ void Gateway::media_changed(const media::MediaEvent &event) {
     tell(found->second, found->second.call.media_changed(event));
 }
 
+// The call's notices as protocol events, written in its client's dialect.
 void Gateway::tell(const Session &session, const call::ClientNotices &notices) {
     auto client = clients_.find(session.client);
     if (client == clients_.end()) return;
     for (const auto &notice : notices) {
         switch (notice.kind) {
         case call::ClientNotice::Kind::state:
-            send(client->first, client->second,
-                 protocol::encode_session_state(session.id, notice.state, notice.sdp, notice.reason));
+            if (notice.state == "progress") {
+                tell(client->second, protocol::SessionProgressEvent{session.id, notice.code, notice.sdp, session.call_id});
+                break;
+            }
+            tell(client->second,
+                 protocol::SessionStateEvent{session.id, notice.state, notice.sdp, notice.reason, notice.answer_given_early,
+                                             notice.state == "accepted" ? session.call_id : std::string(),
+                                             notice.state == "accepted" ? session.answer_headers : protocol::Headers()});
             break;
         case call::ClientNotice::Kind::missed:
-            send(client->first, client->second,
-                 protocol::encode_missed_session(session.account, session.id, session.originator));
+            tell(client->second, protocol::MissedSessionEvent{session.account, session.id, session.originator,
+                                                              session.originator_display_name});
             break;
         case call::ClientNotice::Kind::dtmf:
-            send(client->first, client->second,
-                 protocol::encode_session_dtmf(session.id, notice.dtmf_digit, notice.dtmf_duration_ms));
+            tell(client->second, protocol::SessionDtmfEvent{session.id, notice.dtmf_digit, notice.dtmf_duration_ms});
             break;
         case call::ClientNotice::Kind::update:
-            send(client->first, client->second,
-                 protocol::encode_session_update(session.id, notice.originator, notice.state, notice.hold, notice.sdp,
-                                                 notice.reason));
+            tell(client->second, protocol::SessionUpdateEvent{session.id, notice.originator, notice.state, notice.hold,
+                                                              notice.sdp, notice.reason});
             break;
         }
     }
+}
+
+// sylkRTC-1: random, as the 2015 server's. sylkRTC-2: derived from the Call-ID as
+// SylkServer does (MD5 as a dashed UUID), so a push notification for the call and the
+// incoming-session event name it alike. An id the client already uses for another
+// session (it chose it itself) gives way to a random one.
+std::string Gateway::incoming_session_id(const Client &client, const sip::CallUpdate &update) const {
+    if (client.dialect == protocol::Dialect::sylkrtc2 && !update.call_id.empty()) {
+        std::string id = dashed(sip::md5_hex(update.call_id));
+        if (!client.sessions.count(id)) return id;
+        logger_.info("an incoming call's Call-ID names a session the client already has: given a random id");
+    }
+    std::string id;
+    do id = random_uuid();
+    while (client.sessions.count(id));
+    return id;
 }
 
 void Gateway::incoming_call(const sip::CallUpdate &update) {
@@ -174,12 +224,7 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
         refusal = call::IncomingRefusal{486, *limit};
     else if (!call_services_)
         refusal = call::IncomingRefusal{488, "calls are not available yet"};
-    // Random, as SylkServer's: a client cannot pick the id of a call that has not come yet.
-    std::string id;
-    if (!refusal) {
-        do id = random_uuid();
-        while (client->second.sessions.count(id));
-    }
+    std::string id = refusal ? std::string() : incoming_session_id(client->second, update);
     auto received = refusal ? std::variant<call::CallSession, call::IncomingRefusal>(*refusal)
                             : call::CallSession::receive(*call_services_, update, "session " + id);
     if (auto *refused = std::get_if<call::IncomingRefusal>(&received)) {
@@ -187,12 +232,16 @@ void Gateway::incoming_call(const sip::CallUpdate &update) {
         calls_.end_call(update.id, refused->code);
         return;
     }
-    Session session{client->first, id, owner->second.account, update.originator,
-                    std::get<call::CallSession>(std::move(received))};
-    send(client->first, client->second,
-         protocol::encode_incoming_session(session.account, session.id, session.originator, update.display_name,
-                                           session.call.browser_offer()));
-    client->second.sessions.emplace(id, update.id);
+    Client &receiver = client->second;
+    Session session{receiver.id, id, owner->second.account, update.originator,
+                    std::get<call::CallSession>(std::move(received)), update.display_name, update.call_id, {}};
+    if (receiver.dialect == protocol::Dialect::sylkrtc2) session.call.set_browser_follows_phone_changes();
+    protocol::Headers asked;
+    if (auto account = receiver.accounts.find(session.account); account != receiver.accounts.end())
+        asked = protocol::headers_with_prefixes(as_headers(update.headers), account->second.incoming_header_prefixes);
+    tell(receiver, protocol::IncomingSessionEvent{session.account, session.id, session.originator, update.display_name,
+                                                  session.call.browser_offer(), update.call_id, std::move(asked)});
+    receiver.sessions.emplace(id, update.id);
     sessions_.emplace(update.id, std::move(session));
 }
 

@@ -1,10 +1,13 @@
 #include "protocol/decoder.hpp"
 
 #include "protocol/account_address.hpp"
+#include "protocol/client_headers.hpp"
 #include "protocol/display_name.hpp"
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <unordered_map>
 
 namespace sylk::protocol {
@@ -51,6 +54,20 @@ public:
         return {std::move(account), std::move(*address)};
     }
 
+    std::optional<bool> optional_bool(const char *name) const {
+        const json::value *v = object_.if_contains(name);
+        if (!v || v->is_null()) return std::nullopt;
+        if (!v->is_bool()) throw FieldProblem{std::string("invalid field: ") + name + " must be true or false"};
+        return v->get_bool();
+    }
+
+    // A string that goes into a SIP header line: 1 to `max` characters, no control characters.
+    std::string required_line(const char *name, std::size_t max) const {
+        std::string value = required_nonempty(name);
+        if (auto problem = text_line_problem(name, value, max)) throw FieldProblem{"invalid field: " + *problem};
+        return value;
+    }
+
     const json::object &object() const { return object_; }
 
 private:
@@ -72,15 +89,51 @@ IceCandidate decode_candidate(const json::value &v) {
     return candidate;
 }
 
+// sylkRTC-2's `headers`: a list of {name, value}, each checked before it may reach SIP.
+Headers decode_headers(const Fields &fields) {
+    Headers headers;
+    const json::value *list = fields.object().if_contains("headers");
+    if (!list || list->is_null()) return headers;
+    if (!list->is_array()) throw FieldProblem{"invalid field: headers must be a list of {name, value}"};
+    if (list->get_array().size() > kMaxClientHeaders)
+        throw FieldProblem{"invalid field: headers holds more than " + std::to_string(kMaxClientHeaders) + " headers"};
+    for (const auto &item : list->get_array()) {
+        if (!item.is_object()) throw FieldProblem{"invalid field: headers must be a list of {name, value}"};
+        Fields header(item.get_object());
+        Header decoded{header.required_string("name"), header.required_string("value")};
+        if (auto problem = client_header_problem(decoded)) throw FieldProblem{"invalid field: " + *problem};
+        headers.push_back(std::move(decoded));
+    }
+    return headers;
+}
+
+std::vector<std::string> decode_header_prefixes(const Fields &fields) {
+    std::vector<std::string> prefixes;
+    const json::value *list = fields.object().if_contains("incoming_header_prefixes");
+    if (!list || list->is_null()) return prefixes;
+    if (!list->is_array() || list->get_array().size() > kMaxHeaderPrefixes)
+        throw FieldProblem{"invalid field: incoming_header_prefixes must be a list of at most " +
+                           std::to_string(kMaxHeaderPrefixes) + " strings"};
+    for (const auto &item : list->get_array()) {
+        if (!item.is_string()) throw FieldProblem{"invalid field: incoming_header_prefixes must hold strings"};
+        std::string prefix(item.get_string());
+        if (!is_header_name_prefix(prefix))
+            throw FieldProblem{"invalid field: incoming_header_prefixes holds '" + prefix.substr(0, 64) +
+                               "', not the start of a header name"};
+        if (std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end()) prefixes.push_back(std::move(prefix));
+    }
+    return prefixes;
+}
+
 using RequestDecoder = Request (*)(const Fields &);
 
-const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
+const std::unordered_map<std::string_view, RequestDecoder> &sylkrtc1_decoders() {
     // Each request is known by the original page's name, the released server's name,
     // and an underscore spelling of the latter.
     static const RequestDecoder add_account = [](const Fields &f) -> Request {
         auto [account, address] = f.account_with_address();
         AddAccount request{std::move(account), std::move(address), f.required_string("password"),
-                           f.optional_string("display_name")};
+                           f.optional_string("display_name"), false, std::nullopt, {}};
         if (!is_valid_ha1(request.ha1))
             throw FieldProblem{"invalid field: password must be the HA1 digest (32 lowercase hex characters)"};
         if (request.display_name)
@@ -99,13 +152,13 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
     };
     static const RequestDecoder session_create = [](const Fields &f) -> Request {
         SessionCreate request{f.account(), f.required_nonempty("session"), f.required_string("uri"),
-                              f.required_nonempty("sdp")};
+                              f.required_nonempty("sdp"), {}};
         if (!is_valid_call_target(request.uri))
             throw FieldProblem{"invalid field: uri '" + request.uri + "' is not user@domain"};
         return request;
     };
     static const RequestDecoder session_answer = [](const Fields &f) -> Request {
-        return SessionAnswer{f.required_nonempty("session"), f.required_nonempty("sdp")};
+        return SessionAnswer{f.required_nonempty("session"), f.required_nonempty("sdp"), {}};
     };
     static const RequestDecoder session_trickle = [](const Fields &f) -> Request {
         SessionTrickle request{f.required_nonempty("session"), {}};
@@ -153,9 +206,105 @@ const std::unordered_map<std::string_view, RequestDecoder> &request_decoders() {
     return table;
 }
 
+// sylkRTC-2: the dashed names only, its extra fields, its extra requests, and a clear
+// refusal for the features this gateway does not carry.
+const std::unordered_map<std::string_view, RequestDecoder> &sylkrtc2_decoders() {
+    static const RequestDecoder add_account = [](const Fields &f) -> Request {
+        auto [account, address] = f.account_with_address();
+        AddAccount request{std::move(account), std::move(address), f.required_nonempty("password"),
+                           f.optional_string("display_name"), false, std::nullopt, {}};
+        // An HA1 by default; the app's ha1:false sends the password itself.
+        if (request.ha1.size() > 9999) throw FieldProblem{"invalid field: password is longer than 9999 characters"};
+        request.password_is_plain = !is_valid_ha1(request.ha1);
+        if (request.display_name)
+            if (auto problem = display_name_problem(*request.display_name))
+                throw FieldProblem{"invalid field: " + *problem};
+        if (auto agent = f.optional_string("user_agent")) {
+            if (auto problem = text_line_problem("user_agent", *agent, 256)) throw FieldProblem{"invalid field: " + *problem};
+            if (!agent->empty()) request.user_agent = std::move(*agent);
+        }
+        request.incoming_header_prefixes = decode_header_prefixes(f);
+        return request;
+    };
+    static const RequestDecoder device_token = [](const Fields &f) -> Request {
+        return DeviceToken{f.account(), f.required_line("token", 512), f.required_line("platform", 64),
+                           f.required_line("device", 256), f.required_line("app", 256),
+                           f.optional_bool("silent").value_or(false)};
+    };
+    static const RequestDecoder fetch_addressbook = [](const Fields &f) -> Request {
+        return FetchAddressbook{f.account()};
+    };
+    static const RequestDecoder lookup_public_key = [](const Fields &f) -> Request {
+        std::string uri = f.required_string("uri");
+        if (!parse_account_address(uri)) throw FieldProblem{"invalid field: uri '" + uri + "' is not user@domain"};
+        return LookupPublicKey{std::move(uri)};
+    };
+    static const RequestDecoder ping = [](const Fields &) -> Request { return Ping{}; };
+    static const RequestDecoder session_create = [](const Fields &f) -> Request {
+        auto request = std::get<SessionCreate>(sylkrtc1_decoders().at("session-create")(f));
+        request.headers = decode_headers(f);
+        return request;
+    };
+    static const RequestDecoder session_answer = [](const Fields &f) -> Request {
+        auto request = std::get<SessionAnswer>(sylkrtc1_decoders().at("session-answer")(f));
+        request.headers = decode_headers(f);
+        return request;
+    };
+    // Lenient: any error on a trickle makes the client end its call, and the gateway
+    // (ICE-lite) does not use the browser's candidates.
+    static const RequestDecoder session_trickle = [](const Fields &f) -> Request {
+        const json::value *candidates = f.object().if_contains("candidates");
+        if (!candidates) throw FieldProblem{"missing field: candidates"};
+        if (!candidates->is_array()) throw FieldProblem{"invalid field: candidates must be a list"};
+        return SessionTrickle{f.required_nonempty("session"), {}};
+    };
+    const auto &v1 = sylkrtc1_decoders();
+    static const std::unordered_map<std::string_view, RequestDecoder> table = {
+        {"ping", ping},
+        {"account-add", add_account},
+        {"account-remove", v1.at("account-remove")},
+        {"account-register", v1.at("account-register")},
+        {"account-unregister", v1.at("account-unregister")},
+        {"account-devicetoken", device_token},
+        {"account-fetch-addressbook", fetch_addressbook},
+        {"lookup-public-key", lookup_public_key},
+        {"session-create", session_create},
+        {"session-answer", session_answer},
+        {"session-trickle", session_trickle},
+        {"session-terminate", v1.at("session-terminate")},
+        {"session-dtmf-info", v1.at("session-dtmf-info")},
+        {"session-update", v1.at("session-update")},
+    };
+    return table;
+}
+
+// sylkRTC-2 requests of messaging, storage and sync, address book changes and video
+// rooms: not carried by this gateway.
+bool is_unsupported_sylkrtc2(std::string_view name) {
+    static const std::array<std::string_view, 10> names = {
+        "account-message", "account-disposition-notification", "account-sync-conversations",
+        "account-mark-conversation-read", "account-remove-message", "account-remove-conversation",
+        "account-update-addressbook", "session-message", "conference-invite", "videoroom-ctl"};
+    return name.rfind("videoroom-", 0) == 0 || std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// sylkRTC-2 lets addresses carry their scheme: "sip:alice@example.com" is alice@example.com.
+void strip_address_schemes(json::object &object) {
+    for (const char *field : {"account", "uri"}) {
+        json::value *value = object.if_contains(field);
+        if (!value || !value->is_string()) continue;
+        std::string_view text(value->get_string().data(), value->get_string().size());
+        for (std::string_view scheme : {"sip:", "sips:"})
+            if (text.size() > scheme.size() && text.substr(0, scheme.size()) == scheme) {
+                *value = json::string(text.substr(scheme.size()));
+                break;
+            }
+    }
+}
+
 }  // namespace
 
-DecodedMessage decode_message(std::string_view text) {
+DecodedMessage decode_message(std::string_view text, Dialect dialect) {
     DecodedMessage result;
     boost::system::error_code ec;
     json::value root = json::parse(text, ec);
@@ -167,7 +316,7 @@ DecodedMessage decode_message(std::string_view text) {
         result.problem = "message is not a JSON object";
         return result;
     }
-    const json::object &object = root.get_object();
+    json::object &object = root.get_object();
     const json::value *transaction = object.if_contains("transaction");
     bool has_transaction = transaction && transaction->is_string();
     if (has_transaction) result.transaction = std::string(transaction->get_string());
@@ -184,13 +333,20 @@ DecodedMessage decode_message(std::string_view text) {
                                      : "request '" + std::string(name) + "' has no transaction";
         return result;
     }
-    auto decoder = request_decoders().find(name);
-    if (decoder == request_decoders().end()) {
+    const auto &decoders = dialect == Dialect::sylkrtc2 ? sylkrtc2_decoders() : sylkrtc1_decoders();
+    auto decoder = decoders.find(name);
+    if (decoder == decoders.end()) {
+        if (dialect == Dialect::sylkrtc2 && is_unsupported_sylkrtc2(name)) {
+            result.outcome = DecodedMessage::Outcome::request;
+            result.request = Unsupported{std::string(name)};
+            return result;
+        }
         result.outcome = DecodedMessage::Outcome::reply_error;
         result.problem = "unknown request: " + std::string(name);
         return result;
     }
     try {
+        if (dialect == Dialect::sylkrtc2) strip_address_schemes(object);
         result.request = decoder->second(Fields(object));
         result.outcome = DecodedMessage::Outcome::request;
     } catch (const FieldProblem &problem) {

@@ -1,6 +1,8 @@
-// Text frame -> typed request, applying the protocol's bad-input rules (section 2).
+// Text frame -> typed request, applying the protocol's bad-input rules, in the
+// connection's dialect: each knows its own request names and fields.
 #pragma once
 
+#include "protocol/dialect.hpp"
 #include "protocol/requests.hpp"
 
 #include <string>
@@ -20,7 +22,7 @@ struct DecodedMessage {
     std::string problem;
 };
 
-DecodedMessage decode_message(std::string_view text);
+DecodedMessage decode_message(std::string_view text, Dialect dialect = Dialect::sylkrtc1);
 
 // The message with every secret (HA1 "password") replaced, for trace logs.
 // Text that is not a JSON object is summarised, never echoed, as it may hold secrets.

@@ -1,7 +1,9 @@
-// The requests a client may send, as typed values (sylkRTC-1, sections 4 and 5).
+// The requests a client may send, as typed values: sylkRTC-1's, and sylkRTC-2's that
+// the gateway carries out (docs/protocol.md).
 #pragma once
 
 #include "protocol/account_address.hpp"
+#include "protocol/events.hpp"
 
 #include <optional>
 #include <string>
@@ -15,6 +17,10 @@ struct AddAccount {
     AccountAddress address;  // the account's parts, parsed once by the decoder
     std::string ha1;  // the "password" field: never logged
     std::optional<std::string> display_name;
+    // sylkRTC-2 only:
+    bool password_is_plain = false;  // `ha1` holds a plain password (the app's ha1:false)
+    std::optional<std::string> user_agent;          // the User-Agent of its REGISTERs and INVITEs
+    std::vector<std::string> incoming_header_prefixes;  // which headers of its calls it is told
 };
 struct RemoveAccount {
     std::string account;
@@ -30,10 +36,12 @@ struct SessionCreate {
     std::string session;
     std::string uri;
     std::string sdp;
+    Headers headers;  // sylkRTC-2: added to the INVITE
 };
 struct SessionAnswer {
     std::string session;
     std::string sdp;
+    Headers headers;  // sylkRTC-2: added to the 200
 };
 struct IceCandidate {
     std::string candidate;
@@ -61,8 +69,33 @@ struct SessionUpdate {
     std::string sdp;
 };
 
+// sylkRTC-2's liveness check, every 5 s: acknowledged.
+struct Ping {};
+// sylkRTC-2's push token for an account: sent as Contact parameters of its next REGISTER.
+struct DeviceToken {
+    std::string account;
+    std::string token;
+    std::string platform;
+    std::string device;
+    std::string app;
+    bool silent = false;
+};
+// sylkRTC-2's address book: the gateway keeps none, so it is always empty.
+struct FetchAddressbook {
+    std::string account;
+};
+// sylkRTC-2's public key lookup: the gateway keeps no keys.
+struct LookupPublicKey {
+    std::string uri;
+};
+// A sylkRTC-2 request of a feature this gateway does not carry (messaging, video rooms):
+// answered with an error that says so, so the app degrades instead of waiting.
+struct Unsupported {
+    std::string name;
+};
+
 using Request = std::variant<AddAccount, RemoveAccount, RegisterAccount, UnregisterAccount,
                              SessionCreate, SessionAnswer, SessionTrickle, SessionTerminate, SessionDtmf,
-                             SessionUpdate>;
+                             SessionUpdate, Ping, DeviceToken, FetchAddressbook, LookupPublicKey, Unsupported>;
 
 }  // namespace sylk::protocol

@@ -14,7 +14,8 @@ class CallControl {
 public:
     virtual ~CallControl() = default;
     virtual void place_call(OutgoingCallSpec spec) = 0;
-    virtual void answer_call(CallId call, std::string sdp) = 0;
+    // 200 OK with `sdp`; `extra_headers`: whole header lines the client added, already checked.
+    virtual void answer_call(CallId call, std::string sdp, std::string extra_headers) = 0;
     // CANCEL an unanswered outgoing call, decline an unanswered incoming one with
     // `decline_code`, or BYE an answered one.
     virtual void end_call(CallId call, std::uint16_t decline_code) = 0;

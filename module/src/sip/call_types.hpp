@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sylk::sip {
@@ -29,6 +30,7 @@ struct OutgoingCallSpec {
     // realm its registrar challenged in (filled by the SIP side).
     std::vector<std::string> realms;
     std::string owner;  // the client's address: INVITEs waiting for the window take turns by it
+    std::string extra_headers;  // whole header lines ("X-A: b\r\n"), checked by the client's dialect
 };
 
 // What a call reports; every call ends with exactly one `ended`.
@@ -59,7 +61,9 @@ struct CallUpdate {
     unsigned dtmf_duration_ms = 0;
     bool was_answered = false;    // ended only: whether the call had been answered
     std::uint32_t update_seq = 0;  // reoffer, reoffer_acked: names the offer in CallControl::answer_update
-    std::uint16_t status = 0;      // update_answered
+    std::uint16_t status = 0;      // update_answered, progress (the 1xx's code)
+    std::string call_id;           // incoming, progress, answered: the SIP Call-ID
+    std::vector<std::pair<std::string, std::string>> headers;  // incoming, answered: the message's headers
 };
 
 // Receives call updates on the SIP thread; an implementation hands them to its own

@@ -54,9 +54,9 @@ int OutgoingInvite::send_invite(const std::string &credentials) {
                 "\r\nMin-SE: " + std::to_string(kMinSessionExpires) + "\r\n";
     return sip_drequestf(&invite_, stack_, true, "INVITE", invite_dialog_, 0, nullptr, contact_handler, response_handler,
                          this,
-                         "%sSupported: 100rel%s\r\n%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
-                         credentials.c_str(), spec_.session_expires ? ", timer" : "", timer.c_str(), spec_.sdp.size(),
-                         spec_.sdp.c_str());
+                         "%sSupported: 100rel%s\r\n%s%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                         credentials.c_str(), spec_.session_expires ? ", timer" : "", timer.c_str(),
+                         spec_.extra_headers.c_str(), spec_.sdp.size(), spec_.sdp.c_str());
 }
 
 int OutgoingInvite::contact_handler(enum sip_transp transport, const struct sa *source, const struct sa *,

@@ -35,6 +35,7 @@ public:
         std::string sdp;                   // the offer
         // Session-Expires asked (RFC 4028; Min-SE 90 with it); 0: no session timer asked.
         std::uint32_t session_expires = 0;
+        std::string extra_headers;  // whole header lines: the client's own
     };
     struct Events {
         std::function<void(const struct sip_msg &)> provisional;  // every 1xx, 100 included

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace sylk::sip {
 
@@ -80,8 +81,11 @@ void Registration::bind() {
     // into it, and so does one within kReRegisterHoldOffMs of the last successful
     // REGISTER: a storm of `register` requests costs one REGISTER, however slowly the
     // gateway gets through it.
-    if (phase_ == Phase::binding) return;
-    if (phase_ == Phase::bound && bound_at_ms_ && tmr_jiffies() - *bound_at_ms_ < kReRegisterHoldOffMs) return;
+    // A new spec (a push token) is never folded: the registrar must see it.
+    bool respecified = std::exchange(respecified_, false);
+    if (phase_ == Phase::binding && !respecified) return;
+    if (phase_ == Phase::bound && !respecified && bound_at_ms_ && tmr_jiffies() - *bound_at_ms_ < kReRegisterHoldOffMs)
+        return;
     if (phase_ == Phase::unbinding) unbound_ = nullptr;  // a new register wins over a pending unregister
     context_.deadlines.cancel(spec_.id);
     cancel_request();
@@ -145,10 +149,10 @@ std::string Registration::request_headers() {
     std::string headers;
     if (context_.settings.route) headers += "Route: <" + *context_.settings.route + ";lr>\r\n";
     headers += "To: <" + aor + ">\r\nFrom: " + name_addr(spec_.display_name, aor);
-    re_snprintf(line, sizeof line, ";tag=%016llx\r\nCall-ID: %016llx\r\nCSeq: %u REGISTER\r\nUser-Agent: %s\r\n",
-                static_cast<unsigned long long>(from_tag_), static_cast<unsigned long long>(call_id_), cseq_++,
-                kUserAgent);
+    re_snprintf(line, sizeof line, ";tag=%016llx\r\nCall-ID: %016llx\r\nCSeq: %u REGISTER\r\n",
+                static_cast<unsigned long long>(from_tag_), static_cast<unsigned long long>(call_id_), cseq_++);
     headers += line;
+    headers += "User-Agent: " + (spec_.user_agent.empty() ? std::string(kUserAgent) : spec_.user_agent) + "\r\n";
     if (challenge_) {
         DigestInput input{spec_.user, spec_.ha1, "REGISTER", "sip:" + spec_.domain, ++nonce_count_, random_hex()};
         headers += std::string(challenge_from_proxy_ ? "Proxy-Authorization: " : "Authorization: ") +
@@ -196,8 +200,8 @@ int Registration::send_handler(enum sip_transp transport, const struct sa *sourc
     if (re_snprintf(uri, sizeof uri, "sip:%s@%J%s", self->contact_user_.c_str(), source,
                     sip_transp_param(transport)) < 0)
         return ENOMEM;
-    self->contact_uri_ = uri;
-    return mbuf_printf(buffer, "Contact: <%s>;expires=%u\r\n", uri, self->expires_asked_);
+    self->contact_uri_ = uri + uri_parameters(self->spec_.contact_params);
+    return mbuf_printf(buffer, "Contact: <%s>;expires=%u\r\n", self->contact_uri_.c_str(), self->expires_asked_);
 }
 
 void Registration::response_handler(int err, const struct sip_msg *message, void *arg) {

@@ -28,9 +28,6 @@ struct RegistrationSettings {
     std::optional<std::string> route;         // outbound proxy URI ("sip:host:port;transport=x")
 };
 
-// The User-Agent of our REGISTERs.
-inline constexpr const char *kUserAgent = "sylk-webrtcgateway";
-
 // What every Registration of one agent shares; owned by the agent, and destroyed before
 // its SIP stack.
 struct RegistrationContext {
@@ -67,6 +64,12 @@ public:
 
     // Registers now (again, if already registered).
     void bind();
+    // The binding's spec as the client now has it (push Contact parameters, User-Agent):
+    // the next REGISTER carries it.
+    void respecify(BindingSpec spec) {
+        respecified_ = spec.contact_params != spec_.contact_params || spec.user_agent != spec_.user_agent;
+        spec_ = std::move(spec);
+    }
     // Removes the binding at the registrar if there is one; `done` runs once nothing
     // more will be sent (right away when there was nothing to remove).
     void unbind(std::function<void()> done);
@@ -118,6 +121,7 @@ private:
     std::optional<struct sa> registrar_address_;
     std::optional<std::uint64_t> bound_at_ms_;  // when the registrar last accepted it (libre jiffies)
     std::string contact_uri_;  // as sent, to find ours among the registrar's contacts
+    bool respecified_ = false;  // the spec changed since the last REGISTER: the next is not folded
 
     Phase phase_ = Phase::idle;
     std::uint32_t expires_asked_ = 0;  // of this request; 0 when unbinding

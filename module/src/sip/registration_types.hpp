@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sylk::sip {
 
@@ -22,6 +24,10 @@ struct BindingSpec {
     std::string ha1;
     std::optional<std::string> display_name;
     std::string owner;  // the client's address: REGISTERs waiting for the window take turns by it
+    std::string user_agent;  // empty: the gateway's own
+    // Contact URI parameters (push: pn_app, pn_tok, ...), names and values as the client
+    // gave them; escaped when written.
+    std::vector<std::pair<std::string, std::string>> contact_params;
 };
 
 struct RegistrationUpdate {

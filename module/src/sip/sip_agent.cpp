@@ -256,6 +256,8 @@ private:
         if (!slot) {
             slot = std::make_unique<Registration>(*context_, std::move(command.spec));
             binding_by_contact_[slot->contact_user()] = id;
+        } else {
+            slot->respecify(std::move(command.spec));  // a new push token or User-Agent
         }
         slot->bind();
     }
@@ -334,7 +336,7 @@ private:
 
     void handle(AnswerCall &command) {
         call_deadlines_->cancel(command.call);
-        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->answer(command.sdp);
+        if (auto it = calls_.find(command.call); it != calls_.end()) it->second->answer(command.sdp, command.extra_headers);
     }
 
     void handle(const EndCall &command) {
@@ -517,7 +519,9 @@ void SipAgent::remove_binding(BindingId binding) { loop_->post(RemoveBinding{bin
 
 void SipAgent::place_call(OutgoingCallSpec spec) { loop_->post(PlaceCall{std::move(spec)}); }
 
-void SipAgent::answer_call(CallId call, std::string sdp) { loop_->post(AnswerCall{call, std::move(sdp)}); }
+void SipAgent::answer_call(CallId call, std::string sdp, std::string extra_headers) {
+    loop_->post(AnswerCall{call, std::move(sdp), std::move(extra_headers)});
+}
 
 void SipAgent::end_call(CallId call, std::uint16_t decline_code) { loop_->post(EndCall{call, decline_code}); }
 void SipAgent::send_dtmf(CallId call, char digit, unsigned duration_ms) {

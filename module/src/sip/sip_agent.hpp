@@ -37,7 +37,7 @@ public:
     void unregister_binding(BindingId binding) override;
     void remove_binding(BindingId binding) override;  // unregister if needed, then forget it
     void place_call(OutgoingCallSpec spec) override;
-    void answer_call(CallId call, std::string sdp) override;
+    void answer_call(CallId call, std::string sdp, std::string extra_headers) override;
     void end_call(CallId call, std::uint16_t decline_code) override;
     void send_dtmf(CallId call, char digit, unsigned duration_ms) override;
     void answer_update(CallId call, std::uint32_t update_seq, std::uint16_t code, std::string sdp) override;

@@ -71,6 +71,8 @@ SipCall::SipCall(const CallContext &context, CallId id, BindingId binding, const
     update.originator = std::move(caller.originator);
     update.display_name = std::move(caller.display_name);
     update.sdp = std::move(caller.sdp);
+    update.call_id = std::move(caller.call_id);
+    update.headers = std::move(caller.headers);
     context_.sink(update);
 }
 
@@ -86,13 +88,13 @@ SipCall::~SipCall() {
 void SipCall::connect() {
     const OutgoingCallSpec &spec = *spec_;
     OutgoingInvite::Spec invite{spec.target, "sip:" + spec.user + "@" + spec.domain, std::nullopt, contact_user_,
-                                context_.route, spec.sdp};
+                                context_.route, spec.sdp, 0, {}};
     // libre writes the quotes around the display name itself.
     if (spec.display_name) invite.from_display_name = quoted_string_content(*spec.display_name);
     OutgoingInvite::Events events;
     events.provisional = [this](const struct sip_msg &message) {
         context_.provisional(id_);
-        if (message.scode > 100) report(CallUpdate::Kind::progress, message_body(&message), {}, pl_text(message.to.tag));
+        if (message.scode > 100) report_answer(CallUpdate::Kind::progress, message);
     };
     events.answered = [this](const struct sip_msg &message) {
         answered_ = true;
@@ -101,12 +103,13 @@ void SipCall::connect() {
         peer_supports_timer_ = supports_timer(message);
         adopt_session_expires(message, true);
         start_updates(invite_->dialog());
-        report(CallUpdate::Kind::answered, message_body(&message), {}, pl_text(message.to.tag));
+        report_answer(CallUpdate::Kind::answered, message);
     };
     events.challenged = [this](const struct sip_msg &message) { return answer_challenge(message); };
     events.ended = [this](int err, const struct sip_msg *message) { outgoing_ended(err, message); };
     events.info = [this](const struct sip_msg &message) { return info_received(message); };
     invite.session_expires = kSessionExpires;
+    invite.extra_headers = spec.extra_headers;
     invite_ = std::make_unique<OutgoingInvite>(context_.stack, std::move(invite), std::move(events));
     if (int err = invite_->start()) {
         invite_.reset();
@@ -266,7 +269,7 @@ void SipCall::outgoing_ended(int err, const struct sip_msg *message) {
     finish(reason);  // the invite is freed with the call, not inside its own handler
 }
 
-void SipCall::answer(const std::string &sdp) {
+void SipCall::answer(const std::string &sdp, const std::string &extra_headers) {
     if (outgoing_ || answered_ || finished_ || !session_) return;
     struct mbuf *description = sdp_buffer(sdp);
     local_sdp_ = last_local_sdp_ = sdp;
@@ -275,7 +278,9 @@ void SipCall::answer(const std::string &sdp) {
         timer_.settle(pending_session_expires_, timer_.we_refresh());
         timer = timer_.header(false) + (peer_supports_timer_ ? "Require: timer\r\n" : "");
     }
-    int err = description ? sipsess_answer(session_, 200, "OK", description, "%s", timer.c_str()) : ENOMEM;
+    int err = description ? sipsess_answer(session_, 200, "OK", description, "%s%s", timer.c_str(),
+                                           extra_headers.c_str())
+                          : ENOMEM;
     mem_deref(description);
     if (err) return end(500);
     answered_ = true;
@@ -393,6 +398,21 @@ void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason,
     update.sdp = std::move(sdp);
     update.dialog_tag = std::move(dialog_tag);
     update.reason = std::move(reason);
+    update.was_answered = answered_;
+    context_.sink(update);
+}
+
+// A 1xx or the 2xx to our INVITE: its body, code, fork (To tag), Call-ID; the 2xx's
+// headers too (a client may ask for some).
+void SipCall::report_answer(CallUpdate::Kind kind, const struct sip_msg &message) {
+    CallUpdate update;
+    update.id = id_;
+    update.kind = kind;
+    update.sdp = message_body(&message);
+    update.dialog_tag = pl_text(message.to.tag);
+    update.status = message.scode;
+    update.call_id = call_id_;
+    if (kind == CallUpdate::Kind::answered) update.headers = message_headers(message);
     update.was_answered = answered_;
     context_.sink(update);
 }

@@ -52,7 +52,7 @@ public:
     SipCall &operator=(const SipCall &) = delete;
 
     // Incoming, unanswered: 200 OK with `sdp`.
-    void answer(const std::string &sdp);
+    void answer(const std::string &sdp, const std::string &extra_headers);
     // Ends the call whatever its state: CANCEL (outgoing, unanswered), `decline_code`
     // (incoming, unanswered), BYE (answered). Reports `ended`.
     void end(std::uint16_t decline_code);
@@ -72,6 +72,7 @@ public:
 
 private:
     void connect();
+    void report_answer(CallUpdate::Kind kind, const struct sip_msg &message);
     void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {}, std::string dialog_tag = {});
     void finish(std::string reason);
     // The credentials header for a 401/407 to our INVITE, or nothing to give up.

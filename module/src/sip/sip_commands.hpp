@@ -24,6 +24,7 @@ struct PlaceCall {
 struct AnswerCall {
     CallId call = 0;
     std::string sdp;
+    std::string extra_headers;
 };
 struct EndCall {
     CallId call = 0;

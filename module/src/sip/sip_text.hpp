@@ -6,12 +6,42 @@
 
 #include <re.h>
 
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sylk::sip {
+
+// The User-Agent of our REGISTERs, unless the client names its own (sylkRTC-2 user_agent);
+// libre writes the same on every other request.
+inline constexpr const char *kUserAgent = "sylk-webrtcgateway";
+
+// ";name=value" for each parameter, every character outside RFC 3261's paramchar
+// escaped as %XX: a client's push token cannot end the URI or the header.
+inline std::string uri_parameters(const std::vector<std::pair<std::string, std::string>> &parameters) {
+    auto escaped = [](std::string_view text) {
+        static const char hex[] = "0123456789ABCDEF";
+        std::string out;
+        for (char c : text) {
+            auto byte = static_cast<unsigned char>(c);
+            if (std::isalnum(byte) || std::string_view("-_.!~*'()[]/:&+$").find(c) != std::string_view::npos) {
+                out += c;
+            } else {
+                out += '%';
+                out += hex[byte >> 4];
+                out += hex[byte & 0xF];
+            }
+        }
+        return out;
+    };
+    std::string text;
+    for (const auto &[name, value] : parameters) text += ";" + escaped(name) + "=" + escaped(value);
+    return text;
+}
 
 inline std::string pl_text(const struct pl &pl) { return pl.p ? std::string(pl.p, pl.l) : std::string(); }
 

@@ -27,6 +27,7 @@ namespace ws = websocketpp;
 // Per-connection fields websocketpp stores inside its connection object for us.
 struct ConnectionData {
     gateway::ClientId client_id = 0;
+    protocol::Dialect dialect = protocol::Dialect::sylkrtc1;  // chosen by the handshake
     std::string remote_address;  // counted in connections_per_address_ while open
     bool awaiting_pong = false;
     log::LogBudget warnings;  // binary frames are logged, but not without end
@@ -189,8 +190,8 @@ private:
             connection->set_status(ws::http::status_code::not_found);
             return false;
         }
-        const auto &offered = connection->get_requested_subprotocols();
-        if (std::find(offered.begin(), offered.end(), kSubprotocol) == offered.end()) {
+        auto dialect = protocol::choose_dialect(connection->get_requested_subprotocols());
+        if (!dialect) {
             connection->set_status(ws::http::status_code::not_acceptable, "No compatible protocol specified");
             return false;
         }
@@ -213,7 +214,8 @@ private:
             connection->set_status(ws::http::status_code::forbidden);
             return false;
         }
-        connection->select_subprotocol(std::string(kSubprotocol));
+        connection->dialect = *dialect;
+        connection->select_subprotocol(std::string(protocol::subprotocol_of(*dialect)));
         return true;
     }
 
@@ -247,7 +249,7 @@ private:
         } else if (path == kEndpointPath) {
             connection->set_status(ws::http::status_code::upgrade_required);
             connection->append_header("Upgrade", "websocket");
-            connection->set_body("WebSocket (subprotocol sylkRTC-1) only\n");
+            connection->set_body("WebSocket (subprotocol sylkRTC-2 or sylkRTC-1) only\n");
         } else if (path == kDemoPath || path == std::string(kDemoPath) + "index.html") {
             if (connection->get_request().get_method() != "GET" && connection->get_request().get_method() != "HEAD") {
                 connection->set_status(ws::http::status_code::method_not_allowed);
@@ -310,7 +312,7 @@ private:
         connection->remote_address = remote_address(connection);
         ++connections_per_address_[connection->remote_address];
         connections_.emplace(connection->client_id, connection);
-        events_->client_opened(connection->client_id, connection->get_remote_endpoint());
+        events_->client_opened(connection->client_id, connection->get_remote_endpoint(), connection->dialect);
     }
 
     void closed(ws::connection_hdl handle) {
@@ -341,7 +343,7 @@ private:
             std::string line = connection->warnings.admit("client " + connection->get_remote_endpoint() +
                                                           ": dropped a binary frame of " +
                                                           std::to_string(message->get_payload().size()) +
-                                                          " bytes (sylkRTC-1 uses text frames)");
+                                                          " bytes (sylkRTC uses text frames)");
             if (!line.empty()) logger_.warning(line);
             return;
         }

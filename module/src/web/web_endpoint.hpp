@@ -1,5 +1,6 @@
 // The WebSocket side: accepts ws/wss connections on /webrtcgateway/ws, negotiates
-// sylkRTC-1, keeps peers alive with pings, and hands text frames to the gateway.
+// sylkRTC-1 or sylkRTC-2 (the subprotocol chooses), keeps peers alive with pings, and
+// hands text frames to the gateway.
 // All of it runs on the io_context's single thread.
 #pragma once
 
@@ -20,7 +21,6 @@ namespace sylk::web {
 
 inline constexpr std::string_view kEndpointPath = "/webrtcgateway/ws";
 inline constexpr std::string_view kDemoPath = "/webrtcgateway/";  // the demo page
-inline constexpr std::string_view kSubprotocol = "sylkRTC-1";
 
 class WebEndpoint : public gateway::ClientTransport {
 public:
