@@ -42,9 +42,11 @@ def registrar(tmp_path):
 
 def test_hundreds_of_calls_asked_for_at_once_are_all_answered_and_all_end(start_gateway, registrar, tmp_path):
     phone = SippPhone(tmp_path / "phone", "uas", calls=CALLS, echo_rtp=False).start()
-    # One connection asks for them all: the per-connection limits are raised to fit.
+    # One connection asks for them all: the per-connection limits are raised to fit. No
+    # browser passes ICE here, so each call ends `timeout` s after its `accepted`: 120 s
+    # (not 30) lets a slow machine answer all of them before the first one goes.
     gateway = start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")},
-                            rtp={"port_range": "20000:29998"},
+                            rtp={"port_range": "20000:29998", "timeout": "120"},
                             limits={"max_calls_per_connection": str(CALLS), "max_call_setups_per_connection": str(CALLS),
                                     "max_requests_per_second": str(10 * CALLS)})
     try:
