@@ -5,7 +5,9 @@ softphone: early media heard before the answer, the call's state and running dur
 the dial pad (DTMF by SIP INFO both ways), mute, hold and resume both ways, a caller's
 name shown as text. What the
 browser itself measures (getStats) proves the media: packets received on every media
-line, over SRTP. Every message the page sent and received is checked against schema/."""
+line, over SRTP. Every message the page sent and received is checked against schema/.
+The page speaks sylkRTC-1, or sylkRTC-2 with ?dialect=sylkRTC-2: the tests marked
+`dialect` run in both."""
 
 import asyncio
 import hashlib
@@ -39,12 +41,16 @@ def gateway(start_gateway, registrar):
     return start_gateway(general={"outbound_sip_proxy": registrar.proxy("udp")})
 
 
-def page_url(gateway):
-    return gateway.url.replace("ws://", "http://").replace("/webrtcgateway/ws", "/webrtcgateway/")
+DIALECTS = pytest.mark.parametrize("dialect", ["sylkRTC-1", "sylkRTC-2"])
 
 
-async def logged_in(browser, gateway):
-    await browser.start(page_url(gateway))
+def page_url(gateway, dialect="sylkRTC-1"):
+    page = gateway.url.replace("ws://", "http://").replace("/webrtcgateway/ws", "/webrtcgateway/")
+    return page + ("?dialect=sylkRTC-2" if dialect == "sylkRTC-2" else "")
+
+
+async def logged_in(browser, gateway, dialect="sylkRTC-1"):
+    await browser.start(page_url(gateway, dialect))
     await browser.fill("account", ALICE)
     await browser.fill("password", PASSWORD)
     await browser.fill("display-name", "Alice")
@@ -69,13 +75,13 @@ async def hang_up(browser):
     assert await browser.evaluate("demo.lastReason") == "200 Call completed"
 
 
-async def assert_messages_follow_the_schema(browser):
-    """What the page sent and what it received, against schema/ (the page keeps the last 200)."""
+async def assert_messages_follow_the_schema(browser, dialect="sylkRTC-1"):
+    """What the page sent and what it received, against its dialect's schema (the page keeps the last 200)."""
     trace = await browser.evaluate("demo.trace")
     assert trace
     for entry in trace:
         check = assert_client_message if entry["direction"] == "sent" else assert_server_message
-        check(entry["message"])
+        check(entry["message"], dialect)
     return trace
 
 
@@ -104,13 +110,14 @@ def test_the_page_is_served_under_webrtcgateway(gateway):
     assert missing.value.code == 404
 
 
-def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway, registrar):
+@DIALECTS
+def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway, registrar, dialect):
     phone = SippPhone(tmp_path / "phone", "uas_echo_audio_video.xml").start()
 
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             await browser.fill("target", phone.uri())
             await browser.click("call")
             await browser.wait_for(state_is("established"))
@@ -120,7 +127,7 @@ def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway,
             shot = os.environ.get("SYLK_SCREENSHOT")  # README's picture: SYLK_SCREENSHOT=path pytest ...
             await browser.screenshot(shot or tmp_path / "in-call.png")
             await hang_up(browser)
-            await assert_messages_follow_the_schema(browser)
+            await assert_messages_follow_the_schema(browser, dialect)
         finally:
             await browser.stop()
 
@@ -130,7 +137,8 @@ def test_the_page_calls_an_echoing_phone_with_audio_and_video(tmp_path, gateway,
     assert len(invites) == 2  # challenged with 407, then sent again with the digest
 
 
-def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
+@DIALECTS
+def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar, dialect):
     (tmp_path / "phone").mkdir()
     (tmp_path / "phone" / "pcap").symlink_to("/usr/share/sip-tester")
     phone = SippPhone(tmp_path / "phone", "uac_pcap", echo_rtp=False, extra=("-s", "alice"))
@@ -138,7 +146,7 @@ def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             phone.start(f"127.0.0.1:{registrar.udp_port}")
             await browser.wait_for("!document.getElementById('incoming').hidden")
             assert "sipp@127.0.0.1" in await browser.text("incoming-from")
@@ -148,7 +156,7 @@ def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
             assert stats["srtpCipher"] == "SRTP_AEAD_AES_128_GCM", stats  # the gateway prefers GCM; Chromium offers it
             # The phone hangs up when its pcap has played (about 8 s).
             await browser.wait_for(state_is("terminated"), timeout=30)
-            await assert_messages_follow_the_schema(browser)
+            await assert_messages_follow_the_schema(browser, dialect)
         finally:
             await browser.stop()
 
@@ -156,14 +164,15 @@ def test_the_page_answers_a_phone_that_calls(tmp_path, gateway, registrar):
     assert phone.wait() == 0, phone.errors()
 
 
-def test_the_page_plays_early_media_then_shows_the_answered_call_and_its_duration(tmp_path, gateway):
+@DIALECTS
+def test_the_page_plays_early_media_then_shows_the_answered_call_and_its_duration(tmp_path, gateway, dialect):
     # 183 with SDP, 6 s of early media (sipp echoes the browser's audio), then the 200.
     phone = SippPhone(tmp_path / "phone", "uas_early_media.xml").start()
 
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             await call_phone(browser, phone)
             await browser.wait_for(state_is("early media"))
             assert await browser.evaluate("document.getElementById('dialpad').hidden")  # no DTMF before the answer
@@ -171,11 +180,17 @@ def test_the_page_plays_early_media_then_shows_the_answered_call_and_its_duratio
             assert await browser.text("call-state") == "early media", stats  # ... before the 200
             assert await browser.text("call-duration") == ""
             await browser.wait_for(state_is("established"), timeout=15)
-            # accepted carried the same answer again; the page kept the one it had (no second setRemoteDescription).
-            trace = await assert_messages_follow_the_schema(browser)
-            states = [m["message"]["data"] for m in trace if m["message"].get("event") == "state"]
-            assert [(s["state"], "sdp" in s) for s in states] == [
-                ("progress", True), ("accepted", True), ("established", False)], states
+            # sylkRTC-1's accepted carries the same answer again; the page kept the one it had (no second
+            # setRemoteDescription).
+            trace = await assert_messages_follow_the_schema(browser, dialect)
+            if dialect == "sylkRTC-1":
+                states = [m["message"]["data"] for m in trace if m["message"].get("event") == "state"]
+                assert [(s["state"], "sdp" in s) for s in states] == [
+                    ("progress", True), ("accepted", True), ("established", False)], states
+            else:  # the answer once, with early-media; accepted without it
+                states = [m["message"] for m in trace if m["message"].get("event") == "state"]
+                assert [(s["state"], "sdp" in s) for s in states] == [
+                    ("progress", False), ("early-media", True), ("accepted", False), ("established", False)], states
             assert "answer:" not in await browser.text("log")
             assert await browser.evaluate("demo.call.pc.signalingState") == "stable"
             assert not await browser.evaluate("document.getElementById('dialpad').hidden")
@@ -193,14 +208,15 @@ def test_the_page_plays_early_media_then_shows_the_answered_call_and_its_duratio
     assert phone.wait() == 0, phone.errors()
 
 
-def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone(tmp_path, gateway):
+@DIALECTS
+def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone(tmp_path, gateway, dialect):
     # The phone expects an INFO with Signal=5, then sends its own with Signal=9.
     phone = SippPhone(tmp_path / "phone", "uas_dtmf_info.xml").start()
 
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             await call_phone(browser, phone)
             await browser.wait_for("!document.getElementById('dialpad').hidden")  # answered
             # Mute: the track the connection sends is switched off, then on again.
@@ -214,7 +230,7 @@ def test_in_a_call_the_dial_pad_works_both_ways_and_mute_silences_the_microphone
             await browser.click("dtmf-5")
             await browser.wait_for("document.getElementById('dtmf-received').textContent === '9'", timeout=10)
             assert await browser.text("dtmf-sent") == "5"
-            trace = await assert_messages_follow_the_schema(browser)
+            trace = await assert_messages_follow_the_schema(browser, dialect)
             assert trace_sent(trace, "session-dtmf-info")["digit"] == "5"
             await hang_up(browser)
         finally:
@@ -333,7 +349,8 @@ def test_an_offerless_caller_choosing_pcma_in_its_ack_is_offered_to_the_page_and
     assert phone.wait() == 0, phone.errors()
 
 
-def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
+@DIALECTS
+def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway, dialect):
     # The first phone expects a re-INVITE with a=sendonly, then one with a=sendrecv.
     phone = SippPhone(tmp_path / "phone", "uas_held_by_browser.xml").start()
     media = PhoneMedia()
@@ -343,7 +360,7 @@ def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             await call_phone(browser, phone)
             await browser.wait_for("!document.getElementById('hold').disabled", timeout=15)  # answered
             await until_media(browser, ["audio"], packets=25)  # its echo of our microphone
@@ -356,7 +373,7 @@ def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
             assert await browser.evaluate("demo.call.pc.getTransceivers()[0].currentDirection") == "sendrecv"
             before = (await browser.evaluate("demo.stats()"))["audio"]
             await until_media(browser, ["audio"], packets=before + 25)  # the echo again, once resumed
-            trace = await assert_messages_follow_the_schema(browser)
+            trace = await assert_messages_follow_the_schema(browser, dialect)
             assert "a=sendonly" in trace_sent(trace, "session-update")["sdp"]  # the first one: hold
             await hang_up(browser)
 
@@ -373,13 +390,14 @@ def test_hold_and_resume_from_the_page_and_from_the_phone(tmp_path, gateway):
     assert phone.wait() == 0, phone.errors()  # sendonly, then sendrecv, in two re-INVITEs
 
 
-def test_an_incoming_callers_name_is_shown_as_text_and_the_call_can_be_declined(tmp_path, gateway, registrar):
+@DIALECTS
+def test_an_incoming_callers_name_is_shown_as_text_and_the_call_can_be_declined(tmp_path, gateway, registrar, dialect):
     phone = SippPhone(tmp_path / "phone", "uac_markup_name_declined.xml", echo_rtp=False, extra=("-s", "alice"))
 
     async def scenario():
         browser = Chromium(tmp_path)
         try:
-            await logged_in(browser, gateway)
+            await logged_in(browser, gateway, dialect)
             phone.start(f"127.0.0.1:{registrar.udp_port}")
             await browser.wait_for("!document.getElementById('incoming').hidden")
             assert await browser.text("incoming-name") == "<b>Carol</b> &amp; Co"  # the text itself ...
@@ -390,7 +408,7 @@ def test_an_incoming_callers_name_is_shown_as_text_and_the_call_can_be_declined(
             await browser.wait_for(state_is("terminated"))
             assert await browser.evaluate("demo.lastReason") == "486 Busy Here"
             assert await browser.evaluate("document.getElementById('incoming').hidden")
-            await assert_messages_follow_the_schema(browser)
+            await assert_messages_follow_the_schema(browser, dialect)
         finally:
             await browser.stop()
 
