@@ -97,7 +97,7 @@ def test_the_subprotocol_chooses_the_dialect_and_sylkrtc2_wins_when_both_are_off
 
 
 def test_requests_answered_without_sip_and_features_this_gateway_does_not_carry(start_gateway):
-    gateway = start_gateway()
+    gateway = start_gateway(general={"trace_client": "yes"})  # every message logged, secrets masked
 
     async def conversation():
         client = await Sylkrtc2Client.connect(gateway.url)
@@ -139,7 +139,9 @@ def test_requests_answered_without_sip_and_features_this_gateway_does_not_carry(
         await client.close()
 
     asyncio.run(conversation())
-    assert "plain secret" not in gateway.log() and "t0k3n" not in gateway.log()
+    log = gateway.log()
+    assert "<HA1 hidden>" in log and "<push token hidden>" in log and '"sylkrtc":"ready-event"' in log
+    assert "plain secret" not in log and "t0k3n" not in log
 
 
 def test_pings_every_5_s_for_a_minute_keep_the_connection(start_gateway):

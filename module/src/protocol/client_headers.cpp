@@ -23,13 +23,11 @@ std::string lowercase(std::string_view text) {
 // Headers the gateway writes or that steer the transaction, the dialog, the body or the
 // authentication: a client's copy would contradict them.
 bool written_by_gateway(const std::string &lower) {
-    static const std::array<std::string_view, 26> names = {
+    static const std::array<std::string_view, 23> names = {
         "via", "from", "to", "call-id", "cseq", "contact", "max-forwards", "route", "record-route",
-        "content-length", "content-type", "content-encoding", "content-disposition", "content-language",
         "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "supported",
-        "require", "proxy-require", "session-expires", "min-se", "rack", "rseq", "allow"};
-    return std::find(names.begin(), names.end(), lower) != names.end() || lower == "expires" ||
-           lower == "user-agent" || lower.rfind("content-", 0) == 0;
+        "require", "proxy-require", "session-expires", "min-se", "rack", "rseq", "allow", "expires", "user-agent"};
+    return std::find(names.begin(), names.end(), lower) != names.end() || lower.rfind("content-", 0) == 0;
 }
 
 }  // namespace

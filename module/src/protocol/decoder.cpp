@@ -361,6 +361,7 @@ std::string masked_for_log(std::string_view text) {
     json::value root = json::parse(text, ec);
     if (ec || !root.is_object()) return "<" + std::to_string(text.size()) + " bytes, not a JSON object>";
     if (auto *password = root.get_object().if_contains("password")) *password = "<HA1 hidden>";
+    if (auto *token = root.get_object().if_contains("token")) *token = "<push token hidden>";  // sylkRTC-2
     return json::serialize(root);
 }
 

@@ -24,7 +24,8 @@ struct DecodedMessage {
 
 DecodedMessage decode_message(std::string_view text, Dialect dialect = Dialect::sylkrtc1);
 
-// The message with every secret (HA1 "password") replaced, for trace logs.
+// The message with every secret (the "password", sylkRTC-2's push "token") replaced,
+// for trace logs.
 // Text that is not a JSON object is summarised, never echoed, as it may hold secrets.
 std::string masked_for_log(std::string_view text);
 

@@ -15,7 +15,7 @@ namespace sylk::protocol {
 struct AddAccount {
     std::string account;
     AccountAddress address;  // the account's parts, parsed once by the decoder
-    std::string ha1;  // the "password" field: never logged
+    std::string ha1;  // the "password" field (the password itself if password_is_plain): never logged
     std::optional<std::string> display_name;
     // sylkRTC-2 only:
     bool password_is_plain = false;  // `ha1` holds a plain password (the app's ha1:false)
