@@ -62,10 +62,13 @@ async def call_out(client, browser, uri, session="S1", headers=None):
     return states
 
 
-async def answer(client, browser, incoming):
+async def answer(client, browser, incoming, headers=None):
     await browser.pc.setRemoteDescription(RTCSessionDescription(sdp=incoming["sdp"], type="offer"))
     await browser.pc.setLocalDescription(await browser.pc.createAnswer())
-    await client.ok({"sylkrtc": "session-answer", "session": incoming["session"], "sdp": browser.pc.localDescription.sdp})
+    request = {"sylkrtc": "session-answer", "session": incoming["session"], "sdp": browser.pc.localDescription.sdp}
+    if headers:
+        request["headers"] = headers
+    await client.ok(request)
 
 
 async def hang_up(client, browser, session="S1"):
@@ -206,7 +209,7 @@ def test_a_phone_calls_the_browser_which_answers_with_the_session_named_by_the_c
         assert incoming["originator"] == {"uri": "carol@127.0.0.1", "display_name": "Carol"}, incoming
         assert incoming["headers"] == {"X-Sylk-Trace": "abc-123"}, incoming
         browser = Browser()
-        await answer(client, browser, incoming)
+        await answer(client, browser, incoming, headers=[{"name": "X-Sylk-Answer", "value": "ok"}])
         states = await client.states_until(incoming["session"], "established")
         assert [s["state"] for s in states] == ["accepted", "established"] and "sdp" not in states[0], states
         await until_audible(browser, frames=25)  # the caller echoes our tone
@@ -216,7 +219,7 @@ def test_a_phone_calls_the_browser_which_answers_with_the_session_named_by_the_c
         await client.close()
 
     asyncio.run(call())
-    assert caller.wait() == 0, caller.errors()
+    assert caller.wait() == 0, caller.errors()  # its 200 carried X-Sylk-Answer: ok
 
 
 def test_declining_with_the_configured_603_and_a_cancelled_call_is_missed(start_gateway, registrar, phones):
