@@ -167,7 +167,8 @@ def test_log_in_register_with_a_push_token_and_call_an_echoing_phone_with_header
     async def call():
         client = await logged_in(gateway, display_name="Alice Two", incoming_header_prefixes=["X-Sylk-"])
         contact = registrar.contact_details(ALICE)
-        assert "pn_tok" not in str(contact), contact
+        assert "pn_tok" not in contact, contact
+        assert f"User-Agent: {AGENT}" in contact, contact  # the app's, on its REGISTER
         await client.ok({"sylkrtc": "account-devicetoken", "account": ALICE, "token": "tok:en/1=",
                          "platform": "firebase", "device": "dev1", "app": "com.agprojects.sylk", "silent": True})
         browser = Browser()
