@@ -105,10 +105,10 @@ std::optional<std::string> Gateway::handle(Client &client, const protocol::AddAc
     std::string ha1 = request.password_is_plain
                           ? sip::md5_hex(request.address.user + ":" + request.address.domain + ":" + request.ha1)
                           : request.ha1;
-    Account account{request.address.user, request.address.domain, std::move(ha1), request.display_name, binding, false, false, {}, {}, {}};
-    account.user_agent = request.user_agent.value_or("");
-    account.incoming_header_prefixes = request.incoming_header_prefixes;
-    client.accounts.emplace(request.account, std::move(account));
+    client.accounts.emplace(request.account,
+                            Account{request.address.user, request.address.domain, std::move(ha1), request.display_name,
+                                    binding, false, false, request.user_agent.value_or(""),
+                                    request.incoming_header_prefixes, {}});
     bindings_.emplace(binding, BindingOwner{client.id, request.account});
     counters_.accounts.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;

@@ -136,9 +136,7 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
     events.offer_expired = [this](std::uint32_t seq) { report_offer(CallUpdate::Kind::reoffer_expired, seq, {}); };
     events.update_answered = [this](std::uint16_t code, const std::string &reason, const std::string &sdp) {
         if (code < 300) last_local_sdp_ = offered_sdp_;
-        CallUpdate update;
-        update.id = id_;
-        update.kind = CallUpdate::Kind::update_answered;
+        CallUpdate update = update_of(CallUpdate::Kind::update_answered);
         update.status = code;
         update.reason = reason;
         update.sdp = sdp;
@@ -169,9 +167,7 @@ void SipCall::start_updates(struct sip_dialog *dialog) {
 void SipCall::stop_updates() { updates_.reset(); }
 
 void SipCall::report_offer(CallUpdate::Kind kind, std::uint32_t seq, const std::string &sdp) {
-    CallUpdate update;
-    update.id = id_;
-    update.kind = kind;
+    CallUpdate update = update_of(kind);
     update.sdp = sdp;
     update.update_seq = seq;
     context_.sink(update);
@@ -391,30 +387,31 @@ void SipCall::info_handler(struct ::sip *stack, const struct sip_msg *info, void
     (void)sip_reply(stack, info, code, code == 200 ? "OK" : "Unsupported Media Type");
 }
 
-void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason, std::string dialog_tag) {
-    CallUpdate update;
-    update.id = id_;
-    update.kind = kind;
+void SipCall::report(CallUpdate::Kind kind, std::string sdp, std::string reason) {
+    CallUpdate update = update_of(kind);
     update.sdp = std::move(sdp);
-    update.dialog_tag = std::move(dialog_tag);
     update.reason = std::move(reason);
-    update.was_answered = answered_;
     context_.sink(update);
 }
 
 // A 1xx or the 2xx to our INVITE: its body, code, fork (To tag), Call-ID; the 2xx's
 // headers too (a client may ask for some).
 void SipCall::report_answer(CallUpdate::Kind kind, const struct sip_msg &message) {
-    CallUpdate update;
-    update.id = id_;
-    update.kind = kind;
+    CallUpdate update = update_of(kind);
     update.sdp = message_body(&message);
     update.dialog_tag = pl_text(message.to.tag);
     update.status = message.scode;
     update.call_id = call_id_;
     if (kind == CallUpdate::Kind::answered) update.headers = message_headers(message);
-    update.was_answered = answered_;
     context_.sink(update);
+}
+
+CallUpdate SipCall::update_of(CallUpdate::Kind kind) const {
+    CallUpdate update;
+    update.id = id_;
+    update.kind = kind;
+    update.was_answered = answered_;
+    return update;
 }
 
 void SipCall::finish(std::string reason) {

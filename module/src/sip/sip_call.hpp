@@ -72,8 +72,9 @@ public:
 
 private:
     void connect();
+    CallUpdate update_of(CallUpdate::Kind kind) const;  // this call's id, `kind`, whether answered
     void report_answer(CallUpdate::Kind kind, const struct sip_msg &message);
-    void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {}, std::string dialog_tag = {});
+    void report(CallUpdate::Kind kind, std::string sdp = {}, std::string reason = {});
     void finish(std::string reason);
     // The credentials header for a 401/407 to our INVITE, or nothing to give up.
     std::optional<std::string> answer_challenge(const struct sip_msg &message);
