@@ -54,6 +54,15 @@ BOOST_AUTO_TEST_CASE(account_add_strips_the_scheme_and_takes_a_plain_password) {
                              R"("password":"secret","user_agent":"a\r\nVia: x"})");
     BOOST_TEST((bad_agent.outcome == Outcome::reply_error));
     BOOST_TEST(bad_agent.problem == "invalid field: user_agent must not hold control characters");
+    // Counts a client could make huge are bounded: 17 prefixes, a 10,000-character password.
+    std::string prefixes;
+    for (int i = 0; i < 17; ++i) prefixes += std::string(i ? "," : "") + "\"X-" + std::to_string(i) + "\"";
+    auto many = decode2(R"({"sylkrtc":"account-add","transaction":"T","account":"alice@example.com",)"
+                        R"("password":"secret","incoming_header_prefixes":[)" + prefixes + "]}");
+    BOOST_TEST((many.outcome == Outcome::reply_error));
+    auto long_password = decode2(R"({"sylkrtc":"account-add","transaction":"T","account":"alice@example.com",)"
+                                 R"("password":")" + std::string(10000, 'p') + "\"}");
+    BOOST_TEST(long_password.problem == "invalid field: password is longer than 9999 characters");
 }
 
 BOOST_AUTO_TEST_CASE(headers_that_could_change_the_sip_message_are_refused) {
